@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Runs the whole suite. With TEST_DATABASE_URL set, tests use that PostgreSQL/PostGIS;
+// without it, an embedded PostGIS is started once here and shared by every test file.
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function findTests(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) return name === 'fixtures' || name === 'helpers' ? [] : findTests(full);
+    return name.endsWith('.test.ts') ? [full] : [];
+  });
+}
+
+const args = process.argv.slice(2);
+const files = (args.length > 0 ? args.map((f) => path.resolve(f)) : findTests(path.join(root, 'test'))).sort();
+
+let embedded = null;
+const env = { ...process.env };
+if (!env.TEST_DATABASE_URL) {
+  register();
+  const { startEmbeddedPostgis } = await import('../src/db/embedded-postgis.ts');
+  process.stdout.write('TEST_DATABASE_URL is unset: starting the embedded PostGIS for the tests\n');
+  embedded = await startEmbeddedPostgis({ dataDir: path.join(root, '.data', 'test-pglite') });
+  env.TEST_DATABASE_URL = embedded.url;
+  env.TEST_DATABASE_EMBEDDED = '1';
+}
+
+// The embedded database serves one session at a time, so its test files run one after another.
+const concurrency = embedded ? 1 : 2;
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
+  { stdio: 'inherit', env, cwd: root },
+);
+const forward = (signal) => child.kill(signal);
+process.on('SIGINT', forward);
+process.on('SIGTERM', forward);
+const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+if (embedded) await embedded.close();
+process.exit(code);

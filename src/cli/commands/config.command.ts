@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { defaultConfigDirectory, loadConfig } from '../../config/config.loader.ts';
+import { ConfigError } from '../../config/config-error.ts';
+import { EXIT, printJson, println, type CliRuntime } from '../cli-runtime.ts';
+
+export function registerConfigCommand(program: Command, cli: CliRuntime): void {
+  const config = program.command('config').description('configuration in config/');
+  config
+    .command('check')
+    .description('validate config/ and say exactly what is wrong, with the path of each bad key')
+    .option('-d, --dir <folder>', 'config folder (env MAPSYNC_CONFIG_DIR, default ./config)')
+    .option('--json', 'print the result as JSON')
+    .action((options: { dir?: string; json?: boolean }) => {
+      const directory = options.dir ?? defaultConfigDirectory(cli.env);
+      try {
+        const loaded = loadConfig(directory, cli.env);
+        const summary = loaded.config.integrations.map((i) => ({
+          id: i.id,
+          platform: i.platform,
+          elements: i.elements,
+          schedule: `${i.schedule} (${i.timezone})`,
+        }));
+        if (options.json) return printJson(cli, { valid: true, directory, files: loaded.files, integrations: summary });
+        println(cli.stdout, `Configuration in ${directory} is valid (${loaded.files.length} file(s)).`);
+        if (summary.length === 0) println(cli.stdout, 'No integrations: `mapsync serve` would start in demo mode.');
+        for (const item of summary) {
+          println(cli.stdout, `  ${item.id}: ${item.platform}, ${item.elements.join(', ')}, ${item.schedule}`);
+        }
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        cli.exitCode = EXIT.usage;
+        if (options.json) return printJson(cli, { valid: false, directory, problems: error.problems });
+        println(cli.stderr, error.message);
+      }
+    });
+}

@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { openDatabase } from '../../db/database.ts';
+import { migrateLatest, migrateRollbackAll } from '../../db/migrator.ts';
+import { createLogger } from '../../observability/logger.ts';
+import { println, type CliRuntime } from '../cli-runtime.ts';
+
+export function registerMigrateCommand(program: Command, cli: CliRuntime): void {
+  program
+    .command('migrate')
+    .description('apply database migrations (DATABASE_URL, or the embedded database)')
+    .option('--down', 'revert every migration (drops mapsync tables and their data)')
+    .action(async (options: { down?: boolean }) => {
+      const database = await openDatabase(createLogger({ level: 'warn' }), cli.env);
+      try {
+        const names = options.down ? await migrateRollbackAll(database.knex) : await migrateLatest(database.knex);
+        const verb = options.down ? 'reverted' : 'applied';
+        println(cli.stdout, names.length === 0 ? 'Database is up to date.' : `${names.length} migration(s) ${verb}:`);
+        for (const name of names) println(cli.stdout, `  ${name}`);
+      } finally {
+        await database.close();
+      }
+    });
+}

@@ -1,0 +1,125 @@
+import cron from 'node-cron';
+import { z } from 'zod';
+import { DEFAULT_ELEMENT_KINDS, ELEMENT_KINDS } from '../domain/network.ts';
+
+export const PLATFORMS = ['geogrid', 'ozmap', 'simulator'] as const;
+export type PlatformName = (typeof PLATFORMS)[number];
+
+/** Customer fields an admin may add to the minimal push payload. */
+export const PUSH_FIELDS = ['name', 'document', 'serviceId', 'email', 'phone', 'address', 'city', 'state', 'zipCode'] as const;
+export const DEFAULT_PUSH_FIELDS = ['name', 'document', 'serviceId'] as const;
+
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const httpsUrl = z
+  .string({ error: 'must be a URL text' })
+  .refine((value) => URL.canParse(value), { message: 'is not a valid URL' })
+  .refine((value) => !URL.canParse(value) || new URL(value).protocol === 'https:', {
+    message: 'must start with https:// (the platform token must never travel in clear text)',
+  })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const projectSchema = z.union(
+  [
+    z.strictObject({ link: z.union([z.string().min(1), z.number()]).transform(String) }),
+    z.strictObject({ create: z.string().min(1) }),
+  ],
+  { error: 'must be { link: "<existing project name or id>" } or { create: "<new project name>" }' },
+);
+
+export const integrationSchema = z.strictObject({
+  id: z
+    .string({ error: 'is required' })
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "-" or "_" (max 63)'),
+  platform: z.enum(PLATFORMS, { error: `must be one of: ${PLATFORMS.join(', ')}` }),
+  apiUrl: httpsUrl,
+  token: z.string({ error: 'is required' }).min(1, 'is empty'),
+  project: projectSchema,
+  scope: z
+    .strictObject({ folders: z.array(z.union([z.string().min(1), z.number()]).transform(String)).default([]) })
+    .default({ folders: [] }),
+  elements: z
+    .array(z.enum(ELEMENT_KINDS, { error: `must be one of: ${ELEMENT_KINDS.join(', ')}` }))
+    .min(1, 'needs at least one element kind')
+    .default([...DEFAULT_ELEMENT_KINDS])
+    .transform((kinds) => [...new Set(kinds)]),
+  schedule: z
+    .string()
+    .refine((value) => cron.validate(value), { message: 'is not a valid cron expression (e.g. "0 4 * * *")' })
+    .default('0 4 * * *'),
+  timezone: z
+    .string()
+    .refine(isValidTimeZone, { message: 'is not a known IANA time zone (e.g. "America/Sao_Paulo")' })
+    .default('America/Sao_Paulo'),
+  enabled: z.boolean().default(true),
+  http: z
+    .strictObject({
+      concurrency: z.number().int().min(1).max(50).default(5),
+      requestsPerMinute: z.number().int().min(1).max(100_000).default(300),
+      timeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+      retries: z.number().int().min(0).max(10).default(4),
+    })
+    .default({ concurrency: 5, requestsPerMinute: 300, timeoutMs: 15_000, retries: 4 }),
+  sync: z
+    .strictObject({
+      attachRadiusMeters: z.number().min(0).max(100).default(3),
+      removalGuardPercent: z.number().min(0).max(100).default(30),
+    })
+    .default({ attachRadiusMeters: 3, removalGuardPercent: 30 }),
+  push: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      fields: z
+        .array(z.enum(PUSH_FIELDS, { error: `must be one of: ${PUSH_FIELDS.join(', ')}` }))
+        .default([...DEFAULT_PUSH_FIELDS])
+        .transform((fields) => [...new Set([...DEFAULT_PUSH_FIELDS, ...fields])]),
+    })
+    .default({ enabled: true, fields: [...DEFAULT_PUSH_FIELDS] }),
+});
+
+export const configSchema = z
+  .strictObject({
+    integrations: z.array(integrationSchema).default([]),
+    scheduler: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Run once at boot a scheduled run that was due while the service was down. */
+        catchUpMissedRuns: z.boolean().default(true),
+      })
+      .default({ enabled: true, catchUpMissedRuns: true }),
+  })
+  .superRefine((config, ctx) => {
+    const seenIds = new Map<string, number>();
+    const seenProjects = new Map<string, number>();
+    config.integrations.forEach((integration, index) => {
+      const first = seenIds.get(integration.id);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['integrations', index, 'id'],
+          message: `duplicate integration id "${integration.id}" (also at integrations[${first}])`,
+        });
+      } else seenIds.set(integration.id, index);
+
+      const projectName = 'link' in integration.project ? integration.project.link : integration.project.create;
+      const projectKey = `${integration.apiUrl.toLowerCase()}|${projectName.toLowerCase()}`;
+      const owner = seenProjects.get(projectKey);
+      if (owner !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['integrations', index, 'project'],
+          message: `project "${projectName}" on ${integration.apiUrl} is already claimed by integrations[${owner}]; each project belongs to one integration`,
+        });
+      } else seenProjects.set(projectKey, index);
+    });
+  });
+
+export type MapsyncConfig = z.infer<typeof configSchema>;
+export type IntegrationConfig = z.infer<typeof integrationSchema>;

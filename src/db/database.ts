@@ -1,0 +1,58 @@
+import path from 'node:path';
+import type { Knex } from 'knex';
+import type { Logger } from '../observability/logger.ts';
+import { startEmbeddedPostgis, type EmbeddedPostgis } from './embedded-postgis.ts';
+import { createKnex } from './knex-factory.ts';
+import { ensurePostgis } from './postgis-check.ts';
+
+export interface Database {
+  knex: Knex;
+  url: string;
+  /** Present when mapsync runs its own embedded PostGIS (DATABASE_URL unset). */
+  embedded: EmbeddedPostgis | null;
+  postgisVersion: string;
+  close(): Promise<void>;
+}
+
+export function embeddedDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.MAPSYNC_DATA_DIR ?? '.data', 'pglite');
+}
+
+/**
+ * DATABASE_URL selects a real PostgreSQL; without it an embedded PostGIS is started in
+ * the data folder. Either way the rest of mapsync sees the same knex.
+ */
+export async function openDatabase(logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Database> {
+  let embedded: EmbeddedPostgis | null = null;
+  let url = env.DATABASE_URL;
+  if (!url) {
+    const dataDir = embeddedDataDir(env);
+    logger.info({ dataDir }, 'DATABASE_URL is unset: starting the embedded PostGIS');
+    embedded = await startEmbeddedPostgis({ dataDir });
+    url = embedded.url;
+  }
+  const knex = createKnex({
+    url,
+    embedded: embedded !== null,
+    schema: env.DATABASE_SCHEMA || undefined,
+    poolMax: env.DATABASE_POOL_MAX ? Number(env.DATABASE_POOL_MAX) : undefined,
+  });
+  try {
+    const postgisVersion = await ensurePostgis(knex);
+    logger.info({ postgis: postgisVersion, embedded: embedded !== null }, 'database ready');
+    return {
+      knex,
+      url,
+      embedded,
+      postgisVersion,
+      async close() {
+        await knex.destroy();
+        await embedded?.close();
+      },
+    };
+  } catch (error) {
+    await knex.destroy();
+    await embedded?.close();
+    throw error;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The platform-neutral network model. Every adapter maps its wire shapes to these
+ * types, and the sync engine only ever sees these.
+ */
+
+/** Element kinds an admin can choose to sync (config `elements`). */
+export const ELEMENT_KINDS = [
+  'service_splitters',
+  'poles',
+  'boxes',
+  'distribution_splitters',
+  'customers',
+] as const;
+export type ElementKind = (typeof ELEMENT_KINDS)[number];
+
+export const DEFAULT_ELEMENT_KINDS: ElementKind[] = ['service_splitters'];
+
+export type SplitterRole = 'service' | 'distribution';
+
+export interface PlatformProject {
+  externalId: string;
+  name: string;
+  parentName: string | null;
+}
+
+export interface PlatformPole {
+  externalId: string;
+  projectExternalId: string | null;
+  name: string | null;
+  lon: number;
+  lat: number;
+  observation: string | null;
+}
+
+/** `cto` serves customers; `splice` (CEO) holds distribution splitters and fusions. */
+export type BoxKind = 'cto' | 'splice' | 'other';
+
+export interface PlatformBox {
+  externalId: string;
+  projectExternalId: string | null;
+  name: string | null;
+  kind: BoxKind;
+  lon: number;
+  lat: number;
+  /** The pole the platform says the box hangs on, when it says so. */
+  poleExternalId: string | null;
+}
+
+export interface PlatformPortCustomer {
+  externalId: string;
+  name: string | null;
+}
+
+export interface PlatformPort {
+  externalId: string;
+  /** 1-based position on the splitter. */
+  number: number;
+  label: string | null;
+  available: boolean;
+  customer: PlatformPortCustomer | null;
+}
+
+export interface PlatformSplitter {
+  externalId: string;
+  /** The box or pole the equipment sits in. */
+  containerExternalId: string;
+  containerKind: 'box' | 'pole';
+  name: string | null;
+  role: SplitterRole;
+  ratioIn: number;
+  ratioOut: number;
+  ports: PlatformPort[];
+}
+
+export interface PlatformCustomer {
+  externalId: string;
+  name: string | null;
+  /** As typed on the platform: normalised and validated by the domain rules. */
+  rawDocument: string | null;
+  observation: string | null;
+  integrationCode: string | null;
+}
+
+/** Why a record from the platform was not accepted. Codes are stable: reports and tests rely on them. */
+export type RejectionCode =
+  | 'missing_id'
+  | 'duplicate_id'
+  | 'bad_coordinates'
+  | 'missing_field'
+  | 'bad_value'
+  | 'unreadable_record';
+
+export interface Rejection {
+  kind: ElementKind | 'pole' | 'box' | 'splitter' | 'port' | 'customer' | 'project';
+  externalId: string | null;
+  code: RejectionCode;
+  reason: string;
+}
+
+/** One page of a stream: what was accepted, and what was rejected with reasons. */
+export interface Page<T> {
+  items: T[];
+  rejected: Rejection[];
+}

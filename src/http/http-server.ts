@@ -1,0 +1,25 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AppContext } from '../service/app-context.ts';
+import { registerBearerAuth } from './bearer-auth.ts';
+import { routeModules } from './routes/index.ts';
+
+export interface HttpServerOptions {
+  apiToken: string;
+}
+
+export async function buildHttpServer(ctx: AppContext, options: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: ctx.logger.child({ component: 'http' }), disableRequestLogging: false });
+  registerBearerAuth(app, options.apiToken);
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
+    if (error.validation) {
+      return reply.code(400).send({ error: 'bad_request', message: error.message });
+    }
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send({ error: status >= 500 ? 'internal_error' : 'bad_request', message: error.message });
+  });
+  for (const routes of routeModules) {
+    await app.register(async (scope) => routes(scope, ctx));
+  }
+  return app;
+}

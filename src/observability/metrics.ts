@@ -1,0 +1,42 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per service instance, so tests can start several side by side. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'mapsync_' });
+  return {
+    registry,
+    syncRuns: new Counter({
+      name: 'mapsync_sync_runs_total',
+      help: 'Sync runs finished, by integration and status',
+      labelNames: ['integration', 'status'] as const,
+      registers: [registry],
+    }),
+    syncDuration: new Histogram({
+      name: 'mapsync_sync_run_duration_seconds',
+      help: 'Duration of finished sync runs',
+      labelNames: ['integration'] as const,
+      buckets: [1, 5, 15, 60, 300, 900, 3600],
+      registers: [registry],
+    }),
+    platformRequests: new Counter({
+      name: 'mapsync_platform_requests_total',
+      help: 'HTTP requests made to mapping platforms, by outcome',
+      labelNames: ['platform', 'outcome'] as const,
+      registers: [registry],
+    }),
+    pushes: new Counter({
+      name: 'mapsync_pushes_total',
+      help: 'Outbox deliveries to platforms, by outcome',
+      labelNames: ['integration', 'outcome'] as const,
+      registers: [registry],
+    }),
+    outboxPending: new Gauge({
+      name: 'mapsync_outbox_pending',
+      help: 'Outbox rows waiting for delivery',
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

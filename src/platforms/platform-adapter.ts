@@ -1,0 +1,78 @@
+import type {
+  Page,
+  PlatformBox,
+  PlatformCustomer,
+  PlatformPole,
+  PlatformProject,
+  PlatformSplitter,
+} from '../domain/network.ts';
+
+/** Which part of the platform account an integration reads (config `scope`). */
+export interface PlatformScope {
+  /** Platform folders/projects to restrict to; empty means the whole account. */
+  projectExternalIds: string[];
+}
+
+/** The minimal customer record mapsync writes to a platform (DESIGN.md, Push rules). */
+export interface CustomerPayload {
+  name: string;
+  /** Normalised document (digits, or [0-9A-Z] for the alphanumeric CNPJ). */
+  document: string;
+  personType: 'person' | 'company';
+  /** The ERP's id_cliente_servico: goes to the observation field and the integration code. */
+  serviceId: string;
+  /** Extra fields an admin whitelisted in `push.fields`. */
+  extra?: Record<string, string | null>;
+}
+
+export interface RemoteCustomer {
+  externalId: string;
+  name: string | null;
+  rawDocument: string | null;
+  observation: string | null;
+  integrationCode: string | null;
+}
+
+export interface BindRequest {
+  /** The box or pole holding the port: needed to re-read the port after an unclear answer. */
+  containerExternalId: string | null;
+  portExternalId: string;
+  customerExternalId: string;
+  lon: number | null;
+  lat: number | null;
+}
+
+/**
+ * What the sync engine and the pusher need from a mapping platform. Each platform
+ * implements it in `src/platforms/<name>/`, with all of its wire shapes in one module.
+ */
+export interface PlatformAdapter {
+  readonly platform: string;
+
+  listProjects(): Promise<PlatformProject[]>;
+  createProject(name: string): Promise<PlatformProject>;
+
+  poles(scope: PlatformScope): AsyncIterable<Page<PlatformPole>>;
+  boxes(scope: PlatformScope): AsyncIterable<Page<PlatformBox>>;
+  /**
+   * Equipment in the given containers (boxes, and poles that carry equipment
+   * directly), with ports and the customer on each port.
+   */
+  splitters(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncIterable<Page<PlatformSplitter>>;
+  customers(scope: PlatformScope): AsyncIterable<Page<PlatformCustomer>>;
+
+  findCustomerByIntegrationCode(code: string): Promise<RemoteCustomer | null>;
+  createCustomer(payload: CustomerPayload): Promise<RemoteCustomer>;
+  updateCustomer(externalId: string, payload: CustomerPayload): Promise<RemoteCustomer>;
+  /** The customer bound to a port now, re-read from the platform. */
+  portCustomer(containerExternalId: string, portExternalId: string): Promise<string | null>;
+  bind(request: BindRequest): Promise<void>;
+  unbind(portExternalId: string, customerExternalId: string): Promise<void>;
+
+  close?(): Promise<void>;
+}
+
+export interface ContainerRef {
+  externalId: string;
+  kind: 'box' | 'pole';
+}

@@ -1,0 +1,129 @@
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../config/config.loader.ts';
+import type { IntegrationConfig, MapsyncConfig } from '../config/config.schema.ts';
+import { openDatabase, type Database } from '../db/database.ts';
+import { migrateLatest } from '../db/migrator.ts';
+import { buildHttpServer } from '../http/http-server.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createMetrics } from '../observability/metrics.ts';
+import { createPlatformAdapter } from '../platforms/adapter-factory.ts';
+import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
+import { ensureIntegrations } from '../sync/sync-runs.repository.ts';
+import type { AppContext } from './app-context.ts';
+import type { BackgroundWorker } from './background-worker.ts';
+import { startDemo, type Demo } from './demo.ts';
+import { workerFactories } from './workers.ts';
+
+export interface ServiceOptions {
+  env?: NodeJS.ProcessEnv;
+  logger: Logger;
+  port?: number;
+  host?: string;
+}
+
+export interface RunningService {
+  ctx: AppContext;
+  http: FastifyInstance;
+  url: string;
+  apiToken: string;
+  demo: Demo | null;
+  stop(): Promise<void>;
+}
+
+export class ServiceStartError extends Error {}
+
+/** config → database → integrations → HTTP API → workers (scheduler, runs, pusher). */
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const env = options.env ?? process.env;
+  const logger = options.logger;
+  let config: MapsyncConfig = loadConfig(undefined, env).config;
+  let demo: Demo | null = null;
+  const apiTokenFromEnv = env.MAPSYNC_API_TOKEN?.trim();
+
+  if (config.integrations.length === 0 && env.MAPSYNC_DEMO !== '0') {
+    demo = await startDemo({ logger, env });
+    config = { ...config, integrations: [demo.integration] };
+  }
+  if (!apiTokenFromEnv && !demo) {
+    throw new ServiceStartError('MAPSYNC_API_TOKEN is not set: the API refuses to start without a token outside demo mode');
+  }
+  const apiToken = apiTokenFromEnv || 'demo';
+
+  let database: Database | null = null;
+  const workers: BackgroundWorker[] = [];
+  let http: FastifyInstance | null = null;
+  try {
+    database = await openDatabase(logger, env);
+    if (env.MAPSYNC_AUTO_MIGRATE !== '0') {
+      const applied = await migrateLatest(database.knex);
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    }
+    await ensureIntegrations(database.knex, config.integrations);
+
+    const adapters = new Map<string, PlatformAdapter>();
+    const wakers = { runs: [] as (() => void)[], pushes: [] as (() => void)[] };
+    const ctx: AppContext = {
+      knex: database.knex,
+      logger,
+      metrics: createMetrics(),
+      config,
+      integrations: new Map(config.integrations.map((integration) => [integration.id, integration])),
+      demo: demo !== null,
+      adapterFor(integration: IntegrationConfig) {
+        let adapter = adapters.get(integration.id);
+        if (!adapter) {
+          adapter = createPlatformAdapter(integration, { logger, ca: demo?.ca });
+          adapters.set(integration.id, adapter);
+        }
+        return adapter;
+      },
+      wake: {
+        runs: () => wakers.runs.forEach((wake) => wake()),
+        pushes: () => wakers.pushes.forEach((wake) => wake()),
+      },
+    };
+
+    http = await buildHttpServer(ctx, { apiToken });
+    const port = options.port ?? Number(env.PORT ?? 8080);
+    const host = options.host ?? env.HOST ?? '127.0.0.1';
+    await http.listen({ port, host });
+    const address = http.server.address();
+    const url = `http://${host}:${typeof address === 'object' && address ? address.port : port}`;
+
+    for (const factory of workerFactories) {
+      const worker = factory(ctx);
+      await worker.start();
+      workers.push(worker);
+    }
+    logger.info({ url, integrations: [...ctx.integrations.keys()], demo: demo !== null, owner: `${hostname()}:${process.pid}` }, 'mapsync is serving');
+
+    const db = database;
+    const server = http;
+    let stopping: Promise<void> | null = null;
+    return {
+      ctx,
+      http: server,
+      url,
+      apiToken,
+      demo,
+      stop() {
+        stopping ??= (async () => {
+          for (const worker of [...workers].reverse()) await worker.stop();
+          await server.close();
+          for (const adapter of adapters.values()) await adapter.close?.();
+          await db.close();
+          await demo?.close();
+          logger.info('mapsync stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    for (const worker of workers.reverse()) await worker.stop().catch(() => undefined);
+    await http?.close().catch(() => undefined);
+    await database?.close().catch(() => undefined);
+    await demo?.close().catch(() => undefined);
+    throw error;
+  }
+}
