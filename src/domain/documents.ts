@@ -1,0 +1,124 @@
+/**
+ * Brazilian customer documents (CPF, numeric CNPJ, alphanumeric CNPJ) as typed on a
+ * mapping platform: normalised, validated, masked for logs and formatted for display.
+ *
+ * Check digits come from @brazilian-utils/brazilian-utils: its `isValidCnpj(…, { version: 2 })`
+ * implements the alphanumeric CNPJ of IN RFB 2.229/2024 (value = ASCII − 48, weights
+ * 5…2/9…2 and 6…2/9…2, r < 2 → 0 else 11 − r) and accepts `12.ABC.345/01DE-35`.
+ * Documents are always text: leading zeros and letters matter.
+ */
+import { formatCnpj, formatCpf, isValidCnpj, isValidCpf } from '@brazilian-utils/brazilian-utils';
+
+export type DocumentKind = 'cpf' | 'cnpj';
+export type PersonType = 'person' | 'company';
+export type DocumentProblem = 'empty' | 'bad_format' | 'bad_check_digits' | 'repeated_digits';
+
+export type DocumentResult =
+  | { ok: true; kind: DocumentKind; value: string; personType: PersonType }
+  | { ok: false; reason: DocumentProblem; masked: string };
+
+const CPF_LENGTH = 11;
+const CNPJ_LENGTH = 14;
+/**
+ * Spreadsheets drop leading zeros, so a CPF may arrive with 9 or 10 digits and a CNPJ with
+ * 12 or 13. Padding more than two zeros would let too much garbage validate by chance.
+ */
+const MIN_CPF_DIGITS = 9;
+const MIN_CNPJ_DIGITS = 12;
+
+/**
+ * A leading "CPF:" / "CNPJ nº" label some people type into the document field. It must be
+ * followed by a separator so an alphanumeric CNPJ that starts with those letters is kept.
+ */
+const LEADING_LABEL = /^\s*(?:cpf|cnpj)(?:\s*\/\s*(?:cpf|cnpj))?(?=[\s:.\-=º°])\s*(?:n[º°o.]?\s*)?[:.\-=]?\s*/i;
+/** What people put between groups: dots, dashes (also typographic ones), slashes, spaces. */
+const SEPARATORS = /[\s.\-\/\\_,\u2010-\u2015\u00a0\u200b-\u200d\ufeff]+/g;
+const ALL_DIGITS = /^\d+$/;
+/** 12 base characters, then 2 numeric check digits. */
+const ALPHANUMERIC_CNPJ = /^[0-9A-Z]{12}\d{2}$/;
+
+export function normaliseDocument(raw: string | null | undefined): DocumentResult {
+  if (raw == null || raw.trim() === '') return { ok: false, reason: 'empty', masked: '' };
+  const fail = (reason: DocumentProblem): DocumentResult => ({ ok: false, reason, masked: maskDocument(raw) });
+
+  const compact = raw.replace(LEADING_LABEL, '').replace(SEPARATORS, '').toUpperCase();
+  if (compact === '') return fail('bad_format');
+
+  if (ALL_DIGITS.test(compact)) {
+    // Decided on length alone: 11 digits is always a CPF, even though a CNPJ with three
+    // dropped zeros would also have 11.
+    if (compact.length >= MIN_CPF_DIGITS && compact.length <= CPF_LENGTH) {
+      if (isRepeated(compact)) return fail('repeated_digits');
+      const value = compact.padStart(CPF_LENGTH, '0');
+      if (isRepeated(value)) return fail('repeated_digits');
+      return isValidCpf(value) ? { ok: true, kind: 'cpf', value, personType: 'person' } : fail('bad_check_digits');
+    }
+    if (compact.length >= MIN_CNPJ_DIGITS && compact.length <= CNPJ_LENGTH) {
+      if (isRepeated(compact)) return fail('repeated_digits');
+      const value = compact.padStart(CNPJ_LENGTH, '0');
+      if (isRepeated(value)) return fail('repeated_digits');
+      return isValidCnpj(value) ? { ok: true, kind: 'cnpj', value, personType: 'company' } : fail('bad_check_digits');
+    }
+    return fail('bad_format');
+  }
+
+  // Letters make it an alphanumeric CNPJ. Those are stored as text by everyone, so no zeros
+  // are ever lost and no padding is tried.
+  if (!ALPHANUMERIC_CNPJ.test(compact)) return fail('bad_format');
+  return isValidCnpj(compact, { version: 2 })
+    ? { ok: true, kind: 'cnpj', value: compact, personType: 'company' }
+    : fail('bad_check_digits');
+}
+
+function isRepeated(value: string): boolean {
+  const first = value.charCodeAt(0);
+  for (let i = 1; i < value.length; i++) if (value.charCodeAt(i) !== first) return false;
+  return true;
+}
+
+/** Person type of a document already in normal form (11 characters → CPF, 14 → CNPJ). */
+export function personTypeOf(normalDocument: string): PersonType {
+  if (normalDocument.length === CPF_LENGTH && ALL_DIGITS.test(normalDocument)) return 'person';
+  if (normalDocument.length === CNPJ_LENGTH && ALPHANUMERIC_CNPJ.test(normalDocument)) return 'company';
+  throw new RangeError(`Not a normalised CPF/CNPJ: ${maskDocument(normalDocument)}`);
+}
+
+const MASK_CHAR = '*';
+const KEPT_SEPARATORS = new Set(['.', '-', '/', ' ']);
+const MAX_MASKED_LENGTH = 24;
+const WHITESPACE_RUN = /\s+/g;
+
+/**
+ * A document made safe for logs and reports: every letter or digit is hidden except the
+ * last few (4 when there are at least 11, 2 from 6, none below), and the usual separators
+ * stay where they were so an admin can recognise the shape: `***.***.*89-09`.
+ * Works on anything, including garbage; long values are cut to their tail.
+ */
+export function maskDocument(raw: string | null | undefined): string {
+  if (raw == null) return '';
+  const text = raw.trim().replace(WHITESPACE_RUN, ' ');
+  let hideable = 0;
+  for (const ch of text) if (!KEPT_SEPARATORS.has(ch)) hideable++;
+  const visible = hideable >= 11 ? 4 : hideable >= 6 ? 2 : 0;
+  let seen = 0;
+  let out = '';
+  for (const ch of text) {
+    if (KEPT_SEPARATORS.has(ch)) {
+      out += ch;
+      continue;
+    }
+    seen++;
+    out += seen > hideable - visible ? ch : MASK_CHAR;
+  }
+  return out.length > MAX_MASKED_LENGTH ? `…${out.slice(out.length - (MAX_MASKED_LENGTH - 1))}` : out;
+}
+
+/**
+ * The usual punctuation of a normal-form document: `123.456.789-09`, `12.345.678/0001-95`,
+ * `12.ABC.345/01DE-35`. Anything else is returned as it came.
+ */
+export function formatDocument(normal: string): string {
+  if (normal.length === CPF_LENGTH && ALL_DIGITS.test(normal)) return formatCpf(normal);
+  if (normal.length === CNPJ_LENGTH && ALPHANUMERIC_CNPJ.test(normal)) return formatCnpj(normal, { version: 2 });
+  return normal;
+}

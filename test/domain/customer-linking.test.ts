@@ -1,0 +1,214 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideLink, personTypeOf, type LinkInput, type LinkReasonCode, type LinkStatus } from '../../src/domain/customer-linking.ts';
+
+// Valid documents (check digits verified in documents.test.ts).
+const ANA = '12345678909'; // CPF
+const BRUNO = '52998224725'; // CPF
+const ACME = '12345678000195'; // numeric CNPJ
+const NOVA = '12ABC34501DE35'; // alphanumeric CNPJ
+const CARLA = '01234567890'; // CPF with a leading zero
+
+interface Contract {
+  serviceId: string;
+  customerDocument: string;
+  active: boolean;
+}
+
+/** A tiny ERP: the look-ups decideLink is given, with a call log. */
+function erp(contracts: Contract[]) {
+  const calls = { byId: [] as string[], byDocument: [] as string[] };
+  const lookups: Pick<LinkInput, 'contractById' | 'contractsByDocument'> = {
+    contractById: (serviceId) => {
+      calls.byId.push(serviceId);
+      return contracts.find((contract) => contract.serviceId === serviceId) ?? null;
+    },
+    contractsByDocument: (document) => {
+      calls.byDocument.push(document);
+      return contracts
+        .filter((contract) => contract.customerDocument === document)
+        .map(({ serviceId, active }) => ({ serviceId, active }));
+    },
+  };
+  return { lookups, calls };
+}
+
+const CONTRACTS: Contract[] = [
+  { serviceId: '100', customerDocument: ANA, active: true },
+  { serviceId: '200', customerDocument: BRUNO, active: true },
+  { serviceId: '201', customerDocument: BRUNO, active: true },
+  { serviceId: '202', customerDocument: BRUNO, active: false },
+  { serviceId: '300', customerDocument: ACME, active: true },
+  { serviceId: '301', customerDocument: ACME, active: false },
+  { serviceId: '400', customerDocument: NOVA, active: true },
+  { serviceId: '500', customerDocument: CARLA, active: false },
+  { serviceId: '501', customerDocument: CARLA, active: false },
+  { serviceId: '600', customerDocument: '98765432100', active: false },
+];
+
+interface Case {
+  name: string;
+  observation: string | null;
+  rawDocument: string | null;
+  status: LinkStatus;
+  serviceId: string | null;
+  reasonCode: LinkReasonCode;
+  candidates?: string[];
+}
+
+const CASES: Case[] = [
+  // rule 1: the observation id exists and the document agrees
+  { name: 'id and CPF agree', observation: 'ID: 100 - plano 300M', rawDocument: '123.456.789-09', status: 'linked', serviceId: '100', reasonCode: 'id_document_agrees' },
+  { name: 'id and numeric CNPJ agree', observation: '300', rawDocument: '12.345.678/0001-95', status: 'linked', serviceId: '300', reasonCode: 'id_document_agrees' },
+  { name: 'id and lower-case alphanumeric CNPJ agree', observation: '<p>ID 400</p>', rawDocument: '12.abc.345/01de-35', status: 'linked', serviceId: '400', reasonCode: 'id_document_agrees' },
+  { name: 'id agrees with a CPF that lost its leading zero', observation: 'contrato 500', rawDocument: '1234567890', status: 'linked', serviceId: '500', reasonCode: 'id_inactive_contract_document_agrees' },
+  { name: 'id of a customer with several contracts', observation: 'id 201', rawDocument: '529.982.247-25', status: 'linked', serviceId: '201', reasonCode: 'id_document_agrees' },
+  { name: 'id of an inactive contract, document agrees', observation: 'id 301', rawDocument: '12345678000195', status: 'linked', serviceId: '301', reasonCode: 'id_inactive_contract_document_agrees' },
+  // rule 2: they disagree
+  { name: 'id of somebody else', observation: 'ID 100', rawDocument: '529.982.247-25', status: 'document_mismatch', serviceId: null, reasonCode: 'id_document_differs', candidates: ['100'] },
+  { name: 'id of somebody else whose document is unknown to the ERP', observation: 'ID 100', rawDocument: '111.444.777-35', status: 'document_mismatch', serviceId: null, reasonCode: 'id_document_differs', candidates: ['100'] },
+  { name: 'id exists, document missing', observation: 'ID 100', rawDocument: null, status: 'document_mismatch', serviceId: null, reasonCode: 'id_document_missing', candidates: ['100'] },
+  { name: 'id exists, document blank', observation: 'ID 100', rawDocument: '  ', status: 'document_mismatch', serviceId: null, reasonCode: 'id_document_missing', candidates: ['100'] },
+  { name: 'id exists, document has bad check digits', observation: 'ID 100', rawDocument: '123.456.789-00', status: 'document_mismatch', serviceId: null, reasonCode: 'id_document_invalid', candidates: ['100'] },
+  { name: 'id exists, document is garbage', observation: 'ID 100', rawDocument: 'não sei', status: 'document_mismatch', serviceId: null, reasonCode: 'id_document_invalid', candidates: ['100'] },
+  { name: 'id exists, document all equal digits', observation: 'ID 100', rawDocument: '111.111.111-11', status: 'document_mismatch', serviceId: null, reasonCode: 'id_document_invalid', candidates: ['100'] },
+  // rule 3: no id, one active contract for the document
+  { name: 'empty observation, one active contract', observation: null, rawDocument: '123.456.789-09', status: 'linked_by_document', serviceId: '100', reasonCode: 'no_observation_single_active_contract' },
+  { name: 'html-only observation, one active contract', observation: '<p>&nbsp;</p>', rawDocument: '12345678909', status: 'linked_by_document', serviceId: '100', reasonCode: 'no_observation_single_active_contract' },
+  { name: 'observation without id, one active contract', observation: 'plano 300M', rawDocument: '12345678909', status: 'linked_by_document', serviceId: '100', reasonCode: 'no_id_single_active_contract' },
+  { name: 'one active and one inactive contract', observation: '', rawDocument: '12.345.678/0001-95', status: 'linked_by_document', serviceId: '300', reasonCode: 'no_observation_single_active_contract' },
+  { name: 'alphanumeric CNPJ, one active contract', observation: null, rawDocument: '12abc34501de35', status: 'linked_by_document', serviceId: '400', reasonCode: 'no_observation_single_active_contract' },
+  { name: 'unknown id falls back to the document', observation: 'ID 999', rawDocument: '123.456.789-09', status: 'linked_by_document', serviceId: '100', reasonCode: 'unknown_id_single_active_contract' },
+  { name: 'several ids, none agreeing, fall back to the document', observation: 'ID 998 / ID 999', rawDocument: '123.456.789-09', status: 'linked_by_document', serviceId: '100', reasonCode: 'several_ids_single_active_contract' },
+  // several ids where exactly one belongs to this document: rule 1 for that one
+  { name: 'several ids, exactly one agrees', observation: 'ID 100 / ID 200', rawDocument: '123.456.789-09', status: 'linked', serviceId: '100', reasonCode: 'one_of_several_ids_document_agrees' },
+  { name: 'several ids of the same customer, both agree', observation: 'ID 200 / ID 201', rawDocument: '529.982.247-25', status: 'ambiguous', serviceId: null, reasonCode: 'several_ids_several_active_contracts', candidates: ['200', '201'] },
+  // rule 4: several active contracts
+  { name: 'no id, two active contracts', observation: null, rawDocument: '529.982.247-25', status: 'ambiguous', serviceId: null, reasonCode: 'no_observation_several_active_contracts', candidates: ['200', '201'] },
+  { name: 'unknown id, two active contracts', observation: 'id 999', rawDocument: '52998224725', status: 'ambiguous', serviceId: null, reasonCode: 'unknown_id_several_active_contracts', candidates: ['200', '201'] },
+  // rule 5: nothing
+  { name: 'nothing at all', observation: null, rawDocument: null, status: 'unmatched', serviceId: null, reasonCode: 'no_observation_document_missing' },
+  { name: 'no id, document unknown to the ERP', observation: 'plano 300M', rawDocument: '111.444.777-35', status: 'unmatched', serviceId: null, reasonCode: 'no_id_document_not_found' },
+  { name: 'no id, invalid document', observation: null, rawDocument: '123.456.789-00', status: 'unmatched', serviceId: null, reasonCode: 'no_observation_document_invalid' },
+  { name: 'unknown id, no document', observation: 'ID 999', rawDocument: null, status: 'unmatched', serviceId: null, reasonCode: 'unknown_id_document_missing' },
+  { name: 'unknown id, garbage document', observation: 'ID 999', rawDocument: 'xx', status: 'unmatched', serviceId: null, reasonCode: 'unknown_id_document_invalid' },
+  { name: 'unknown id, document unknown', observation: 'ID 999', rawDocument: '111.444.777-35', status: 'unmatched', serviceId: null, reasonCode: 'unknown_id_document_not_found' },
+  { name: 'several ids, nothing else', observation: 'ID 998 / ID 999', rawDocument: null, status: 'unmatched', serviceId: null, reasonCode: 'several_ids_document_missing' },
+  { name: 'document with only inactive contracts', observation: null, rawDocument: '012.345.678-90', status: 'unmatched', serviceId: null, reasonCode: 'no_observation_only_inactive_contracts', candidates: ['500', '501'] },
+  { name: 'document with a single inactive contract', observation: null, rawDocument: '987.654.321-00', status: 'unmatched', serviceId: null, reasonCode: 'no_observation_only_inactive_contracts', candidates: ['600'] },
+];
+
+describe('decideLink', () => {
+  for (const c of CASES) {
+    it(`${c.name} → ${c.status} (${c.reasonCode})`, () => {
+      const { lookups } = erp(CONTRACTS);
+      const result = decideLink({ observation: c.observation, rawDocument: c.rawDocument, ...lookups });
+      assert.equal(result.status, c.status);
+      assert.equal(result.serviceId, c.serviceId);
+      assert.equal(result.reasonCode, c.reasonCode);
+      assert.deepEqual(result.candidateServiceIds, c.candidates ?? []);
+      assert.ok(result.reason.length > 10 && /^[\x20-\x7e…]+$/.test(result.reason), result.reason);
+    });
+  }
+
+  it('reasons and masked documents never contain the whole document', () => {
+    const documents = ['123.456.789-09', '12345678909', '529.982.247-25', '12.345.678/0001-95', '12abc34501de35', '1234567890', '123.456.789-00', '111.444.777-35', '012.345.678-90'];
+    const observations = [null, 'ID 100', 'ID 999', 'ID 100 / ID 200', 'plano 300M', '300', 'id 301'];
+    for (const rawDocument of documents) {
+      const digits = rawDocument.replace(/[^0-9a-z]/gi, '').toUpperCase();
+      for (const observation of observations) {
+        const { lookups } = erp(CONTRACTS);
+        const result = decideLink({ observation, rawDocument, ...lookups });
+        const masked = result.maskedDocument ?? '';
+        assert.ok(masked.replace(/[^0-9a-z]/gi, '').length <= 4, masked);
+        // Apart from the masked document, the reason holds no run of 5 document characters.
+        const rest = (masked === '' ? result.reason : result.reason.split(masked).join(' | ')).split(/[^0-9a-z]+/i);
+        for (const word of rest) {
+          for (let i = 0; i + 5 <= digits.length; i++) {
+            assert.ok(!word.toUpperCase().includes(digits.slice(i, i + 5)), `${result.reason} leaks ${rawDocument}`);
+          }
+        }
+        assert.ok(!result.reason.includes(rawDocument));
+      }
+    }
+  });
+
+  it('reports the masked document in formatted shape, or null when there is none', () => {
+    const { lookups } = erp(CONTRACTS);
+    assert.equal(decideLink({ observation: 'ID 100', rawDocument: '12345678909', ...lookups }).maskedDocument, '***.***.*89-09');
+    assert.equal(decideLink({ observation: null, rawDocument: '12abc34501de35', ...lookups }).maskedDocument, '**.***.***/**DE-35');
+    assert.equal(decideLink({ observation: null, rawDocument: 'garbage!', ...lookups }).maskedDocument, '******e!');
+    assert.equal(decideLink({ observation: null, rawDocument: null, ...lookups }).maskedDocument, null);
+    assert.equal(decideLink({ observation: null, rawDocument: ' ', ...lookups }).maskedDocument, null);
+  });
+
+  it('explains itself in plain English with the service ids involved', () => {
+    const { lookups } = erp(CONTRACTS);
+    const mismatch = decideLink({ observation: 'ID 100', rawDocument: '529.982.247-25', ...lookups });
+    assert.match(mismatch.reason, /service 100/);
+    assert.match(mismatch.reason, /different document/);
+    assert.match(mismatch.reason, /\*\*\*\.\*\*\*\.\*47-25/);
+    const ambiguous = decideLink({ observation: 'ID 999', rawDocument: '529.982.247-25', ...lookups });
+    assert.match(ambiguous.reason, /999, which is not in the ERP/);
+    assert.match(ambiguous.reason, /2 active contracts \(200, 201\)/);
+    const invalid = decideLink({ observation: 'ID 100', rawDocument: '123.456.789-00', ...lookups });
+    assert.match(invalid.reason, /wrong check digits/);
+  });
+
+  it('accepts an ERP document that is not quite in normal form', () => {
+    const { lookups } = erp([{ serviceId: '7', customerDocument: '123.456.789-09', active: true }]);
+    const result = decideLink({ observation: '7', rawDocument: '12345678909', ...lookups });
+    assert.equal(result.status, 'linked');
+  });
+
+  it('does not ask for the document when the observation id settles it', () => {
+    const { lookups, calls } = erp(CONTRACTS);
+    decideLink({ observation: 'ID 100', rawDocument: '123.456.789-09', ...lookups });
+    assert.deepEqual(calls, { byId: ['100'], byDocument: [] });
+    decideLink({ observation: 'ID 100', rawDocument: '529.982.247-25', ...lookups });
+    assert.deepEqual(calls.byDocument, []);
+  });
+
+  it('does not look anything up for an invalid document without an id', () => {
+    const { lookups, calls } = erp(CONTRACTS);
+    decideLink({ observation: null, rawDocument: 'xx', ...lookups });
+    assert.deepEqual(calls, { byId: [], byDocument: [] });
+  });
+
+  it('decides 100k customers quickly', () => {
+    const byId = new Map(CONTRACTS.map((contract) => [contract.serviceId, contract]));
+    const byDocument = new Map<string, { serviceId: string; active: boolean }[]>();
+    for (const contract of CONTRACTS) {
+      const list = byDocument.get(contract.customerDocument) ?? [];
+      list.push({ serviceId: contract.serviceId, active: contract.active });
+      byDocument.set(contract.customerDocument, list);
+    }
+    const inputs: Array<[string | null, string | null]> = [
+      ['ID: 100 - plano 300M', '123.456.789-09'],
+      [null, '529.982.247-25'],
+      ['<p>Cliente 999</p>', '12345678000195'],
+      ['plano 300M', '12abc34501de35'],
+      [null, null],
+    ];
+    const started = performance.now();
+    for (let i = 0; i < 100_000; i++) {
+      const [observation, rawDocument] = inputs[i % inputs.length] as [string | null, string | null];
+      decideLink({
+        observation,
+        rawDocument,
+        contractById: (id) => byId.get(id) ?? null,
+        contractsByDocument: (document) => byDocument.get(document) ?? [],
+      });
+    }
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 4000, `${elapsed.toFixed(0)} ms`);
+  });
+});
+
+describe('personTypeOf (re-exported for the push adapters)', () => {
+  it('maps CPF to person and CNPJ to company', () => {
+    assert.equal(personTypeOf(ANA), 'person');
+    assert.equal(personTypeOf(ACME), 'company');
+    assert.equal(personTypeOf(NOVA), 'company');
+  });
+});
