@@ -1,6 +1,7 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../service/app-context.ts';
 import { registerBearerAuth } from './bearer-auth.ts';
+import { registerOpenApi } from './openapi.ts';
 import { routeModules } from './routes/index.ts';
 
 export interface HttpServerOptions {
@@ -8,8 +9,9 @@ export interface HttpServerOptions {
 }
 
 export async function buildHttpServer(ctx: AppContext, options: HttpServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: ctx.logger.child({ component: 'http' }), disableRequestLogging: false });
+  const app = Fastify({ loggerInstance: ctx.logger.child({ component: 'http' }) as FastifyBaseLogger });
   registerBearerAuth(app, options.apiToken);
+  await registerOpenApi(app);
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     if (error.validation) {
       return reply.code(400).send({ error: 'bad_request', message: error.message });

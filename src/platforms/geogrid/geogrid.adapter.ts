@@ -1,0 +1,303 @@
+import type {
+  Page,
+  PlatformBox,
+  PlatformCustomer,
+  PlatformPole,
+  PlatformProject,
+  PlatformSplitter,
+  Rejection,
+} from '../../domain/network.ts';
+import { PlatformHttpClient, type PlatformHttpClientOptions, type PlatformHttpLogger } from '../http/platform-http-client.ts';
+import { PlatformError } from '../http/platform-error.ts';
+import type {
+  BindRequest,
+  ContainerRef,
+  CustomerPayload,
+  PlatformAdapter,
+  PlatformScope,
+  RemoteCustomer,
+} from '../platform-adapter.ts';
+import { DuplicateIdGuard } from '../record-validation.ts';
+import {
+  DEFAULT_PAGE_SIZE,
+  ITEM_TYPE,
+  SERVICE_PORTS_PARAMS,
+  applyServicePorts,
+  bindBody,
+  createFolderBody,
+  customerBody,
+  geogridBaseUrl,
+  geogridHeaders,
+  itemsParams,
+  pageParams,
+  parsePage,
+  paths,
+  remoteCustomerFromPayload,
+  toBoxes,
+  toCreatedProject,
+  toCustomers,
+  toLookedUpCustomer,
+  toPoles,
+  toProjects,
+  toSavedCustomer,
+  toServicePorts,
+  toSplitters,
+  type ServicePortState,
+  type SplitterMappingContext,
+  type WirePage,
+} from './geogrid.wire.ts';
+
+export interface GeogridAdapterOptions {
+  apiUrl: string;
+  token: string;
+  http?: Pick<PlatformHttpClientOptions, 'concurrency' | 'requestsPerMinute' | 'timeoutMs' | 'retries' | 'retryBaseDelayMs'>;
+  /** Trusted CA (PEM) for a platform with a private certificate, e.g. the local simulator. */
+  ca?: string | Buffer;
+  adapter?: PlatformHttpClientOptions['adapter'];
+  logger?: PlatformHttpLogger;
+  pageSize?: number;
+  /** Splitters per yielded page (default 500). */
+  splitterPageSize?: number;
+  platformName?: string;
+  onRequest?: PlatformHttpClientOptions['onRequest'];
+  onResponse?: PlatformHttpClientOptions['onResponse'];
+}
+
+/** GeoGrid API v3. All wire shapes are in `geogrid.wire.ts`. */
+export class GeogridAdapter implements PlatformAdapter {
+  readonly platform: string;
+  readonly client: PlatformHttpClient;
+  private readonly pageSize: number;
+  private readonly splitterPageSize: number;
+
+  constructor(private readonly options: GeogridAdapterOptions) {
+    this.platform = options.platformName ?? 'geogrid';
+    this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.splitterPageSize = options.splitterPageSize ?? 500;
+    this.client = new PlatformHttpClient({
+      platform: this.platform,
+      baseURL: geogridBaseUrl(options.apiUrl),
+      headers: geogridHeaders(options.token),
+      ...(options.http ?? {}),
+      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.adapter ? { adapter: options.adapter } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.onResponse ? { onResponse: options.onResponse } : {}),
+    });
+  }
+
+  async listProjects(): Promise<PlatformProject[]> {
+    const projects: PlatformProject[] = [];
+    for await (const records of this.pagedRecords(paths.folders(), {}, 'GET /pastas')) {
+      projects.push(...toProjects(records).items);
+    }
+    return projects;
+  }
+
+  async createProject(name: string): Promise<PlatformProject> {
+    const response = await this.client.post(paths.createFolder(), createFolderBody(name));
+    return toCreatedProject(response.data, name);
+  }
+
+  async *poles(scope: PlatformScope): AsyncIterable<Page<PlatformPole>> {
+    const context = { guard: new DuplicateIdGuard(), folders: new Set(scope.projectExternalIds) };
+    const params = itemsParams([ITEM_TYPE.pole], scope.projectExternalIds);
+    for await (const records of this.pagedRecords(paths.items(), params, 'GET /itensRede')) {
+      yield toPoles(records, context);
+    }
+  }
+
+  async *boxes(scope: PlatformScope): AsyncIterable<Page<PlatformBox>> {
+    const context = { guard: new DuplicateIdGuard(), folders: new Set(scope.projectExternalIds) };
+    const params = itemsParams([ITEM_TYPE.cto, ITEM_TYPE.splice], scope.projectExternalIds);
+    for await (const records of this.pagedRecords(paths.items(), params, 'GET /itensRede')) {
+      yield toBoxes(records, context);
+    }
+  }
+
+  async *splitters(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncIterable<Page<PlatformSplitter>> {
+    const context: SplitterMappingContext = { splitterGuard: new DuplicateIdGuard(), portGuard: new DuplicateIdGuard() };
+    // More workers than the cap keeps the limiter's queue fed, so the cap is reached while there is work.
+    const workers = this.client.limiter.concurrency * 3;
+    const pending = new Set<Promise<void>>();
+    let failure: unknown = null;
+    let page: Page<PlatformSplitter> = { items: [], rejected: [] };
+
+    for await (const ref of eachContainer(containers)) {
+      if (failure) break;
+      const task: Promise<void> = this.containerSplitters(ref, context)
+        .then((result) => {
+          page.items.push(...result.items);
+          page.rejected.push(...result.rejected);
+        })
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => pending.delete(task));
+      pending.add(task);
+      if (pending.size >= workers) await Promise.race(pending);
+      if (page.items.length + page.rejected.length >= this.splitterPageSize) {
+        const full = page;
+        page = { items: [], rejected: [] };
+        yield full;
+      }
+    }
+    await Promise.all(pending);
+    if (failure) throw failure;
+    if (page.items.length > 0 || page.rejected.length > 0) yield page;
+  }
+
+  async *customers(_scope: PlatformScope): AsyncIterable<Page<PlatformCustomer>> {
+    const guard = new DuplicateIdGuard();
+    for await (const records of this.pagedRecords(paths.customers(), {}, 'GET /clientes')) {
+      yield toCustomers(records, guard);
+    }
+  }
+
+  async findCustomerByIntegrationCode(code: string): Promise<RemoteCustomer | null> {
+    const response = await this.client.get(paths.customerByIntegrationCode(code), { acceptStatus: [404] });
+    return toLookedUpCustomer(response.data);
+  }
+
+  async getCustomer(externalId: string): Promise<RemoteCustomer | null> {
+    const response = await this.client.get(paths.customer(externalId), { acceptStatus: [404] });
+    if (response.status === 404) return null;
+    return toLookedUpCustomer(response.data);
+  }
+
+  async createCustomer(payload: CustomerPayload): Promise<RemoteCustomer> {
+    const response = await this.client.post(paths.createCustomer(), customerBody(payload));
+    const saved = toSavedCustomer(response.data);
+    if (saved) return saved;
+    // The answer did not carry the record: read it back by the integration code just written.
+    const found = await this.findCustomerByIntegrationCode(payload.serviceId);
+    if (found) return found;
+    throw new PlatformError({
+      platform: this.platform,
+      endpoint: 'POST /clientes',
+      status: response.status,
+      platformMessage: 'customer was accepted but cannot be found by its integration code',
+      retryable: true,
+    });
+  }
+
+  async updateCustomer(externalId: string, payload: CustomerPayload): Promise<RemoteCustomer> {
+    const response = await this.client.put(paths.customer(externalId), customerBody(payload));
+    return toSavedCustomer(response.data) ?? remoteCustomerFromPayload(externalId, payload);
+  }
+
+  async portCustomer(containerExternalId: string, portExternalId: string): Promise<string | null> {
+    const states = await this.servicePorts(containerExternalId);
+    return states.find((s) => s.portExternalId === portExternalId)?.customer?.externalId ?? null;
+  }
+
+  async bind(request: BindRequest): Promise<void> {
+    try {
+      await this.client.post(paths.bind(), bindBody(request.portExternalId, request.customerExternalId, request.lat, request.lon));
+    } catch (error) {
+      // GeoGrid sometimes answers 500 (or nothing) on a bind that did happen: look before failing.
+      if (!(error instanceof PlatformError) || !error.retryable || request.containerExternalId === null) throw error;
+      const bound = await this.portCustomer(request.containerExternalId, request.portExternalId);
+      if (bound === request.customerExternalId) {
+        this.options.logger?.warn(
+          { platform: this.platform, endpoint: error.endpoint, status: error.status },
+          'bind answered an error but the port shows the customer: taken as done',
+        );
+        return;
+      }
+      throw error;
+    }
+  }
+
+  async unbind(portExternalId: string, customerExternalId: string): Promise<void> {
+    await this.client.delete(paths.unbind(portExternalId, customerExternalId));
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async containerSplitters(
+    ref: ContainerRef,
+    context: SplitterMappingContext,
+  ): Promise<{ items: PlatformSplitter[]; rejected: Rejection[] }> {
+    const diagram = await this.client.get(paths.equipment(ref.externalId), { acceptStatus: [404] });
+    // The container vanished between listing and reading: it holds nothing now.
+    if (diagram.status === 404) return { items: [], rejected: [] };
+    const result = toSplitters(diagram.data, ref, context);
+    if (result.items.some((s) => s.role === 'service')) {
+      applyServicePorts(result.items, await this.servicePorts(ref.externalId));
+    }
+    return result;
+  }
+
+  private async servicePorts(containerExternalId: string): Promise<ServicePortState[]> {
+    const states: ServicePortState[] = [];
+    const path = paths.servicePorts(containerExternalId);
+    for (let pageNumber = 1; ; pageNumber += 1) {
+      const response = await this.client.get(path, {
+        params: { ...SERVICE_PORTS_PARAMS, ...pageParams(pageNumber, this.pageSize) },
+        acceptStatus: [404],
+      });
+      if (response.status === 404) break;
+      const found = toServicePorts(response.data, containerExternalId);
+      // An endpoint that ignores `pagina` would answer the same page forever.
+      if (pageNumber > 1 && found[0] && states.some((s) => s.portExternalId === found[0]!.portExternalId)) break;
+      states.push(...found);
+      if (found.length < this.pageSize) break;
+    }
+    return states;
+  }
+
+  /**
+   * Record arrays of a paged list. Once the first page gives the total, the next pages are
+   * fetched ahead (up to the concurrency cap) and still yielded in order.
+   */
+  private async *pagedRecords(path: string, params: Record<string, unknown>, what: string): AsyncGenerator<unknown[]> {
+    const fetchPage = async (pageNumber: number): Promise<WirePage> => {
+      const response = await this.client.get(path, { params: { ...params, ...pageParams(pageNumber, this.pageSize) } });
+      return parsePage(response.data, what);
+    };
+    const first = await fetchPage(1);
+    yield first.records;
+    if (first.records.length === 0 || first.records.length < this.pageSize) return;
+
+    let next = 2;
+    if (first.total !== null) {
+      const lastPage = Math.ceil(first.total / this.pageSize);
+      const ahead = this.client.limiter.concurrency;
+      const inFlight = new Map<number, Promise<WirePage>>();
+      const schedule = (n: number) => {
+        if (n > lastPage || inFlight.has(n)) return;
+        const promise = fetchPage(n);
+        promise.catch(() => undefined); // awaited below; avoids an unhandled rejection meanwhile
+        inFlight.set(n, promise);
+      };
+      for (; next <= lastPage; next += 1) {
+        for (let k = next; k < next + ahead; k += 1) schedule(k);
+        const current = await inFlight.get(next)!;
+        inFlight.delete(next);
+        if (current.records.length === 0) return;
+        yield current.records;
+        if (current.records.length < this.pageSize) return;
+      }
+      // Every page up to the announced total was full: the total may be stale, so read on.
+    }
+
+    for (; next < 10_000_000; next += 1) {
+      const current = await fetchPage(next);
+      if (current.records.length === 0) return;
+      yield current.records;
+      if (current.records.length < this.pageSize) return;
+    }
+  }
+}
+
+async function* eachContainer(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncGenerator<ContainerRef> {
+  if (Array.isArray(containers)) {
+    yield* containers;
+    return;
+  }
+  for await (const chunk of containers) yield* chunk;
+}

@@ -1,0 +1,667 @@
+/**
+ * Everything tied to the shape of GeoGrid API v3 lives here: paths, query parameters,
+ * zod schemas of the JSON, and the mapping between the JSON and the domain types.
+ * GeoGrid publishes no specification (see docs `platforms/geogrid-v3.md`); a line
+ * marked [guess] below is not confirmed by several working clients. If the real API
+ * differs, this module and its fixtures change and nothing else.
+ *
+ * Call pattern for splitters (fewest calls that are still correct):
+ *   1. `GET /diagrama/equipamentos/{item}` once per container (box or pole). It lists the
+ *      equipment, its kind (`tipo.dados.descricao`, e.g. "1x8"), the service flag and
+ *      the port ids (`portas[]`).
+ *   2. Only for a container that holds at least one service splitter:
+ *      `GET /equipamentos/itemRede/{item}/portas?atendimento[]=S&tipo[]=S`, which answers
+ *      the service ports of every equipment in that item with the customer on each port.
+ *      Ports are matched to splitters by port id (from step 1), so no per-splitter call.
+ *   Distribution splitters never carry customers, so they need only step 1.
+ *   A container without service equipment costs one call; one with it costs two.
+ */
+import { z } from 'zod';
+import type {
+  BoxKind,
+  PlatformBox,
+  PlatformCustomer,
+  PlatformPole,
+  PlatformPort,
+  PlatformProject,
+  PlatformSplitter,
+  Rejection,
+  SplitterRole,
+} from '../../domain/network.ts';
+import type { ContainerRef, CustomerPayload, RemoteCustomer } from '../platform-adapter.ts';
+import {
+  DuplicateIdGuard,
+  checkCoordinates,
+  externalIdOf,
+  isRecord,
+  numberOf,
+  reject,
+  textOf,
+} from '../record-validation.ts';
+
+// ---------------------------------------------------------------------------------------
+// Connection
+// ---------------------------------------------------------------------------------------
+
+export const GEOGRID_API_PREFIX = '/api/v3';
+export const GEOGRID_AUTH_HEADER = 'api-key';
+export const DEFAULT_PAGE_SIZE = 500;
+
+export function geogridBaseUrl(apiUrl: string): string {
+  return `${apiUrl.replace(/\/+$/, '')}${GEOGRID_API_PREFIX}`;
+}
+
+export function geogridHeaders(token: string): Record<string, string> {
+  return { [GEOGRID_AUTH_HEADER]: token, Accept: 'application/json' };
+}
+
+// ---------------------------------------------------------------------------------------
+// Paths and query parameters
+// ---------------------------------------------------------------------------------------
+
+export const ITEM_TYPE = { pole: 'poste', cto: 'terminal', splice: 'caixa' } as const;
+/** [guess] Sending the folder filter in the query is unconfirmed, so scope is applied client-side only. */
+export const SEND_FOLDER_FILTER = false;
+
+export const paths = {
+  folders: () => '/pastas',
+  /** [guess] Creating a folder. */
+  createFolder: () => '/pastas',
+  items: () => '/itensRede',
+  equipment: (itemId: string) => `/diagrama/equipamentos/${encodeURIComponent(itemId)}`,
+  servicePorts: (itemId: string) => `/equipamentos/itemRede/${encodeURIComponent(itemId)}/portas`,
+  /** [guess] The paged customer list. */
+  customers: () => '/clientes',
+  customer: (id: string) => `/clientes/${encodeURIComponent(id)}`,
+  customerByIntegrationCode: (code: string) => `/clientes/integrado/${encodeURIComponent(code)}`,
+  createCustomer: () => '/clientes',
+  bind: () => '/integracao/atender',
+  unbind: (portId: string, customerId: string) =>
+    `/integracao/atender/${encodeURIComponent(portId)}/${encodeURIComponent(customerId)}`,
+} as const;
+
+export function pageParams(page: number, pageSize: number): Record<string, unknown> {
+  return { pagina: page, registrosPorPagina: pageSize };
+}
+
+export function itemsParams(types: string[], folderIds: string[]): Record<string, unknown> {
+  return {
+    'item[]': types,
+    ...(SEND_FOLDER_FILTER && folderIds.length > 0 ? { 'pasta[]': folderIds } : {}),
+  };
+}
+
+export const SERVICE_PORTS_PARAMS = { 'atendimento[]': 'S', 'tipo[]': 'S' } as const;
+
+// ---------------------------------------------------------------------------------------
+// Envelopes
+// ---------------------------------------------------------------------------------------
+
+const idSchema = z.union([z.string(), z.number()]);
+const totalSchema = z.union([z.number(), z.string()]).nullish();
+
+export const pageSchema = z.looseObject({
+  registros: z.array(z.unknown()),
+  totalRegistros: totalSchema,
+});
+
+export interface WirePage {
+  records: unknown[];
+  total: number | null;
+}
+
+export class GeogridShapeError extends Error {
+  constructor(what: string, detail: string) {
+    super(`geogrid answered an unexpected shape for ${what}: ${detail}`);
+    this.name = 'GeogridShapeError';
+  }
+}
+
+/** A paged body `{registros, totalRegistros}`; a bare array is accepted too. */
+export function parsePage(body: unknown, what: string): WirePage {
+  if (Array.isArray(body)) return { records: body, total: null };
+  const parsed = pageSchema.safeParse(body);
+  if (!parsed.success) throw new GeogridShapeError(what, describeBody(body));
+  const total = numberOf(parsed.data.totalRegistros);
+  return { records: parsed.data.registros, total: total === null ? null : Math.trunc(total) };
+}
+
+/**
+ * The record itself, whether wrapped in `{dados: {...}}` or not; null when unreadable
+ * (not an object, a `dados` that is not an object, or neither `dados` nor an `id`).
+ */
+export function unwrapDados(record: unknown): Record<string, unknown> | null {
+  if (!isRecord(record)) return null;
+  if ('dados' in record) return isRecord(record.dados) ? record.dados : null;
+  return 'id' in record ? record : null;
+}
+
+/** A list body that may be a bare array, `{registros}`, `{dados: [...]}` or `{equipamentos}`. */
+export function listOf(body: unknown, what: string): unknown[] {
+  if (Array.isArray(body)) return body;
+  if (isRecord(body)) {
+    for (const key of ['registros', 'equipamentos', 'portas', 'dados']) {
+      const value = body[key];
+      if (Array.isArray(value)) return value;
+    }
+    if (Object.keys(body).length === 0) return [];
+  }
+  throw new GeogridShapeError(what, describeBody(body));
+}
+
+function describeBody(body: unknown): string {
+  if (body === null || body === undefined) return 'empty body';
+  if (typeof body === 'string') return `text ${JSON.stringify(body.slice(0, 80))}`;
+  if (Array.isArray(body)) return 'an array';
+  if (isRecord(body)) return `an object with keys ${Object.keys(body).slice(0, 8).join(', ') || '(none)'}`;
+  return typeof body;
+}
+
+// ---------------------------------------------------------------------------------------
+// Folders (projects)
+// ---------------------------------------------------------------------------------------
+
+export const folderSchema = z.looseObject({
+  id: idSchema,
+  nome: z.string().nullish(),
+  nomePai: z.string().nullish(),
+});
+
+export function toProjects(records: unknown[]): { items: PlatformProject[]; rejected: Rejection[] } {
+  const items: PlatformProject[] = [];
+  const rejected: Rejection[] = [];
+  const guard = new DuplicateIdGuard();
+  for (const record of records) {
+    const data = unwrapDados(record);
+    if (!data) {
+      rejected.push(reject('project', null, 'unreadable_record', 'folder record is not an object'));
+      continue;
+    }
+    const id = externalIdOf(data.id);
+    if (!id) {
+      rejected.push(reject('project', null, 'missing_id', 'folder has no id'));
+      continue;
+    }
+    if (!guard.firstTime(id)) {
+      rejected.push(reject('project', id, 'duplicate_id', `folder id ${id} appears twice`));
+      continue;
+    }
+    items.push({ externalId: id, name: textOf(data.nome) ?? `#${id}`, parentName: textOf(data.nomePai) });
+  }
+  return { items, rejected };
+}
+
+/** [guess] `POST /pastas` body. */
+export function createFolderBody(name: string): unknown {
+  return { dados: { nome: name } };
+}
+
+export function toCreatedProject(body: unknown, name: string): PlatformProject {
+  const data = unwrapDados(body);
+  const id = data ? externalIdOf(data.id) : null;
+  if (!id) throw new GeogridShapeError('POST /pastas', describeBody(body));
+  return { externalId: id, name: textOf(data?.nome) ?? name, parentName: textOf(data?.nomePai) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Network items: poles and boxes
+// ---------------------------------------------------------------------------------------
+
+export const itemSchema = z.looseObject({
+  id: idSchema.nullish(),
+  item: z.string().nullish(),
+  sigla: z.union([z.string(), z.number()]).nullish(),
+  latitude: z.unknown().optional(),
+  longitude: z.unknown().optional(),
+  status: z.unknown().optional(),
+  observacao: z.union([z.string(), z.number()]).nullish(),
+});
+
+/** Folder of a record: `pasta.{id}` beside `dados` (seen), or inside it. */
+function folderIdOf(record: Record<string, unknown>, data: Record<string, unknown>): string | null {
+  for (const holder of [record, data]) {
+    const folder = holder.pasta;
+    if (isRecord(folder)) {
+      const id = externalIdOf(folder.id);
+      if (id) return id;
+    }
+  }
+  return externalIdOf(data.idPasta);
+}
+
+/** [guess] The pole a box hangs on: `dados.idPoste`, or `dados.poste.id`. */
+function poleIdOf(data: Record<string, unknown>): string | null {
+  const direct = externalIdOf(data.idPoste);
+  if (direct) return direct;
+  return isRecord(data.poste) ? externalIdOf(data.poste.id) : null;
+}
+
+export function boxKindOf(item: unknown): BoxKind {
+  if (item === ITEM_TYPE.cto) return 'cto';
+  if (item === ITEM_TYPE.splice) return 'splice';
+  return 'other';
+}
+
+interface ItemCommon {
+  externalId: string;
+  projectExternalId: string | null;
+  name: string | null;
+  lon: number;
+  lat: number;
+  data: Record<string, unknown>;
+}
+
+export interface ItemMappingContext {
+  guard: DuplicateIdGuard;
+  /** Folder ids in scope; empty means all. */
+  folders: ReadonlySet<string>;
+}
+
+function toItem(
+  record: unknown,
+  kind: 'pole' | 'box',
+  context: ItemMappingContext,
+): { item: ItemCommon | null; rejection: Rejection | null } {
+  const data = unwrapDados(record);
+  if (!data || !isRecord(record)) {
+    return { item: null, rejection: reject(kind, null, 'unreadable_record', `${kind} record has no readable "dados" object`) };
+  }
+  const parsed = itemSchema.safeParse(data);
+  const id = externalIdOf(data.id);
+  if (!id) return { item: null, rejection: reject(kind, null, 'missing_id', `${kind} has no id`) };
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { item: null, rejection: reject(kind, id, 'bad_value', `${kind} ${id}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`) };
+  }
+  const folder = folderIdOf(record, data);
+  if (context.folders.size > 0 && (folder === null || !context.folders.has(folder))) return { item: null, rejection: null };
+  if (!context.guard.firstTime(id)) {
+    return { item: null, rejection: reject(kind, id, 'duplicate_id', `${kind} id ${id} appears twice`) };
+  }
+  const coordinates = checkCoordinates(data.latitude, data.longitude);
+  if (!coordinates.ok) return { item: null, rejection: reject(kind, id, 'bad_coordinates', `${kind} ${id}: ${coordinates.reason}`) };
+  return {
+    item: {
+      externalId: id,
+      projectExternalId: folder,
+      name: textOf(data.sigla),
+      lon: coordinates.lon,
+      lat: coordinates.lat,
+      data,
+    },
+    rejection: null,
+  };
+}
+
+export function toPoles(records: unknown[], context: ItemMappingContext): { items: PlatformPole[]; rejected: Rejection[] } {
+  const items: PlatformPole[] = [];
+  const rejected: Rejection[] = [];
+  for (const record of records) {
+    const { item, rejection } = toItem(record, 'pole', context);
+    if (rejection) rejected.push(rejection);
+    if (!item) continue;
+    items.push({
+      externalId: item.externalId,
+      projectExternalId: item.projectExternalId,
+      name: item.name,
+      lon: item.lon,
+      lat: item.lat,
+      observation: textOf(item.data.observacao),
+    });
+  }
+  return { items, rejected };
+}
+
+export function toBoxes(records: unknown[], context: ItemMappingContext): { items: PlatformBox[]; rejected: Rejection[] } {
+  const items: PlatformBox[] = [];
+  const rejected: Rejection[] = [];
+  for (const record of records) {
+    const { item, rejection } = toItem(record, 'box', context);
+    if (rejection) rejected.push(rejection);
+    if (!item) continue;
+    items.push({
+      externalId: item.externalId,
+      projectExternalId: item.projectExternalId,
+      name: item.name,
+      kind: boxKindOf(item.data.item),
+      lon: item.lon,
+      lat: item.lat,
+      poleExternalId: poleIdOf(item.data),
+    });
+  }
+  return { items, rejected };
+}
+
+// ---------------------------------------------------------------------------------------
+// Equipment (splitters) and ports
+// ---------------------------------------------------------------------------------------
+
+export const equipmentRowSchema = z.looseObject({
+  id: idSchema.nullish(),
+  nome: z.string().nullish(),
+  sigla: z.union([z.string(), z.number()]).nullish(),
+  /** [guess] The service flag's field name. */
+  atendimento: z.union([z.string(), z.boolean()]).nullish(),
+  portas: z.array(z.unknown()).nullish(),
+});
+
+/** "1x8", "Splitter 1X16", "1:4" → [1, 8]; null when the equipment is not a splitter. */
+export function ratioOf(description: unknown): [number, number] | null {
+  if (typeof description !== 'string') return null;
+  const match = /(\d{1,3})\s*[xX:]\s*(\d{1,3})/.exec(description);
+  if (!match) return null;
+  const ratioIn = Number(match[1]);
+  const ratioOut = Number(match[2]);
+  if (!(ratioIn >= 1 && ratioOut >= 2)) return null;
+  return [ratioIn, ratioOut];
+}
+
+/** Flags are "S"/"N" strings; a boolean is accepted too. */
+export function isYes(flag: unknown): boolean {
+  if (flag === true) return true;
+  return typeof flag === 'string' && flag.trim().toUpperCase() === 'S';
+}
+
+/** A field of an equipment row, read from `dados` first and then from the row itself. */
+function rowField(row: Record<string, unknown>, data: Record<string, unknown>, key: string): unknown {
+  return data[key] !== undefined ? data[key] : row[key];
+}
+
+function typeDescriptionOf(row: Record<string, unknown>, data: Record<string, unknown>): unknown {
+  const tipo = rowField(row, data, 'tipo');
+  if (typeof tipo === 'string') return tipo;
+  if (!isRecord(tipo)) return undefined;
+  const inner = isRecord(tipo.dados) ? tipo.dados : tipo;
+  return inner.descricao ?? inner.nome;
+}
+
+export interface SplitterMappingContext {
+  splitterGuard: DuplicateIdGuard;
+  portGuard: DuplicateIdGuard;
+}
+
+/** Splitters of one container from its `/diagrama/equipamentos` body. Non-splitter equipment is skipped. */
+export function toSplitters(
+  body: unknown,
+  container: ContainerRef,
+  context: SplitterMappingContext,
+): { items: PlatformSplitter[]; rejected: Rejection[] } {
+  const items: PlatformSplitter[] = [];
+  const rejected: Rejection[] = [];
+  for (const row of listOf(body, `GET /diagrama/equipamentos/${container.externalId}`)) {
+    if (!isRecord(row)) {
+      rejected.push(reject('splitter', null, 'unreadable_record', `equipment in ${container.kind} ${container.externalId} is not an object`));
+      continue;
+    }
+    const data = isRecord(row.dados) ? row.dados : row;
+    const ratio = ratioOf(typeDescriptionOf(row, data));
+    if (!ratio) continue;
+    const id = externalIdOf(rowField(row, data, 'id'));
+    if (!id) {
+      rejected.push(reject('splitter', null, 'missing_id', `splitter in ${container.kind} ${container.externalId} has no id`));
+      continue;
+    }
+    if (!context.splitterGuard.firstTime(id)) {
+      rejected.push(reject('splitter', id, 'duplicate_id', `splitter id ${id} appears twice`));
+      continue;
+    }
+    const role: SplitterRole = isYes(rowField(row, data, 'atendimento')) ? 'service' : 'distribution';
+    const rawPorts = rowField(row, data, 'portas');
+    const ports: PlatformPort[] = [];
+    if (Array.isArray(rawPorts)) {
+      rawPorts.forEach((rawPort, index) => {
+        const port = toDiagramPort(rawPort, index, id, context, rejected);
+        if (port) ports.push(port);
+      });
+    }
+    items.push({
+      externalId: id,
+      containerExternalId: container.externalId,
+      containerKind: container.kind,
+      name: textOf(rowField(row, data, 'sigla')) ?? textOf(rowField(row, data, 'nome')),
+      role,
+      ratioIn: ratio[0],
+      ratioOut: ratio[1],
+      ports,
+    });
+  }
+  return { items, rejected };
+}
+
+function toDiagramPort(
+  rawPort: unknown,
+  index: number,
+  splitterId: string,
+  context: SplitterMappingContext,
+  rejected: Rejection[],
+): PlatformPort | null {
+  const data = unwrapDados(rawPort);
+  if (!data || !isRecord(rawPort)) {
+    rejected.push(reject('port', null, 'unreadable_record', `port ${index + 1} of splitter ${splitterId} is not an object`));
+    return null;
+  }
+  const id = externalIdOf(data.id);
+  if (!id) {
+    rejected.push(reject('port', null, 'missing_id', `port ${index + 1} of splitter ${splitterId} has no id`));
+    return null;
+  }
+  if (!context.portGuard.firstTime(id)) {
+    rejected.push(reject('port', id, 'duplicate_id', `port id ${id} appears twice`));
+    return null;
+  }
+  const number = numberOf(data.porta);
+  const available = rawPort.disponivel ?? data.disponivel;
+  return {
+    externalId: id,
+    number: number !== null && Number.isInteger(number) && number >= 1 ? number : index + 1,
+    label: textOf(data.label),
+    available: available === undefined || available === null ? true : isYes(available),
+    customer: null,
+  };
+}
+
+export const servicePortSchema = z.looseObject({
+  dados: z.looseObject({
+    id: idSchema,
+    porta: z.unknown().optional(),
+    label: z.unknown().optional(),
+    comentario: z.unknown().optional(),
+  }),
+  disponivel: z.unknown().optional(),
+  cliente: z.looseObject({ id: idSchema, nome: z.string().nullish() }).nullish(),
+});
+
+export interface ServicePortState {
+  portExternalId: string;
+  /** [guess] `equipamento.id` or `dados.idEquipamento`; used only when the diagram lists no port ids. */
+  splitterExternalId: string | null;
+  number: number | null;
+  label: string | null;
+  available: boolean | null;
+  customer: { externalId: string; name: string | null } | null;
+}
+
+/** Records of `GET /equipamentos/itemRede/{id}/portas`. Unreadable ones are skipped (the diagram already has the port). */
+export function toServicePorts(body: unknown, itemId: string): ServicePortState[] {
+  const states: ServicePortState[] = [];
+  for (const record of listOf(body, `GET /equipamentos/itemRede/${itemId}/portas`)) {
+    const data = unwrapDados(record);
+    if (!data || !isRecord(record)) continue;
+    const id = externalIdOf(data.id);
+    if (!id) continue;
+    const cliente = record.cliente ?? data.cliente;
+    const customerData = unwrapDados(cliente);
+    const customerId = customerData ? externalIdOf(customerData.id) : null;
+    const equipment = record.equipamento ?? data.equipamento;
+    const equipmentData = unwrapDados(equipment);
+    const available = record.disponivel ?? data.disponivel;
+    const number = numberOf(data.porta);
+    states.push({
+      portExternalId: id,
+      splitterExternalId: (equipmentData ? externalIdOf(equipmentData.id) : null) ?? externalIdOf(data.idEquipamento),
+      number: number !== null && Number.isInteger(number) ? number : null,
+      label: textOf(data.label),
+      available: available === undefined || available === null ? null : isYes(available),
+      customer: customerId ? { externalId: customerId, name: textOf(customerData?.nome) } : null,
+    });
+  }
+  return states;
+}
+
+/** Puts each service port's customer (and availability) on the splitter port with the same id. */
+export function applyServicePorts(splitters: PlatformSplitter[], states: ServicePortState[]): void {
+  const byPortId = new Map<string, PlatformPort>();
+  for (const splitter of splitters) for (const port of splitter.ports) byPortId.set(port.externalId, port);
+  const serviceWithoutPorts = splitters.filter((s) => s.role === 'service' && s.ports.length === 0);
+  for (const state of states) {
+    let port = byPortId.get(state.portExternalId);
+    if (!port) {
+      // The diagram listed no ports for this splitter: fall back on the port's own equipment link.
+      const owner =
+        serviceWithoutPorts.find((s) => s.externalId === state.splitterExternalId) ??
+        (serviceWithoutPorts.length === 1 ? serviceWithoutPorts[0] : undefined);
+      if (!owner) continue;
+      port = {
+        externalId: state.portExternalId,
+        number: state.number ?? owner.ports.length + 1,
+        label: state.label,
+        available: true,
+        customer: null,
+      };
+      owner.ports.push(port);
+    }
+    port.customer = state.customer;
+    if (state.available !== null) port.available = state.available;
+    else if (state.customer) port.available = false;
+    if (state.label !== null) port.label = state.label;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Customers
+// ---------------------------------------------------------------------------------------
+
+export const customerSchema = z.looseObject({
+  id: idSchema.nullish(),
+  nome: z.string().nullish(),
+  cpfCnpj: z.union([z.string(), z.number()]).nullish(),
+  tipo: z.string().nullish(),
+  observacao: z.union([z.string(), z.number()]).nullish(),
+  codigoIntegracao: z.union([z.string(), z.number()]).nullish(),
+});
+
+export function toCustomers(records: unknown[], guard: DuplicateIdGuard): { items: PlatformCustomer[]; rejected: Rejection[] } {
+  const items: PlatformCustomer[] = [];
+  const rejected: Rejection[] = [];
+  for (const record of records) {
+    const data = unwrapDados(record);
+    if (!data) {
+      rejected.push(reject('customer', null, 'unreadable_record', 'customer record has no readable "dados" object'));
+      continue;
+    }
+    const id = externalIdOf(data.id);
+    if (!id) {
+      rejected.push(reject('customer', null, 'missing_id', 'customer has no id'));
+      continue;
+    }
+    const parsed = customerSchema.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      rejected.push(reject('customer', id, 'bad_value', `customer ${id}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.trim()));
+      continue;
+    }
+    if (!guard.firstTime(id)) {
+      rejected.push(reject('customer', id, 'duplicate_id', `customer id ${id} appears twice`));
+      continue;
+    }
+    items.push(customerOf(id, data));
+  }
+  return { items, rejected };
+}
+
+function customerOf(id: string, data: Record<string, unknown>): PlatformCustomer {
+  return {
+    externalId: id,
+    name: textOf(data.nome),
+    rawDocument: textOf(data.cpfCnpj),
+    observation: typeof data.observacao === 'string' && data.observacao.trim() !== '' ? data.observacao : textOf(data.observacao),
+    integrationCode: textOf(data.codigoIntegracao),
+  };
+}
+
+/** `{dados}` when found; a body with `naoEncontrado` (or nothing) when not. */
+export function toLookedUpCustomer(body: unknown): RemoteCustomer | null {
+  if (!isRecord(body) || 'naoEncontrado' in body) return null;
+  const data = unwrapDados(body);
+  if (!data) return null;
+  const id = externalIdOf(data.id);
+  if (!id) return null;
+  return customerOf(id, data);
+}
+
+/** A create/update answer; null when it does not carry the record (the caller re-reads it). */
+export function toSavedCustomer(body: unknown): RemoteCustomer | null {
+  return toLookedUpCustomer(body);
+}
+
+/** What mapsync writes in `observacao`: the form the linking rules read back. */
+export function observationFor(serviceId: string): string {
+  return `id_cliente_servico: ${serviceId}`;
+}
+
+/** Extra fields an admin may whitelist, by mapsync name → GeoGrid field. */
+export const CUSTOMER_EXTRA_FIELDS: Readonly<Record<string, string>> = {
+  email: 'email',
+  phone: 'telefone',
+  mobile: 'celular',
+  zipCode: 'cep',
+  address: 'endereco',
+  district: 'bairro',
+  city: 'cidade',
+  state: 'estado',
+};
+
+/** `POST /clientes` and `PUT /clientes/{id}` body: the minimal whitelisted record. */
+export function customerBody(payload: CustomerPayload): { dados: Record<string, string | null> } {
+  const dados: Record<string, string | null> = {};
+  for (const [key, value] of Object.entries(payload.extra ?? {})) {
+    const field = CUSTOMER_EXTRA_FIELDS[key] ?? (Object.values(CUSTOMER_EXTRA_FIELDS).includes(key) ? key : undefined);
+    if (field) dados[field] = value;
+  }
+  dados.nome = payload.name;
+  dados.cpfCnpj = payload.document;
+  dados.tipo = payload.personType === 'company' ? 'J' : 'F';
+  dados.observacao = observationFor(payload.serviceId);
+  dados.codigoIntegracao = payload.serviceId;
+  return { dados };
+}
+
+export function remoteCustomerFromPayload(externalId: string, payload: CustomerPayload): RemoteCustomer {
+  return {
+    externalId,
+    name: payload.name,
+    rawDocument: payload.document,
+    observation: observationFor(payload.serviceId),
+    integrationCode: payload.serviceId,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Binding
+// ---------------------------------------------------------------------------------------
+
+/** GeoGrid ids are integers; send numbers when they look like one. */
+function wireId(id: string): string | number {
+  return /^\d{1,15}$/.test(id) ? Number(id) : id;
+}
+
+export function bindBody(portId: string, customerId: string, lat: number | null, lon: number | null): unknown {
+  return {
+    idPorta: wireId(portId),
+    idCliente: wireId(customerId),
+    ...(lat !== null && lon !== null ? { local: { latitude: lat, longitude: lon } } : {}),
+  };
+}
+
+export const RESERVED_PORT_FIELD = 'portaReservada';
+export const DUPLICATE_INTEGRATION_CODE_FIELD = 'codigoIntegracao';

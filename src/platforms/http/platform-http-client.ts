@@ -1,0 +1,342 @@
+import http from 'node:http';
+import https from 'node:https';
+import axios, {
+  AxiosError,
+  type AxiosInstance,
+  type AxiosRequestConfig,
+  type InternalAxiosRequestConfig,
+} from 'axios';
+import axiosRetry from 'axios-retry';
+import { PlatformError, fieldErrorsOf, platformMessageOf } from './platform-error.ts';
+import { RequestLimiter } from './request-limiter.ts';
+
+declare module 'axios' {
+  interface AxiosRequestConfig {
+    /** Allow retrying this non-idempotent call (only when the caller knows it is safe). */
+    platformRetryUnsafe?: boolean;
+    /** Internal: this attempt holds a limiter slot. */
+    platformHoldsSlot?: boolean;
+    /** Internal: when the attempt started, for metrics. */
+    platformStartedAt?: number;
+    platformAttempt?: number;
+  }
+}
+
+export interface PlatformHttpLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface RequestInfo {
+  platform: string;
+  method: string;
+  endpoint: string;
+  attempt: number;
+}
+
+export interface ResponseInfo extends RequestInfo {
+  status: number | null;
+  durationMs: number;
+  outcome: 'ok' | 'http_error' | 'timeout' | 'network_error';
+}
+
+export interface PlatformHttpClientOptions {
+  platform: string;
+  baseURL: string;
+  headers?: Record<string, string>;
+  /** Requests in flight at once (default 5). */
+  concurrency?: number;
+  /** Request starts per minute, evenly spaced (default 300). */
+  requestsPerMinute?: number;
+  /** Per attempt (default 15000). */
+  timeoutMs?: number;
+  /** Retries after the first attempt for idempotent calls (default 4). */
+  retries?: number;
+  /** First backoff step; doubles per retry, with jitter (default 300). */
+  retryBaseDelayMs?: number;
+  /** Ceiling of one backoff step and of a Retry-After pause (default 60000). */
+  maxRetryDelayMs?: number;
+  /** Extra trusted CA certificates (PEM), e.g. a local simulator's. */
+  ca?: string | Buffer;
+  /** axios adapter override; tests with nock use 'http'. */
+  adapter?: AxiosRequestConfig['adapter'];
+  logger?: PlatformHttpLogger;
+  onRequest?: (info: RequestInfo) => void;
+  onResponse?: (info: ResponseInfo) => void;
+}
+
+export interface PlatformHttpCounters {
+  requests: number;
+  retries: number;
+  rateLimited: number;
+  timeouts: number;
+  failures: number;
+  maxInFlight: number;
+}
+
+export interface CallOptions {
+  params?: Record<string, unknown>;
+  data?: unknown;
+  /** Statuses that resolve instead of throwing (e.g. 404 when absence is an answer). */
+  acceptStatus?: number[];
+  retryUnsafe?: boolean;
+}
+
+export interface PlatformResponse<T = unknown> {
+  status: number;
+  data: T;
+}
+
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/**
+ * The HTTP client every platform adapter uses: a concurrency cap and an evenly spaced
+ * per-minute budget that also hold across retries, Retry-After on 429 (pausing every
+ * request), jittered backoff for idempotent calls only, a timeout on each attempt, and
+ * errors that name the platform and the endpoint and never carry a header.
+ */
+export class PlatformHttpClient {
+  readonly platform: string;
+  readonly limiter: RequestLimiter;
+  private readonly axios: AxiosInstance;
+  private readonly secrets: string[];
+  private readonly counters = {
+    requests: 0,
+    retries: 0,
+    rateLimited: 0,
+    timeouts: 0,
+    failures: 0,
+  };
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+  private readonly maxRetryDelayMs: number;
+
+  constructor(private readonly options: PlatformHttpClientOptions) {
+    this.platform = options.platform;
+    const concurrency = options.concurrency ?? 5;
+    this.limiter = new RequestLimiter({ concurrency, requestsPerMinute: options.requestsPerMinute ?? 300 });
+    this.secrets = Object.values(options.headers ?? {}).filter((v) => v.length >= 6);
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 60_000;
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+    this.httpsAgent = new https.Agent({
+      keepAlive: true,
+      maxSockets: concurrency,
+      ...(options.ca ? { ca: options.ca } : {}),
+    });
+
+    this.axios = axios.create({
+      baseURL: options.baseURL.replace(/\/+$/, ''),
+      headers: { Accept: 'application/json', ...(options.headers ?? {}) },
+      timeout: options.timeoutMs ?? 15_000,
+      httpAgent: this.httpAgent,
+      httpsAgent: this.httpsAgent,
+      maxRedirects: 0,
+      paramsSerializer: { indexes: false },
+      ...(options.adapter ? { adapter: options.adapter } : {}),
+    });
+
+    // Registered before axios-retry: request interceptors run last-registered first, so the
+    // slot is taken just before sending; response interceptors run in order, so the slot is
+    // released (and a 429 pauses the limiter) before axios-retry schedules a retry.
+    this.axios.interceptors.request.use(async (config) => this.beforeAttempt(config));
+    this.axios.interceptors.response.use(
+      (response) => {
+        this.afterAttempt(response.config, response.status, 'ok');
+        return response;
+      },
+      (error: unknown) => {
+        if (error instanceof AxiosError && error.config) this.afterFailedAttempt(error);
+        return Promise.reject(error);
+      },
+    );
+
+    const baseDelay = options.retryBaseDelayMs ?? 300;
+    axiosRetry(this.axios, {
+      retries: options.retries ?? 4,
+      shouldResetTimeout: true,
+      retryCondition: (error) => isRetryable(error),
+      retryDelay: (retryCount, error) => {
+        // A 429 already paused the limiter for Retry-After; the retry just queues behind it.
+        if (error.response?.status === 429) return 0;
+        const step = Math.min(this.maxRetryDelayMs, baseDelay * 2 ** (retryCount - 1));
+        return Math.round(step * (0.5 + Math.random()));
+      },
+      onRetry: (retryCount, error, config) => {
+        this.counters.retries += 1;
+        config.platformAttempt = retryCount + 1;
+        options.logger?.warn(
+          {
+            platform: this.platform,
+            endpoint: endpointOf(config),
+            status: error.response?.status ?? null,
+            code: error.code ?? null,
+            retry: retryCount,
+          },
+          'platform call failed, retrying',
+        );
+      },
+    });
+  }
+
+  get stats(): PlatformHttpCounters {
+    return { ...this.counters, maxInFlight: this.limiter.maxActive };
+  }
+
+  get<T = unknown>(path: string, options: Omit<CallOptions, 'data'> = {}): Promise<PlatformResponse<T>> {
+    return this.request<T>('GET', path, options);
+  }
+
+  post<T = unknown>(path: string, data: unknown, options: Omit<CallOptions, 'data'> = {}): Promise<PlatformResponse<T>> {
+    return this.request<T>('POST', path, { ...options, data });
+  }
+
+  put<T = unknown>(path: string, data: unknown, options: Omit<CallOptions, 'data'> = {}): Promise<PlatformResponse<T>> {
+    return this.request<T>('PUT', path, { ...options, data });
+  }
+
+  delete<T = unknown>(path: string, options: Omit<CallOptions, 'data'> = {}): Promise<PlatformResponse<T>> {
+    return this.request<T>('DELETE', path, options);
+  }
+
+  async request<T = unknown>(method: string, path: string, options: CallOptions = {}): Promise<PlatformResponse<T>> {
+    const accepted = new Set(options.acceptStatus ?? []);
+    try {
+      const response = await this.axios.request<T>({
+        method,
+        url: path,
+        params: options.params,
+        data: options.data,
+        platformRetryUnsafe: options.retryUnsafe ?? false,
+        validateStatus: (status) => (status >= 200 && status < 300) || accepted.has(status),
+      });
+      return { status: response.status, data: response.data };
+    } catch (error) {
+      throw this.toPlatformError(error, method, path);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private async beforeAttempt(config: InternalAxiosRequestConfig): Promise<InternalAxiosRequestConfig> {
+    await this.limiter.acquire();
+    config.platformHoldsSlot = true;
+    config.platformStartedAt = performance.now();
+    config.platformAttempt ??= 1;
+    this.counters.requests += 1;
+    this.options.onRequest?.({
+      platform: this.platform,
+      method: (config.method ?? 'get').toUpperCase(),
+      endpoint: endpointOf(config),
+      attempt: config.platformAttempt,
+    });
+    return config;
+  }
+
+  private afterAttempt(config: AxiosRequestConfig, status: number | null, outcome: ResponseInfo['outcome']): void {
+    if (!config.platformHoldsSlot) return;
+    config.platformHoldsSlot = false;
+    this.limiter.release();
+    this.options.onResponse?.({
+      platform: this.platform,
+      method: (config.method ?? 'get').toUpperCase(),
+      endpoint: endpointOf(config),
+      attempt: config.platformAttempt ?? 1,
+      status,
+      durationMs: performance.now() - (config.platformStartedAt ?? performance.now()),
+      outcome,
+    });
+  }
+
+  private afterFailedAttempt(error: AxiosError): void {
+    const config = error.config!;
+    const status = error.response?.status ?? null;
+    if (status === 429) {
+      this.counters.rateLimited += 1;
+      const pauseMs = Math.min(this.maxRetryDelayMs, retryAfterMs(error.response?.headers?.['retry-after']) ?? 1000);
+      this.limiter.pauseFor(pauseMs);
+    }
+    if (isTimeout(error)) this.counters.timeouts += 1;
+    const outcome: ResponseInfo['outcome'] = status !== null ? 'http_error' : isTimeout(error) ? 'timeout' : 'network_error';
+    this.afterAttempt(config, status, outcome);
+  }
+
+  private toPlatformError(error: unknown, method: string, path: string): PlatformError {
+    this.counters.failures += 1;
+    const endpoint = `${method.toUpperCase()} ${stripQuery(path)}`;
+    if (error instanceof AxiosError) {
+      const status = error.response?.status ?? null;
+      const body = error.response?.data;
+      const fields = fieldErrorsOf(body);
+      return new PlatformError({
+        platform: this.platform,
+        endpoint,
+        status,
+        platformMessage: this.redact(platformMessageOf(body) ?? (status === null ? networkMessage(error) : null)),
+        retryable: isTransient(error),
+        code: error.code ?? null,
+        fieldErrors: fields ? Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, this.redact(v) ?? ''])) : null,
+      });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return new PlatformError({
+      platform: this.platform,
+      endpoint,
+      status: null,
+      platformMessage: this.redact(message),
+      retryable: false,
+    });
+  }
+
+  private redact(text: string | null): string | null {
+    if (text === null) return null;
+    let out = text;
+    for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
+    return out;
+  }
+}
+
+function isTimeout(error: AxiosError): boolean {
+  return error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT' || /timeout/i.test(error.message);
+}
+
+function isTransient(error: AxiosError): boolean {
+  if (!error.response) return error.code !== 'ERR_CANCELED';
+  const status = error.response.status;
+  return status === 429 || status === 408 || status >= 500;
+}
+
+function isRetryable(error: AxiosError): boolean {
+  const config = error.config;
+  if (!config) return false;
+  const method = (config.method ?? 'get').toUpperCase();
+  if (!IDEMPOTENT_METHODS.has(method) && !config.platformRetryUnsafe) return false;
+  return isTransient(error);
+}
+
+function networkMessage(error: AxiosError): string {
+  if (isTimeout(error)) return 'no answer before the timeout';
+  return error.code ? `network error ${error.code}` : 'network error';
+}
+
+/** Retry-After as seconds or as an HTTP date, in milliseconds from now. */
+export function retryAfterMs(header: unknown, now = Date.now()): number | null {
+  if (typeof header !== 'string' && typeof header !== 'number') return null;
+  const text = String(header).trim();
+  if (text === '') return null;
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return null;
+  return Math.max(0, at - now);
+}
+
+function endpointOf(config: AxiosRequestConfig): string {
+  return `${(config.method ?? 'get').toUpperCase()} ${stripQuery(config.url ?? '')}`;
+}
+
+function stripQuery(path: string): string {
+  const noQuery = path.split('?')[0] ?? '';
+  return noQuery.startsWith('/') || noQuery === '' ? noQuery : `/${noQuery}`;
+}

@@ -1,0 +1,63 @@
+/**
+ * Runs the GeoGrid v3 simulator as its own process for the demo and the benchmarks:
+ *   node --import tsx src/simulator/main.ts --seed 1 --size 100000 --port 0 [--https] [--ca-file f]
+ *     [--token t] [--rpm N] [--concurrency N] [--error-rate r] [--hang-rate r] [--malformed-rate r] [--latency ms]
+ * Prints one JSON line `{"url":…,"origin":…,"counts":…}` on stdout when ready.
+ */
+import { Command } from 'commander';
+import { countNetwork } from './network-generator.ts';
+import { startSimulator } from './simulator.server.ts';
+
+const program = new Command()
+  .name('geogrid-simulator')
+  .option('--seed <n>', 'data seed', '1')
+  .option('--size <n>', 'approximate poles + boxes + splitters + ports + customers', '10000')
+  .option('--port <n>', 'port (0 = any free port)', '0')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--https', 'serve TLS with a generated self-signed certificate', false)
+  .option('--ca-file <path>', 'with --https, where to write the certificate clients must trust')
+  .option('--token <token>', 'the api-key the simulator accepts', 'sim-token')
+  .option('--rpm <n>', 'requests per minute before 429', '300')
+  .option('--concurrency <n>', 'requests in flight before 429', '5')
+  .option('--error-rate <r>', 'share of requests answered 500', '0')
+  .option('--hang-rate <r>', 'share of requests never answered', '0')
+  .option('--malformed-rate <r>', 'share of records served malformed', '0')
+  .option('--latency <ms>', 'added latency per answer', '0')
+  .parse();
+
+const opts = program.opts<Record<string, string | boolean | undefined>>();
+const num = (key: string) => Number(opts[key]);
+
+const started = performance.now();
+const simulator = await startSimulator({
+  seed: num('seed'),
+  size: num('size'),
+  port: num('port'),
+  host: String(opts.host),
+  https: Boolean(opts.https),
+  ...(typeof opts.caFile === 'string' ? { caFile: opts.caFile } : {}),
+  token: String(opts.token),
+  limits: { requestsPerMinute: num('rpm'), concurrency: num('concurrency') },
+  faults: {
+    errorRate: num('errorRate'),
+    hangRate: num('hangRate'),
+    malformedRate: num('malformedRate'),
+    latencyMs: num('latency'),
+  },
+});
+
+process.stdout.write(
+  `${JSON.stringify({
+    url: simulator.url,
+    origin: simulator.origin,
+    caFile: typeof opts.caFile === 'string' ? opts.caFile : null,
+    counts: countNetwork(simulator.network),
+    readyMs: Math.round(performance.now() - started),
+  })}\n`,
+);
+
+const stop = () => {
+  simulator.close().finally(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
