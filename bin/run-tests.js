@@ -2,7 +2,8 @@
 // Runs the whole suite. With TEST_DATABASE_URL set, tests use that PostgreSQL/PostGIS;
 // without it, an embedded PostGIS is started once here and shared by every test file.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
@@ -26,7 +27,24 @@ if (!env.TEST_DATABASE_URL) {
   register();
   const { startEmbeddedPostgis } = await import('../src/db/embedded-postgis.ts');
   process.stdout.write('TEST_DATABASE_URL is unset: starting the embedded PostGIS for the tests\n');
-  embedded = await startEmbeddedPostgis({ dataDir: path.join(root, '.data', 'test-pglite') });
+  const sharedDir = path.join(root, '.data', 'test-pglite');
+  try {
+    embedded = await startEmbeddedPostgis({ dataDir: sharedDir });
+  } catch (error) {
+    const busy = error.name === 'EmbeddedDatabaseBusyError';
+    process.stdout.write(`${sharedDir} cannot be used (${error.message.split('\n')[0]}); starting a fresh one\n`);
+    // Busy: another test run owns it, so this run gets a folder of its own. Damaged: start it anew.
+    const dataDir = busy ? mkdtempSync(path.join(tmpdir(), 'mapsync-test-pglite-')) : sharedDir;
+    if (!busy) rmSync(sharedDir, { recursive: true, force: true });
+    embedded = await startEmbeddedPostgis({ dataDir });
+    if (busy) {
+      const close = embedded.close;
+      embedded.close = async () => {
+        await close();
+        rmSync(dataDir, { recursive: true, force: true });
+      };
+    }
+  }
   env.TEST_DATABASE_URL = embedded.url;
   env.TEST_DATABASE_EMBEDDED = '1';
 }

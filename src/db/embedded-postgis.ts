@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { claimDataDir } from './embedded-lock.ts';
 
 export interface EmbeddedPostgis {
   url: string;
@@ -27,19 +28,30 @@ export interface EmbeddedPostgisOptions {
 export async function startEmbeddedPostgis(options: EmbeddedPostgisOptions): Promise<EmbeddedPostgis> {
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  // A lock file left by a killed process makes PGlite wait for it forever.
-  const stalePid = path.join(dataDir, 'postmaster.pid');
-  if (existsSync(stalePid)) rmSync(stalePid);
+  const release = claimDataDir(dataDir);
+  let db: PGlite | null = null;
+  let server: PGLiteSocketServer;
+  try {
+    // Only reached when no live process owns the folder: a postmaster.pid here was left by
+    // a killed process, and PGlite would wait for it forever.
+    const stalePid = path.join(dataDir, 'postmaster.pid');
+    if (existsSync(stalePid)) rmSync(stalePid);
 
-  const db = await PGlite.create({ dataDir, extensions: { postgis } });
-  await db.exec('CREATE EXTENSION IF NOT EXISTS postgis');
-  const server = new PGLiteSocketServer({
-    db,
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 0,
-    maxConnections: options.maxConnections ?? 8,
-  });
-  await server.start();
+    db = await PGlite.create({ dataDir, extensions: { postgis } });
+    await db.exec('CREATE EXTENSION IF NOT EXISTS postgis');
+    server = new PGLiteSocketServer({
+      db,
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      maxConnections: options.maxConnections ?? 8,
+    });
+    await server.start();
+  } catch (error) {
+    await db?.close().catch(() => undefined);
+    release();
+    throw error;
+  }
+  const pglite = db;
   const conn = server.getServerConn();
 
   let closed = false;
@@ -49,8 +61,12 @@ export async function startEmbeddedPostgis(options: EmbeddedPostgisOptions): Pro
     async close() {
       if (closed) return;
       closed = true;
-      await server.stop();
-      await db.close();
+      try {
+        await server.stop();
+        await pglite.close();
+      } finally {
+        release();
+      }
     },
   };
 }

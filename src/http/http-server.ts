@@ -9,7 +9,11 @@ export interface HttpServerOptions {
 }
 
 export async function buildHttpServer(ctx: AppContext, options: HttpServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: ctx.logger.child({ component: 'http' }) as FastifyBaseLogger });
+  const app = Fastify({
+    loggerInstance: ctx.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Unknown keys in a body or query are an error (400), not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+  });
   registerBearerAuth(app, options.apiToken);
   await registerOpenApi(app);
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {

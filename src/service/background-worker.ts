@@ -7,6 +7,8 @@ export interface BackgroundWorker {
   /** Stops taking new work and waits for work in hand to finish or be released. */
   stop(): Promise<void>;
   wake?(): void;
+  /** Which AppContext.wake signal calls wake(). */
+  readonly wakes?: 'runs' | 'pushes';
 }
 
 export type WorkerFactory = (ctx: AppContext) => BackgroundWorker;

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../config/config.loader.ts';
+import { defaultConfigDirectory, loadConfig } from '../config/config.loader.ts';
 import type { IntegrationConfig, MapsyncConfig } from '../config/config.schema.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { migrateLatest } from '../db/migrator.ts';
@@ -9,10 +9,12 @@ import type { Logger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { createPlatformAdapter } from '../platforms/adapter-factory.ts';
 import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
+import { upsertCustomers } from '../customers/customers.service.ts';
 import { ensureIntegrations } from '../sync/sync-runs.repository.ts';
 import type { AppContext } from './app-context.ts';
 import type { BackgroundWorker } from './background-worker.ts';
 import { startDemo, type Demo } from './demo.ts';
+import { platformCaFromEnv } from './platform-ca.ts';
 import { workerFactories } from './workers.ts';
 
 export interface ServiceOptions {
@@ -37,7 +39,7 @@ export class ServiceStartError extends Error {}
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const env = options.env ?? process.env;
   const logger = options.logger;
-  let config: MapsyncConfig = loadConfig(undefined, env).config;
+  let config: MapsyncConfig = loadConfig(defaultConfigDirectory(env), env).config;
   let demo: Demo | null = null;
   const apiTokenFromEnv = env.MAPSYNC_API_TOKEN?.trim();
 
@@ -60,7 +62,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     }
     await ensureIntegrations(database.knex, config.integrations);
+    if (demo) {
+      const seeded = await upsertCustomers(database.knex, demo.erpContracts);
+      logger.info({ demo: true, contracts: seeded.created + seeded.updated + seeded.unchanged }, 'demo ERP contracts loaded');
+    }
 
+    const platformCa = platformCaFromEnv(env);
     const adapters = new Map<string, PlatformAdapter>();
     const wakers = { runs: [] as (() => void)[], pushes: [] as (() => void)[] };
     const ctx: AppContext = {
@@ -73,7 +80,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       adapterFor(integration: IntegrationConfig) {
         let adapter = adapters.get(integration.id);
         if (!adapter) {
-          adapter = createPlatformAdapter(integration, { logger, ca: demo?.ca });
+          adapter = createPlatformAdapter(integration, { logger, ca: demo?.ca ?? platformCa });
           adapters.set(integration.id, adapter);
         }
         return adapter;
@@ -93,6 +100,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
     for (const factory of workerFactories) {
       const worker = factory(ctx);
+      if (worker.wake && worker.wakes) wakers[worker.wakes].push(() => worker.wake!());
       await worker.start();
       workers.push(worker);
     }

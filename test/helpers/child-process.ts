@@ -62,7 +62,8 @@ export function spawnNode(args: string[], env: NodeJS.ProcessEnv): Spawned {
       return Promise.race([
         exit,
         new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error(`process did not exit within ${timeoutMs} ms; output:\n${text}`)), timeoutMs),
+          // unref: a pending deadline must not keep the test process alive after the child exited.
+          setTimeout(() => reject(new Error(`process did not exit within ${timeoutMs} ms; output:\n${text}`)), timeoutMs).unref(),
         ),
       ]);
     },

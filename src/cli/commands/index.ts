@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import type { CliRuntime } from '../cli-runtime.ts';
 import { registerConfigCommand } from './config.command.ts';
+import { registerCustomersCommand } from './customers.command.ts';
 import { registerMigrateCommand } from './migrate.command.ts';
+import { registerProjectsCommand } from './projects.command.ts';
+import { registerRunsCommand } from './runs.command.ts';
 import { registerServeCommand } from './serve.command.ts';
+import { registerSyncCommand } from './sync.command.ts';
 
 export type CommandRegistration = (program: Command, cli: CliRuntime) => void;
 
@@ -11,4 +15,8 @@ export const commandRegistrations: CommandRegistration[] = [
   registerServeCommand,
   registerMigrateCommand,
   registerConfigCommand,
+  registerSyncCommand,
+  registerRunsCommand,
+  registerProjectsCommand,
+  registerCustomersCommand,
 ];

@@ -1,8 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../service/app-context.ts';
+import { bindingsRoutes } from './bindings.routes.ts';
+import { customersRoutes } from './customers.routes.ts';
+import { dashboardRoutes } from './dashboard.routes.ts';
 import { healthRoutes } from './health.routes.ts';
+import { integrationsRoutes } from './integrations.routes.ts';
+import { networkRoutes } from './network.routes.ts';
+import { openapiRoutes } from './openapi.routes.ts';
+import { pushesRoutes } from './pushes.routes.ts';
+import { syncRunsRoutes } from './sync-runs.routes.ts';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
 /** Every route module of the API; each file owns one resource. */
-export const routeModules: RouteModule[] = [healthRoutes];
+export const routeModules: RouteModule[] = [
+  healthRoutes,
+  integrationsRoutes,
+  syncRunsRoutes,
+  networkRoutes,
+  customersRoutes,
+  bindingsRoutes,
+  pushesRoutes,
+  openapiRoutes,
+  dashboardRoutes,
+];

@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { openDatabase } from '../../db/database.ts';
+import { loadRunReport } from '../../http/presenters/run-report.ts';
+import { presentRun } from '../../http/presenters/run.presenter.ts';
+import { getRun, isUuid, listRuns } from '../../sync/sync-runs.repository.ts';
+import { printJson, println, UsageError, type CliRuntime } from '../cli-runtime.ts';
+import { cliLogger } from '../cli-integration.ts';
+import { formatIssues, formatRun } from '../progress/run-summary.ts';
+
+export function registerRunsCommand(program: Command, cli: CliRuntime): void {
+  const runs = program
+    .command('runs')
+    .description('sync run history, newest first; `runs show <runId>` for one run and its issues')
+    .option('-i, --integration <id>', 'only runs of this integration')
+    .option('-n, --limit <count>', 'how many runs (default 20, max 1000)', '20')
+    .option('--json', 'print JSON')
+    .action(async (options: { integration?: string; limit: string; json?: boolean }) => {
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+      const database = await openDatabase(cliLogger(cli), cli.env);
+      try {
+        const list = (await listRuns(database.knex, { ...(options.integration ? { integrationId: options.integration } : {}), limit })).map(presentRun);
+        if (options.json) return printJson(cli, { runs: list });
+        if (list.length === 0) return println(cli.stdout, 'No sync runs yet.');
+        println(cli.stdout, `${'queued (UTC)'.padEnd(24)} ${'integration'.padEnd(16)} ${'trigger'.padEnd(9)} ${'status'.padEnd(10)} ${'seconds'.padStart(8)}  run id`);
+        for (const run of list) {
+          const seconds = run.durationMs === null ? '-' : (run.durationMs / 1000).toFixed(1);
+          println(cli.stdout, `${String(run.queuedAt).padEnd(24)} ${run.integrationId.padEnd(16)} ${run.trigger.padEnd(9)} ${run.status.padEnd(10)} ${seconds.padStart(8)}  ${run.id}`);
+        }
+      } finally {
+        await database.close();
+      }
+    });
+
+  runs
+    .command('show')
+    .description("one run: status, counts per kind, and its issues (rejected elements, unlinked customers), each with why")
+    .argument('<runId>', 'run id (UUID)')
+    .option('--json', 'print JSON')
+    .action(async (runId: string, showOptions: { json?: boolean }) => {
+      // `--json` after `show` is parsed by `runs` itself, which has the same option.
+      const options = { json: showOptions.json === true || runs.opts<{ json?: boolean }>().json === true };
+      if (!isUuid(runId)) throw new UsageError(`"${runId}" is not a run id (a UUID, as \`mapsync runs\` lists)`);
+      const database = await openDatabase(cliLogger(cli), cli.env);
+      try {
+        const run = await getRun(database.knex, runId);
+        if (!run) throw new UsageError(`no sync run ${runId}`);
+        const report = await loadRunReport(database.knex, runId, { limit: 1_000_000, offset: 0 });
+        const view = presentRun(run);
+        if (options.json) return printJson(cli, { run: view, summary: report.summary, issues: report.issues });
+        for (const line of [...formatRun(view), ...formatIssues(report.issues)]) println(cli.stdout, line);
+      } finally {
+        await database.close();
+      }
+    });
+}

@@ -1,0 +1,79 @@
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { openDatabase } from '../../db/database.ts';
+import { migrateLatest } from '../../db/migrator.ts';
+import { presentRun } from '../../http/presenters/run.presenter.ts';
+import { createPlatformAdapter } from '../../platforms/adapter-factory.ts';
+import { platformCaFromEnv } from '../../service/platform-ca.ts';
+import { executeRun } from '../../sync/sync-engine.ts';
+import { ensureIntegrations, queueRun, RunAlreadyActiveError } from '../../sync/sync-runs.repository.ts';
+import { EXIT, printJson, println, type CliRuntime } from '../cli-runtime.ts';
+import { cliLogger, loadIntegration } from '../cli-integration.ts';
+import { progressDisplay } from '../progress/progress-display.ts';
+import { formatRun } from '../progress/run-summary.ts';
+
+interface SyncOptions {
+  full?: boolean;
+  force?: boolean;
+  json?: boolean;
+  dir?: string;
+}
+
+export function registerSyncCommand(program: Command, cli: CliRuntime): void {
+  program
+    .command('sync')
+    .description('run one sync of an integration now, in this process')
+    .argument('<integration>', 'integration id from config/')
+    .option('--full', 're-read and rewrite everything, even unchanged elements')
+    .option('--force', 'merge even when the run would remove more than the mass-removal guard allows')
+    .option('--json', 'print the run record as JSON on stdout (progress still goes to stderr)')
+    .option('-d, --dir <folder>', 'config folder (env MAPSYNC_CONFIG_DIR, default ./config)')
+    .addHelpText('after', '\nExit status: 0 the run succeeded, 1 it failed, 2 usage or configuration error.')
+    .action(async (integrationId: string, options: SyncOptions) => {
+      const { config, integration } = loadIntegration(cli, integrationId, options.dir);
+      const logger = cliLogger(cli);
+      const database = await openDatabase(logger, cli.env);
+      const adapter = createPlatformAdapter(integration, { logger, ca: platformCaFromEnv(cli.env) });
+      const abort = new AbortController();
+      const onSignal = () => abort.abort(new Error('interrupted'));
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        if (cli.env.MAPSYNC_AUTO_MIGRATE !== '0') await migrateLatest(database.knex);
+        await ensureIntegrations(database.knex, config.integrations);
+        let runId: string;
+        try {
+          runId = (await queueRun(database.knex, { integrationId, trigger: 'cli', options: { full: options.full === true, force: options.force === true } })).id;
+        } catch (error) {
+          if (!(error instanceof RunAlreadyActiveError)) throw error;
+          println(cli.stderr, `a sync of ${integrationId} is already queued or running (run ${error.runId}); try again when it ends`);
+          cli.exitCode = EXIT.runFailed;
+          if (options.json) printJson(cli, { error: 'run_active', runId: error.runId });
+          return;
+        }
+        const display = progressDisplay(cli.stderr, `sync ${integrationId}`);
+        const run = await executeRun(
+          {
+            knex: database.knex,
+            logger,
+            integrations: new Map(config.integrations.map((i) => [i.id, i])),
+            adapterFor: () => adapter,
+            owner: `${hostname()}:${process.pid}`,
+          },
+          runId,
+          { onProgress: (progress) => display.update(progress), signal: abort.signal },
+        );
+        display.finish();
+        const view = presentRun(run);
+        if (options.json) printJson(cli, view);
+        else for (const line of formatRun(view)) println(cli.stdout, line);
+        if (!options.json && view.status === 'succeeded') println(cli.stdout, `  issues: mapsync runs show ${view.id}`);
+        cli.exitCode = view.status === 'succeeded' ? EXIT.ok : EXIT.runFailed;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await adapter.close?.();
+        await database.close();
+      }
+    });
+}

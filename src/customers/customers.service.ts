@@ -1,0 +1,56 @@
+import type { Knex } from 'knex';
+import { parseContractItem, type ContractInput, type ItemError } from './customer-input.ts';
+import { upsertContracts, type UpsertCounts } from './customers.repository.ts';
+
+/** Most items one `POST /v1/customers` request (or one CSV batch) carries. */
+export const MAX_ITEMS_PER_REQUEST = 1000;
+
+export interface CustomersUpsertResult {
+  /** Service contracts (the items), by outcome. */
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** Their holders (ERP customers, by document), by outcome. */
+  customers: UpsertCounts;
+  /** Items left out, one entry per bad field. The other items are saved. */
+  errors: ItemError[];
+}
+
+export interface UpsertOptions {
+  /** What an error's `index` holds for item i (default: i itself; the CSV import gives line numbers). */
+  indexOf?: (position: number) => number;
+}
+
+/**
+ * Validates and normalises every item, then upserts the good ones in one transaction.
+ * One bad item never rejects the rest: it is reported with its index, service id and field.
+ */
+export async function upsertCustomers(knex: Knex, items: unknown[], options: UpsertOptions = {}): Promise<CustomersUpsertResult> {
+  const indexOf = options.indexOf ?? ((i: number) => i);
+  const errors: ItemError[] = [];
+  const good: ContractInput[] = [];
+  const seenAt = new Map<string, number>();
+
+  items.forEach((raw, position) => {
+    const parsed = parseContractItem(raw);
+    if (!parsed.ok) {
+      for (const error of parsed.errors) errors.push({ index: indexOf(position), ...error });
+      return;
+    }
+    const first = seenAt.get(parsed.value.serviceId);
+    if (first !== undefined) {
+      errors.push({
+        index: indexOf(position),
+        serviceId: parsed.value.serviceId,
+        field: 'serviceId',
+        message: `appears again (first at ${indexOf(first)}); send each contract once`,
+      });
+      return;
+    }
+    seenAt.set(parsed.value.serviceId, position);
+    good.push(parsed.value);
+  });
+
+  const outcome = await knex.transaction((trx) => upsertContracts(trx, good));
+  return { ...outcome.contracts, customers: outcome.customers, errors };
+}

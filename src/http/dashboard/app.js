@@ -1,0 +1,128 @@
+'use strict';
+// The dashboard talks to the same API as any client, with the bearer token the user types
+// (kept in this browser's localStorage).
+(function () {
+  const demoToken = document.querySelector('meta[name="mapsync-demo"]') ? 'demo' : '';
+  let token = localStorage.getItem('mapsync.token') || demoToken || '';
+  const $ = (selector) => document.querySelector(selector);
+  const status = (text) => { $('#status').textContent = text; };
+  const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const time = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '–');
+
+  async function api(method, path) {
+    const response = await fetch(path, { method, headers: { authorization: `Bearer ${token}` } });
+    if (response.status === 401) { status('Type the API token to see data.'); throw new Error('unauthorized'); }
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok && response.status !== 409) throw new Error(body.message || `HTTP ${response.status}`);
+    return { status: response.status, body };
+  }
+
+  const countsText = (counts) => Object.entries(counts || {})
+    .map(([kind, c]) => `${kind}: +${c.created} ~${c.updated} =${c.unchanged} -${c.removed} !${c.rejected}`).join('<br>');
+
+  async function loadIntegrations() {
+    const { body } = await api('GET', '/v1/integrations');
+    const rows = body.integrations.map((i) => `<tr>
+      <td><b>${esc(i.id)}</b><br><small>${esc(i.project.name)}</small></td><td>${esc(i.platform)}</td>
+      <td>${esc(i.elements.join(', '))}</td>
+      <td class="${esc(i.lastRun?.status)}">${i.lastRun ? `${esc(i.lastRun.status)}<br><small>${time(i.lastRun.queuedAt)}</small>` : '–'}</td>
+      <td>${i.schedule.nextRunAt ? `${time(i.schedule.nextRunAt)}<br><small>${esc(i.schedule.cron)} ${esc(i.schedule.timezone)}</small>` : 'not scheduled'}</td>
+      <td><button data-sync="${esc(i.id)}">Sync now</button></td></tr>`);
+    $('#integrations tbody').innerHTML = rows.join('');
+    const select = $('#map-integration');
+    const current = select.value;
+    select.innerHTML = body.integrations.map((i) => `<option value="${esc(i.id)}">${esc(i.id)}</option>`).join('');
+    if (current) select.value = current;
+    return body.integrations;
+  }
+
+  async function loadRuns() {
+    const { body } = await api('GET', '/v1/sync-runs?limit=25');
+    $('#runs tbody').innerHTML = body.runs.map((r) => `<tr>
+      <td>${time(r.queuedAt)}</td><td>${esc(r.integrationId)}</td><td>${esc(r.trigger)}</td>
+      <td class="${esc(r.status)}">${esc(r.status)}${r.error ? `<br><small>${esc(r.error)}</small>` : ''}${r.progress ? `<br><small>${esc(r.progress.phase)}</small>` : ''}</td>
+      <td>${r.durationMs === null ? '–' : `${(r.durationMs / 1000).toFixed(1)} s`}</td>
+      <td><small>${countsText(r.counts)}</small></td>
+      <td><button data-report="${esc(r.id)}">Report</button></td></tr>`).join('');
+  }
+
+  let report = { runId: null, offset: 0 };
+  async function loadReport(runId, append) {
+    if (!append) report = { runId, offset: 0 };
+    const { body } = await api('GET', `/v1/sync-runs/${runId}/report?limit=200&offset=${report.offset}`);
+    $('#report-section').hidden = false;
+    $('#report-run').textContent = runId;
+    $('#report-summary').textContent = `${body.summary.total} issue(s): ` +
+      Object.entries(body.summary.byCode).map(([code, n]) => `${code} ${n}`).join(', ');
+    const rows = body.issues.map((i) => `<tr><td>${esc(i.kind)}</td><td>${esc(i.externalId)}</td><td>${esc(i.code)}</td><td>${esc(i.reason)}</td></tr>`).join('');
+    const tbody = $('#report tbody');
+    tbody.innerHTML = append ? tbody.innerHTML + rows : rows;
+    report.offset = body.page.nextOffset ?? report.offset;
+    $('#report-more').hidden = body.page.nextOffset === null;
+  }
+
+  const COLORS = { pole: '#6b7280', box: '#1f6feb', splitter: '#8250df', customer: '#17803d' };
+  let map = null;
+  let layer = null;
+  async function loadMap() {
+    const id = $('#map-integration').value;
+    if (!id || typeof L === 'undefined') return;
+    if (!map) {
+      map = L.map('map').setView([-15.78, -47.93], 4);
+      L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', { maxZoom: 19, attribution: '&copy; OpenStreetMap contributors' }).addTo(map);
+    }
+    const kinds = [...document.querySelectorAll('.layer:checked')].map((input) => input.value).join(',');
+    if (!kinds) { layer?.remove(); return; }
+    const { body } = await api('GET', `/v1/projects/${encodeURIComponent(id)}/network.geojson?kinds=${kinds}`);
+    layer?.remove();
+    layer = L.geoJSON(body, {
+      pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
+        radius: feature.properties.kind === 'pole' ? 3 : 5, color: COLORS[feature.properties.kind] || '#000', weight: 1, fillOpacity: 0.7,
+      }),
+      onEachFeature: (feature, marker) => {
+        const p = feature.properties;
+        marker.bindPopup(`<b>${esc(p.kind)}</b> ${esc(p.name || p.externalId)}<br>` +
+          Object.entries(p).filter(([k]) => !['kind', 'name'].includes(k)).map(([k, v]) => `${esc(k)}: ${esc(v)}`).join('<br>'));
+      },
+    }).addTo(map);
+    const count = body.features.length;
+    $('#map-summary').textContent = `${count} feature(s)`;
+    if (count > 0) map.fitBounds(layer.getBounds(), { maxZoom: 17 });
+  }
+
+  async function refresh(withMap) {
+    if (!token) { status('Type the API token to see data.'); return; }
+    try {
+      await loadIntegrations();
+      await loadRuns();
+      if (withMap) await loadMap();
+      status(`updated ${new Date().toLocaleTimeString()}`);
+    } catch (error) {
+      if (error.message !== 'unauthorized') status(`error: ${error.message}`);
+    }
+  }
+
+  document.addEventListener('click', async (event) => {
+    const target = event.target;
+    if (!(target instanceof HTMLElement)) return;
+    if (target.dataset.sync) {
+      const { status: code, body } = await api('POST', `/v1/integrations/${encodeURIComponent(target.dataset.sync)}/sync`);
+      status(code === 202 ? `run ${body.runId} queued` : `a run is already active: ${body.runId}`);
+      await refresh(false);
+    } else if (target.dataset.report) {
+      await loadReport(target.dataset.report, false);
+    } else if (target.id === 'report-more') {
+      await loadReport(report.runId, true);
+    }
+  });
+  $('#token-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    token = $('#token').value.trim();
+    localStorage.setItem('mapsync.token', token);
+    void refresh(true);
+  });
+  $('#map-integration').addEventListener('change', () => void loadMap());
+  document.querySelectorAll('.layer').forEach((input) => input.addEventListener('change', () => void loadMap()));
+  void refresh(true);
+  setInterval(() => void refresh(false), 5000);
+})();

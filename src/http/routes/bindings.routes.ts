@@ -1,0 +1,149 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { BindingError } from '../../bindings/binding-error.ts';
+import {
+  cancelBinding,
+  confirmBinding,
+  createBinding,
+  getBindingView,
+  type PortRef,
+  type PushSettings,
+} from '../../bindings/bindings.service.ts';
+import type { AppContext } from '../../service/app-context.ts';
+import { errorResponses } from '../openapi.ts';
+
+const conflictSchema = {
+  type: 'object',
+  additionalProperties: true,
+  properties: { error: { type: 'string' }, message: { type: 'string' }, bindingId: { type: 'integer' } },
+} as const;
+
+const bindingResponses = {
+  ...errorResponses,
+  409: { description: 'refused: port taken, contract already bound, binding cancelled', ...conflictSchema },
+  422: { description: 'refused: contract not active, port not a live service port', ...conflictSchema },
+} as const;
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'integer', minimum: 1, description: 'binding id' } },
+} as const;
+
+/** The push settings of each configured integration, for the binding service. */
+export function pushSettingsOf(ctx: AppContext): PushSettings {
+  return {
+    settingsFor(integrationId) {
+      const integration = ctx.integrations.get(integrationId);
+      return integration ? { enabled: integration.push.enabled, fields: integration.push.fields } : null;
+    },
+  };
+}
+
+function sendRefusal(reply: FastifyReply, error: unknown) {
+  if (error instanceof BindingError) return reply.code(error.status).send(error.toJSON());
+  throw error;
+}
+
+export async function bindingsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const push = pushSettingsOf(ctx);
+
+  app.post<{ Body: { serviceId: string; portId?: number; integrationId?: string; portExternalId?: string } }>(
+    '/v1/bindings',
+    {
+      schema: {
+        summary: 'bind a service contract to a service port (created pending; confirm to push it)',
+        description:
+          'Name the port by mapsync\'s port id (`portId`, as in the network GeoJSON) or by the platform\'s own port id ' +
+          '(`integrationId` + `portExternalId`). Refused with a code when the contract is unknown (404 contract_not_found) ' +
+          'or not active (422 contract_not_active), the port is unknown (404 port_not_found), not a service port of a synced ' +
+          'splitter (422 not_a_service_port / port_removed), or taken (409 port_taken / port_unavailable / contract_already_bound). ' +
+          'The same contract and port again returns the existing binding (200).',
+        tags: ['bindings'],
+        body: {
+          type: 'object',
+          required: ['serviceId'],
+          additionalProperties: false,
+          properties: {
+            serviceId: { type: 'string', minLength: 1, description: "the ERP's id_cliente_servico (a number is taken as text)" },
+            portId: { type: 'integer', minimum: 1, description: 'mapsync port id' },
+            integrationId: { type: 'string', minLength: 1 },
+            portExternalId: { type: 'string', minLength: 1, description: "the platform's port id" },
+          },
+        },
+        response: bindingResponses,
+      },
+    },
+    async (request, reply) => {
+      const { serviceId, portId, integrationId, portExternalId } = request.body;
+      let port: PortRef;
+      if (portId !== undefined && integrationId === undefined && portExternalId === undefined) port = { portId };
+      else if (portId === undefined && integrationId !== undefined && portExternalId !== undefined) {
+        port = { integrationId, portExternalId: String(portExternalId) };
+      } else {
+        return reply.code(400).send({
+          error: 'bad_request',
+          message: 'name the port either by portId (mapsync port id) or by integrationId + portExternalId (the platform port id)',
+        });
+      }
+      try {
+        const { binding, created } = await createBinding(ctx.knex, { serviceId: String(serviceId).trim(), port });
+        return reply.code(created ? 201 : 200).send(binding);
+      } catch (error) {
+        return sendRefusal(reply, error);
+      }
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/v1/bindings/:id',
+    { schema: { summary: 'one binding, with its pushes', tags: ['bindings'], params: idParams, response: errorResponses } },
+    async (request, reply) => {
+      const binding = await getBindingView(ctx.knex, request.params.id);
+      if (!binding) return reply.code(404).send({ error: 'binding_not_found', message: `no binding ${request.params.id}` });
+      return binding;
+    },
+  );
+
+  app.post<{ Params: { id: number } }>(
+    '/v1/bindings/:id/confirm',
+    {
+      schema: {
+        summary: 'confirm a binding: queues the push of the customer record and the bind, in the same transaction',
+        description: 'Confirming again returns the binding as it is and queues nothing more.',
+        tags: ['bindings'],
+        params: idParams,
+        response: bindingResponses,
+      },
+    },
+    async (request, reply) => {
+      try {
+        const { binding, queued } = await confirmBinding(ctx.knex, request.params.id, push);
+        if (queued) ctx.wake.pushes();
+        return binding;
+      } catch (error) {
+        return sendRefusal(reply, error);
+      }
+    },
+  );
+
+  app.delete<{ Params: { id: number } }>(
+    '/v1/bindings/:id',
+    {
+      schema: {
+        summary: 'cancel a binding; one already pushed gets an unbind queued',
+        tags: ['bindings'],
+        params: idParams,
+        response: bindingResponses,
+      },
+    },
+    async (request, reply) => {
+      try {
+        const { binding, unbindQueued } = await cancelBinding(ctx.knex, request.params.id, push);
+        if (unbindQueued) ctx.wake.pushes();
+        return binding;
+      } catch (error) {
+        return sendRefusal(reply, error);
+      }
+    },
+  );
+}

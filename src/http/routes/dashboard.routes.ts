@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../service/app-context.ts';
+
+const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dashboard');
+const LEAFLET_DIR = path.dirname(createRequire(import.meta.url).resolve('leaflet/dist/leaflet.js'));
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+
+/** Only these files are served: no path from the request ever reaches the file system. */
+const DASHBOARD_FILES = new Map<string, string>([
+  ['app.js', path.join(DASHBOARD_DIR, 'app.js')],
+  ['style.css', path.join(DASHBOARD_DIR, 'style.css')],
+  ['vendor/leaflet/leaflet.js', path.join(LEAFLET_DIR, 'leaflet.js')],
+  ['vendor/leaflet/leaflet.css', path.join(LEAFLET_DIR, 'leaflet.css')],
+  ...['layers.png', 'layers-2x.png', 'marker-icon.png', 'marker-icon-2x.png', 'marker-shadow.png'].map(
+    (name) => [`vendor/leaflet/images/${name}`, path.join(LEAFLET_DIR, 'images', name)] as [string, string],
+  ),
+]);
+
+/**
+ * `GET /`: the dashboard (map of the network, runs, issues). The page itself is public; its
+ * data comes from the API with the token the user types. In demo mode the page offers
+ * the demo token ("demo", used when MAPSYNC_API_TOKEN is unset) as a first guess.
+ */
+export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const page = await readFile(path.join(DASHBOARD_DIR, 'index.html'), 'utf8');
+  const html = ctx.demo ? page.replace('<!--mapsync:meta-->', '<meta name="mapsync-demo" content="1">') : page;
+
+  app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('content-type', CONTENT_TYPES['.html']).header('cache-control', 'no-cache').send(html),
+  );
+
+  app.get<{ Params: { '*': string } }>('/dashboard/*', { schema: { hide: true } }, async (request, reply) => {
+    const file = DASHBOARD_FILES.get(request.params['*']);
+    if (!file) return reply.code(404).send({ error: 'not_found', message: 'no such dashboard file' });
+    const type = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
+    return reply.header('content-type', type).header('cache-control', 'max-age=300').send(await readFile(file));
+  });
+}

@@ -1,0 +1,387 @@
+/**
+ * Delivers the push outbox to the platforms. At least once, and idempotently:
+ *   bind:   (1) find the platform customer by its integration code (= service id);
+ *           (2) update it when found, else create it; (3) bind it to the port.
+ *   unbind: remove the customer from the port, if the port still shows it.
+ * A crash anywhere leaves the row in_progress; once its lease runs out another pusher (or
+ * this one after a restart) claims it again, and step (1) finds a customer created by the
+ * crashed attempt instead of creating a second one. Several processes share the work
+ * through `FOR UPDATE SKIP LOCKED`. Transient failures come back with exponential backoff
+ * and jitter, forever; answers that can never succeed are parked as `failed` with the
+ * platform's message until someone fixes the data and retries.
+ */
+import { hostname } from 'node:os';
+import type { Knex } from 'knex';
+import type { IntegrationConfig } from '../config/config.schema.ts';
+import { maskDocument } from '../domain/documents.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { PlatformError } from '../platforms/http/platform-error.ts';
+import type { CustomerPayload, PlatformAdapter } from '../platforms/platform-adapter.ts';
+import { DEFAULT_BACKOFF, backoffDelayMs, type BackoffOptions } from './backoff.ts';
+import {
+  cancelClaimedPush,
+  claimDuePushes,
+  countPendingPushes,
+  markPushDone,
+  nextDueAt,
+  parkPush,
+  reschedulePush,
+  type OutboxRow,
+} from './outbox.repository.ts';
+import { buildPushPayload, scrubDocument, type PushPayload } from './push-payload.ts';
+import { loadPushSubject, portProblem, type PushSubject } from './push-subject.ts';
+
+export interface PusherDependencies {
+  knex: Knex;
+  logger: Logger;
+  metrics?: Pick<Metrics, 'pushes' | 'outboxPending'>;
+  integrations: Map<string, IntegrationConfig>;
+  adapterFor(integration: IntegrationConfig): PlatformAdapter;
+}
+
+export interface PusherOptions {
+  /** Names this process in `locked_by` (default host:pid:n). */
+  owner?: string;
+  /** How often due rows are looked for without a wake() (default 5 s). */
+  pollMs?: number;
+  /** A row in_progress longer than this is taken to be abandoned by a dead process (default 5 min). */
+  leaseMs?: number;
+  backoff?: BackoffOptions;
+  /** Rows in delivery at once (default twice the integrations' summed http.concurrency). */
+  capacity?: number;
+  /** How long an unbind waits for its bind still being delivered (default 2 s). */
+  unbindWaitMs?: number;
+}
+
+export type DeliveryOutcome = 'delivered' | 'retry' | 'parked' | 'cancelled' | 'lost_lease';
+
+type Attempt =
+  | { kind: 'done'; payload: PushPayload | null; customerId: string | null }
+  | { kind: 'cancel'; reason: string }
+  | { kind: 'park'; error: string; status: number | null }
+  | { kind: 'wait'; reason: string };
+
+let pusherCount = 0;
+
+export class Pusher {
+  readonly owner: string;
+  private readonly logger: Logger;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private readonly backoff: BackoffOptions;
+  private readonly capacity: number;
+  private readonly unbindWaitMs: number;
+  private readonly inFlight = new Set<Promise<DeliveryOutcome>>();
+  /** Rows this pusher holds now; their lease is renewed while they are in hand. */
+  private readonly inHand = new Set<number>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private started = false;
+  private polling: Promise<void> | null = null;
+  private pollAgain = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly deps: PusherDependencies,
+    options: PusherOptions = {},
+  ) {
+    pusherCount += 1;
+    this.owner = options.owner ?? `${hostname()}:${process.pid}:${pusherCount}`;
+    this.logger = deps.logger.child({ component: 'pusher' });
+    this.pollMs = options.pollMs ?? 5_000;
+    this.leaseMs = options.leaseMs ?? 5 * 60_000;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.unbindWaitMs = options.unbindWaitMs ?? 2_000;
+    const concurrency = [...deps.integrations.values()].reduce((sum, i) => sum + (i.http?.concurrency ?? 5), 0);
+    this.capacity = options.capacity ?? Math.max(4, 2 * concurrency);
+  }
+
+  /** Integrations whose outbox this pusher delivers: configured here, with push enabled. */
+  get integrationIds(): string[] {
+    return [...this.deps.integrations.values()].filter((i) => i.push.enabled).map((i) => i.id);
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    this.startHeartbeat();
+    void this.poll();
+  }
+
+  wake(): void {
+    if (this.started && !this.stopping) void this.poll();
+  }
+
+  /** Stops claiming; deliveries in hand finish (or are rescheduled) before it resolves. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.polling;
+    await Promise.allSettled([...this.inFlight]);
+    this.stopHeartbeat();
+    this.started = false;
+  }
+
+  /** Delivers everything due now, batch after batch, and resolves when nothing is left due. */
+  async drain(): Promise<Record<DeliveryOutcome, number>> {
+    const tally: Record<DeliveryOutcome, number> = { delivered: 0, retry: 0, parked: 0, cancelled: 0, lost_lease: 0 };
+    const ownHeartbeat = this.heartbeat === null;
+    if (ownHeartbeat) this.startHeartbeat();
+    try {
+      for (;;) {
+        const rows = await this.claim(this.capacity);
+        if (rows.length === 0) return tally;
+        const outcomes = await Promise.all(rows.map((row) => this.deliver(row)));
+        for (const outcome of outcomes) tally[outcome] += 1;
+      }
+    } finally {
+      if (ownHeartbeat) this.stopHeartbeat();
+    }
+  }
+
+  private async claim(limit: number): Promise<OutboxRow[]> {
+    const rows = await claimDuePushes(this.deps.knex, { owner: this.owner, integrationIds: this.integrationIds, limit, leaseMs: this.leaseMs });
+    for (const row of rows) this.inHand.add(row.id);
+    return rows;
+  }
+
+  /** A slow platform must not make a live pusher's rows look abandoned. */
+  private startHeartbeat(): void {
+    if (this.heartbeat) return;
+    this.heartbeat = setInterval(() => {
+      if (this.inHand.size === 0) return;
+      this.deps.knex('push_outbox')
+        .whereIn('id', [...this.inHand])
+        .where({ locked_by: this.owner, status: 'in_progress' })
+        .update({ locked_at: this.deps.knex.fn.now() })
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not renew the lease of pushes in hand'));
+    }, Math.max(50, this.leaseMs / 3));
+    this.heartbeat.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+
+  private poll(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (this.polling) {
+      this.pollAgain = true;
+      return this.polling;
+    }
+    this.polling = (async () => {
+      let delay = this.pollMs;
+      try {
+        do {
+          this.pollAgain = false;
+          while (!this.stopping && this.inFlight.size < this.capacity) {
+            const rows = await this.claim(this.capacity - this.inFlight.size);
+            for (const row of rows) this.track(this.deliver(row));
+            if (rows.length === 0) break;
+          }
+        } while (this.pollAgain && !this.stopping);
+        if (this.inFlight.size < this.capacity) {
+          const due = await nextDueAt(this.deps.knex, this.integrationIds);
+          if (due) delay = Math.min(this.pollMs, Math.max(10, due.getTime() - Date.now()));
+        }
+        this.deps.metrics?.outboxPending.set(await countPendingPushes(this.deps.knex));
+      } catch (error) {
+        this.logger.error({ err: error }, 'could not look for due pushes');
+      } finally {
+        this.polling = null;
+        this.schedule(delay);
+      }
+    })();
+    return this.polling;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopping) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), delayMs);
+    this.timer.unref();
+  }
+
+  private track(delivery: Promise<DeliveryOutcome>): void {
+    this.inFlight.add(delivery);
+    void delivery.finally(() => {
+      this.inFlight.delete(delivery);
+      // Refill in batches rather than one claim query per finished row.
+      if (!this.stopping && this.inFlight.size <= this.capacity / 2) void this.poll();
+    });
+  }
+
+  /** One attempt at one claimed row; never throws. */
+  async deliver(row: OutboxRow): Promise<DeliveryOutcome> {
+    const integration = this.deps.integrations.get(row.integration_id);
+    const log = this.logger.child({ pushId: row.id, bindingId: row.binding_id, action: row.action, integration: row.integration_id, attempt: row.attempts });
+    let subject: PushSubject | null = null;
+    let outcome: DeliveryOutcome;
+    try {
+      if (!integration) throw new Error(`integration ${row.integration_id} is not configured`);
+      const adapter = this.deps.adapterFor(integration);
+      subject = await loadPushSubject(this.deps.knex, row.binding_id);
+      const attempt =
+        row.action === 'bind' ? await this.attemptBind(subject, integration, adapter) : await this.attemptUnbind(row, subject, adapter);
+      outcome = await this.settle(row, subject, attempt);
+      log[outcome === 'parked' ? 'warn' : 'info'](
+        { serviceId: subject?.serviceId, document: maskDocument(subject?.document), outcome, ...(attempt.kind === 'park' ? { error: attempt.error } : {}) },
+        `push ${outcome}`,
+      );
+    } catch (error) {
+      const message = scrubDocument(errorText(error), subject?.document);
+      const status = error instanceof PlatformError ? error.status : null;
+      try {
+        if (error instanceof PlatformError && error.permanent) {
+          outcome = await this.park(row, message, status);
+          log.warn({ serviceId: subject?.serviceId, document: maskDocument(subject?.document), status, error: message }, 'push refused by the platform: parked as failed');
+        } else {
+          const delayMs = backoffDelayMs(row.attempts, this.backoff);
+          outcome = (await reschedulePush(this.deps.knex, row.id, this.owner, { delayMs, error: message, status })) ? 'retry' : 'lost_lease';
+          log.warn({ serviceId: subject?.serviceId, status, error: message, retryInMs: delayMs }, 'push failed, will retry');
+        }
+      } catch (dbError) {
+        // The row stays in_progress and is claimed again once its lease runs out.
+        log.error({ err: dbError }, 'could not record the outcome of a push');
+        outcome = 'lost_lease';
+      }
+    }
+    this.inHand.delete(row.id);
+    this.deps.metrics?.pushes.inc({ integration: row.integration_id, outcome });
+    return outcome;
+  }
+
+  private async attemptBind(subject: PushSubject | null, integration: IntegrationConfig, adapter: PlatformAdapter): Promise<Attempt> {
+    if (!subject) return { kind: 'cancel', reason: 'the binding no longer exists' };
+    if (subject.bindingStatus === 'cancelled') return { kind: 'cancel', reason: 'the binding was cancelled' };
+    const problem = portProblem(subject);
+    if (problem) return { kind: 'park', error: `${problem.code}: ${problem.message}`, status: null };
+
+    const payload = buildPushPayload(subject, integration.push.fields);
+    const customerId = await this.saveRemoteCustomer(adapter, payload.customer, subject.platformCustomerExternalId);
+    if (customerId !== subject.platformCustomerExternalId) {
+      // Remembered before binding: an unbind after a crash here knows whom to remove.
+      await this.deps.knex('bindings').where({ id: subject.bindingId }).update({ platform_customer_external_id: customerId, updated_at: this.deps.knex.fn.now() });
+    }
+    const port = payload.port;
+    try {
+      await adapter.bind({
+        portExternalId: port.externalId,
+        containerExternalId: port.containerExternalId,
+        customerExternalId: customerId,
+        lat: payload.location.lat,
+        lon: payload.location.lon,
+      });
+    } catch (error) {
+      // A bind repeated after a crash may be refused because it is already there.
+      if (!(error instanceof PlatformError && error.permanent)) throw error;
+      const onPort = await adapter.portCustomer(port.containerExternalId, port.externalId).catch(() => null);
+      if (onPort !== customerId) throw error;
+    }
+    return { kind: 'done', payload, customerId };
+  }
+
+  /** Finds the platform customer by integration code and updates it, or creates it: never two. */
+  private async saveRemoteCustomer(adapter: PlatformAdapter, customer: CustomerPayload, knownId: string | null): Promise<string> {
+    const found = await adapter.findCustomerByIntegrationCode(customer.serviceId);
+    if (found) {
+      await adapter.updateCustomer(found.externalId, customer);
+      return found.externalId;
+    }
+    if (knownId) {
+      // A customer the platform already shows on this port (seen by a sync) gets our record
+      // and integration code rather than a twin.
+      try {
+        await adapter.updateCustomer(knownId, customer);
+        return knownId;
+      } catch (error) {
+        if (!(error instanceof PlatformError && error.status === 404)) throw error;
+      }
+    }
+    try {
+      return (await adapter.createCustomer(customer)).externalId;
+    } catch (error) {
+      if (!(error instanceof PlatformError && error.hasField('codigoIntegracao'))) throw error;
+      // Someone created it between our look-up and our create.
+      const again = await adapter.findCustomerByIntegrationCode(customer.serviceId);
+      if (!again) throw error;
+      await adapter.updateCustomer(again.externalId, customer);
+      return again.externalId;
+    }
+  }
+
+  private async attemptUnbind(row: OutboxRow, subject: PushSubject | null, adapter: PlatformAdapter): Promise<Attempt> {
+    if (!subject) return { kind: 'done', payload: null, customerId: null };
+    const bind = await this.deps.knex('push_outbox').where({ binding_id: row.binding_id, action: 'bind' }).first('status');
+    if (bind?.status === 'in_progress') return { kind: 'wait', reason: 'waiting for the bind still being delivered' };
+    const successor = await this.deps.knex('bindings')
+      .where({ port_id: subject.portId })
+      .whereNot('status', 'cancelled')
+      .whereNot('id', subject.bindingId)
+      .first('service_contract_id');
+    const customerId =
+      subject.platformCustomerExternalId ?? (await adapter.findCustomerByIntegrationCode(subject.serviceId))?.externalId ?? null;
+    if (!customerId) return { kind: 'done', payload: null, customerId: null };
+    if (successor) {
+      // A newer binding of the same port owns it now: removing the customer there could undo it.
+      const successorContract = await this.deps.knex('service_contracts').where({ id: successor.service_contract_id }).first('service_id');
+      if (successorContract?.service_id === subject.serviceId) return { kind: 'done', payload: null, customerId };
+    }
+    const onPort = await adapter.portCustomer(subject.containerExternalId, subject.portExternalId);
+    if (onPort !== customerId) return { kind: 'done', payload: null, customerId };
+    try {
+      await adapter.unbind(subject.portExternalId, customerId);
+    } catch (error) {
+      if (!(error instanceof PlatformError && error.status === 404)) throw error;
+    }
+    return { kind: 'done', payload: null, customerId };
+  }
+
+  private async settle(row: OutboxRow, subject: PushSubject | null, attempt: Attempt): Promise<DeliveryOutcome> {
+    const knex = this.deps.knex;
+    switch (attempt.kind) {
+      case 'cancel':
+        return (await cancelClaimedPush(knex, row.id, this.owner, attempt.reason)) ? 'cancelled' : 'lost_lease';
+      case 'wait':
+        return (await reschedulePush(knex, row.id, this.owner, { delayMs: this.unbindWaitMs, error: attempt.reason, status: null, countAttempt: false }))
+          ? 'retry'
+          : 'lost_lease';
+      case 'park':
+        return this.park(row, scrubDocument(attempt.error, subject?.document), attempt.status);
+      case 'done':
+        return knex.transaction(async (trx) => {
+          const marked = await markPushDone(trx, row.id, this.owner, attempt.payload);
+          if (row.action === 'bind') {
+            await trx('bindings')
+              .where({ id: row.binding_id })
+              .update({
+                sync_state: trx.raw(`CASE WHEN sync_state = 'in_sync' THEN 'in_sync' ELSE 'pushed' END`),
+                platform_customer_external_id: attempt.customerId,
+                updated_at: trx.fn.now(),
+              });
+          } else {
+            await trx('bindings').where({ id: row.binding_id }).update({ sync_state: 'not_pushed', updated_at: trx.fn.now() });
+          }
+          return marked ? 'delivered' : 'lost_lease';
+        });
+    }
+  }
+
+  /** Parks the row as failed and marks its binding failed, together. */
+  private park(row: OutboxRow, error: string, status: number | null): Promise<DeliveryOutcome> {
+    return this.deps.knex.transaction(async (trx) => {
+      if (!(await parkPush(trx, row.id, this.owner, { error, status }))) return 'lost_lease';
+      await trx('bindings').where({ id: row.binding_id }).whereNot('status', 'cancelled').update({ sync_state: 'failed', updated_at: trx.fn.now() });
+      return 'parked';
+    });
+  }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

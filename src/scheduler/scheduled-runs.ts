@@ -1,0 +1,65 @@
+import type { Knex } from 'knex';
+import type { IntegrationConfig } from '../config/config.schema.ts';
+import { queueRun, RunAlreadyActiveError } from '../sync/sync-runs.repository.ts';
+import { previousRunAt } from './cron-time.ts';
+
+export type SlotOutcome =
+  | { outcome: 'queued'; runId: string; slot: Date }
+  | { outcome: 'already_queued_for_slot'; runId: string; slot: Date }
+  | { outcome: 'ran_since_slot'; runId: string | null; slot: Date }
+  | { outcome: 'active'; runId: string; slot: Date }
+  | { outcome: 'no_slot' };
+
+/**
+ * Queues the run for one schedule slot, once across processes: a process whose timer
+ * fires after another already queued that slot sees the row (scheduled_for) and stops,
+ * and two inserting at once are stopped by the one-active-run index (RunAlreadyActiveError).
+ */
+export async function queueScheduledRun(knex: Knex, integration: IntegrationConfig, slot: Date): Promise<SlotOutcome> {
+  const existing = await knex('sync_runs')
+    .where({ integration_id: integration.id, scheduled_for: slot })
+    .first<{ id: string } | undefined>('id');
+  if (existing) return { outcome: 'already_queued_for_slot', runId: existing.id, slot };
+  return queueForSlot(knex, integration, 'schedule', slot);
+}
+
+/**
+ * At boot: when the last slot of the integration's schedule passed while no process was
+ * running it, queue one `catch_up` run for that slot. Nothing is queued when any run was
+ * queued at or after the slot (any trigger), when a run was already queued for that slot
+ * or a later one, or when the integration was first registered after the slot (a fresh
+ * install has missed nothing).
+ */
+export async function catchUpMissedRun(knex: Knex, integration: IntegrationConfig, now: Date): Promise<SlotOutcome> {
+  const slot = previousRunAt(integration.schedule, integration.timezone, now);
+  if (!slot) return { outcome: 'no_slot' };
+  const registered = await knex('integrations').where({ id: integration.id }).first<{ created_at: Date } | undefined>('created_at');
+  if (registered && new Date(registered.created_at) > slot) return { outcome: 'ran_since_slot', runId: null, slot };
+  const since = await knex('sync_runs')
+    .where({ integration_id: integration.id })
+    .andWhere((q) => q.where('queued_at', '>=', slot).orWhere('scheduled_for', '>=', slot))
+    .orderBy('queued_at', 'desc')
+    .first<{ id: string } | undefined>('id');
+  if (since) return { outcome: 'ran_since_slot', runId: since.id, slot };
+  return queueForSlot(knex, integration, 'catch_up', slot);
+}
+
+async function queueForSlot(
+  knex: Knex,
+  integration: IntegrationConfig,
+  trigger: 'schedule' | 'catch_up',
+  slot: Date,
+): Promise<SlotOutcome> {
+  try {
+    const run = await queueRun(knex, {
+      integrationId: integration.id,
+      trigger,
+      options: { full: false, force: false },
+      scheduledFor: slot,
+    });
+    return { outcome: 'queued', runId: run.id, slot };
+  } catch (error) {
+    if (error instanceof RunAlreadyActiveError) return { outcome: 'active', runId: error.runId, slot };
+    throw error;
+  }
+}

@@ -1,0 +1,114 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { IntegrationConfig } from '../config/config.schema.ts';
+import type { AppContext } from '../service/app-context.ts';
+import type { BackgroundWorker } from '../service/background-worker.ts';
+import { nextRunAt, previousRunAt } from './cron-time.ts';
+import { catchUpMissedRun, queueScheduledRun, type SlotOutcome } from './scheduled-runs.ts';
+
+export interface SchedulerOptions {
+  /** The clock, for tests. */
+  now?: () => Date;
+}
+
+export interface Scheduler extends BackgroundWorker {
+  /** Next scheduled run of an integration, or null when it is not scheduled here. */
+  nextRun(integrationId: string): Date | null;
+  /** Queues the run for a slot (default: the last one), as a timer tick does. Exposed for tests. */
+  tick(integration: IntegrationConfig, slot?: Date): Promise<SlotOutcome>;
+}
+
+/**
+ * One node-cron task per enabled integration, on its own expression and time zone. The
+ * tasks only queue runs; the run worker executes them. Tasks are built from the config
+ * at start and destroyed at stop, so a changed config takes effect on restart.
+ */
+export function createScheduler(ctx: AppContext, options: SchedulerOptions = {}): Scheduler {
+  const now = options.now ?? (() => new Date());
+  const logger = ctx.logger.child({ component: 'scheduler' });
+  const tasks = new Map<string, ScheduledTask>();
+  const inFlight = new Set<Promise<unknown>>();
+
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    inFlight.add(promise);
+    void promise.finally(() => inFlight.delete(promise)).catch(() => undefined);
+    return promise;
+  };
+
+  const enabledIntegrations = () => [...ctx.integrations.values()].filter((integration) => integration.enabled);
+
+  async function tick(integration: IntegrationConfig, firedFor?: Date): Promise<SlotOutcome> {
+    // node-cron hands over the slot it fired for; the clock is only a fallback, as a timer
+    // firing a hair early would otherwise name the previous slot.
+    const slot = firedFor ? new Date(Math.floor(firedFor.getTime() / 1000) * 1000) : previousRunAt(integration.schedule, integration.timezone, now());
+    if (!slot) return { outcome: 'no_slot' };
+    const result = await queueScheduledRun(ctx.knex, integration, slot);
+    logSlot(integration, 'schedule', result);
+    if (result.outcome === 'queued') ctx.wake.runs();
+    return result;
+  }
+
+  function logSlot(integration: IntegrationConfig, reason: string, result: SlotOutcome): void {
+    const slot = 'slot' in result ? result.slot.toISOString() : null;
+    const runId = 'runId' in result ? result.runId : null;
+    logger.info({ integration: integration.id, reason, outcome: result.outcome, slot, runId }, `scheduled run: ${result.outcome}`);
+  }
+
+  return {
+    name: 'scheduler',
+
+    async start() {
+      if (!ctx.config.scheduler.enabled) {
+        logger.info('scheduler disabled in config (scheduler.enabled: false)');
+        return;
+      }
+      if (ctx.config.scheduler.catchUpMissedRuns) {
+        for (const integration of enabledIntegrations()) {
+          try {
+            const result = await catchUpMissedRun(ctx.knex, integration, now());
+            logSlot(integration, 'catch_up', result);
+            if (result.outcome === 'queued') ctx.wake.runs();
+          } catch (error) {
+            logger.error({ integration: integration.id, err: error }, 'could not check for a missed run');
+          }
+        }
+      }
+      for (const integration of enabledIntegrations()) {
+        const task = cron.createTask(
+          integration.schedule,
+          (context) =>
+            track(
+              tick(integration, context.date).catch((error) =>
+                logger.error({ integration: integration.id, err: error }, 'could not queue the scheduled run'),
+              ),
+            ),
+          { timezone: integration.timezone, name: `mapsync-sync-${integration.id}` },
+        );
+        await task.start();
+        tasks.set(integration.id, task);
+        logger.info(
+          {
+            integration: integration.id,
+            schedule: integration.schedule,
+            timezone: integration.timezone,
+            nextRunAt: nextRunAt(integration.schedule, integration.timezone, now())?.toISOString() ?? null,
+          },
+          'sync scheduled',
+        );
+      }
+    },
+
+    async stop() {
+      for (const task of tasks.values()) await task.destroy();
+      tasks.clear();
+      await Promise.allSettled([...inFlight]);
+    },
+
+    nextRun(integrationId) {
+      const integration = ctx.integrations.get(integrationId);
+      if (!integration || !integration.enabled || !ctx.config.scheduler.enabled) return null;
+      return nextRunAt(integration.schedule, integration.timezone, now());
+    },
+
+    tick,
+  };
+}

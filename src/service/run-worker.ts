@@ -1,0 +1,180 @@
+import { hostname } from 'node:os';
+import type { Knex } from 'knex';
+import { executeRun } from '../sync/sync-engine.ts';
+import { DEFAULT_STALE_AFTER_MS, reapStaleRuns, type RunRecord } from '../sync/sync-runs.repository.ts';
+import type { AppContext } from './app-context.ts';
+import type { BackgroundWorker } from './background-worker.ts';
+
+export interface RunWorkerOptions {
+  /** How often queued runs are looked for without a wake() (default 5 s). */
+  pollMs?: number;
+  /** How often runs left `running` by a dead process are reaped (default 60 s). */
+  reapEveryMs?: number;
+  /** A running run whose heartbeat is older than this is dead (default: the sync engine's). */
+  staleAfterMs?: number;
+  /** Integrations run at the same time by this process (default 2). */
+  concurrency?: number;
+  /** Process identity written to the runs (default host:pid). */
+  owner?: string;
+}
+
+/**
+ * Claims a queued run for this process. The UPDATE … FOR UPDATE SKIP LOCKED makes the
+ * claim safe between processes sharing the database: two pollers never get the same
+ * row, and a row claimed by a process that died before starting it (owner set, run still
+ * queued, heartbeat old) can be claimed again. Runs queued by the CLI are executed by
+ * the CLI process itself, so they are only taken over once abandoned.
+ */
+export async function claimQueuedRun(
+  knex: Knex,
+  options: { owner: string; integrationIds: string[]; busyIntegrationIds: string[]; staleAfterMs: number },
+): Promise<{ id: string; integrationId: string } | null> {
+  if (options.integrationIds.length === 0) return null;
+  const staleSeconds = Math.max(1, Math.round(options.staleAfterMs / 1000));
+  const result = await knex.raw<{ rows: { id: string; integration_id: string }[] }>(
+    `UPDATE sync_runs SET owner = :owner, heartbeat_at = now()
+      WHERE id = (
+        SELECT id FROM sync_runs
+         WHERE status = 'queued'
+           AND integration_id = ANY(:integrationIds)
+           AND NOT (integration_id = ANY(:busy))
+           AND (owner IS NULL OR heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => :staleSeconds))
+           AND (trigger <> 'cli' OR queued_at < now() - make_interval(secs => :staleSeconds))
+         ORDER BY queued_at
+         LIMIT 1
+         FOR UPDATE SKIP LOCKED)
+        AND status = 'queued'
+      RETURNING id, integration_id`,
+    {
+      owner: options.owner,
+      integrationIds: options.integrationIds,
+      busy: options.busyIntegrationIds,
+      staleSeconds,
+    },
+  );
+  const row = result.rows[0];
+  return row ? { id: row.id, integrationId: row.integration_id } : null;
+}
+
+/**
+ * Executes queued sync runs inside `mapsync serve`: polls (and wakes on demand), claims
+ * runs safely across processes, runs them through the sync engine (which holds the
+ * per-integration advisory lock) and reaps runs left by dead processes.
+ */
+export function createRunWorker(ctx: AppContext, options: RunWorkerOptions = {}): BackgroundWorker {
+  const pollMs = options.pollMs ?? 5_000;
+  const reapEveryMs = options.reapEveryMs ?? 60_000;
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const concurrency = options.concurrency ?? 2;
+  const owner = options.owner ?? `${hostname()}:${process.pid}`;
+  const logger = ctx.logger.child({ component: 'run-worker' });
+
+  const active = new Map<string, { integrationId: string; abort: AbortController; done: Promise<void> }>();
+  let stopping = false;
+  let pollTimer: NodeJS.Timeout | null = null;
+  let reapTimer: NodeJS.Timeout | null = null;
+  let polling: Promise<void> | null = null;
+  let pollAgain = false;
+
+  function schedulePoll(delay: number) {
+    if (stopping) return;
+    if (pollTimer) clearTimeout(pollTimer);
+    pollTimer = setTimeout(() => void poll(), delay);
+    pollTimer.unref();
+  }
+
+  function poll(): Promise<void> {
+    if (stopping) return Promise.resolve();
+    if (polling) {
+      pollAgain = true;
+      return polling;
+    }
+    polling = (async () => {
+      try {
+        do {
+          pollAgain = false;
+          while (!stopping && active.size < concurrency) {
+            const claimed = await claimQueuedRun(ctx.knex, {
+              owner,
+              integrationIds: [...ctx.integrations.keys()],
+              busyIntegrationIds: [...active.values()].map((run) => run.integrationId),
+              staleAfterMs,
+            });
+            if (!claimed) break;
+            start(claimed.id, claimed.integrationId);
+          }
+        } while (pollAgain && !stopping);
+      } catch (error) {
+        logger.error({ err: error }, 'could not look for queued runs');
+      } finally {
+        polling = null;
+        schedulePoll(pollMs);
+      }
+    })();
+    return polling;
+  }
+
+  function start(runId: string, integrationId: string) {
+    const abort = new AbortController();
+    const runLogger = logger.child({ runId, integration: integrationId });
+    runLogger.info('sync run starting');
+    // The engine logs its own progress as structured lines (phase, per-kind counts), with the run id.
+    const done = executeRun(
+      { knex: ctx.knex, logger, integrations: ctx.integrations, adapterFor: ctx.adapterFor, owner },
+      runId,
+      { signal: abort.signal },
+    )
+      .then((run: RunRecord) => {
+        const seconds = run.startedAt && run.finishedAt ? (new Date(run.finishedAt).getTime() - new Date(run.startedAt).getTime()) / 1000 : null;
+        ctx.metrics.syncRuns.inc({ integration: integrationId, status: run.status });
+        if (seconds !== null) ctx.metrics.syncDuration.observe({ integration: integrationId }, seconds);
+        const log = run.status === 'succeeded' ? runLogger.info.bind(runLogger) : runLogger.warn.bind(runLogger);
+        log({ status: run.status, counts: run.counts, error: run.error ?? undefined, seconds }, `sync run ${run.status}`);
+      })
+      .catch((error: unknown) => runLogger.error({ err: error }, 'sync run could not be executed'))
+      .finally(() => {
+        active.delete(runId);
+        if (!stopping) void poll();
+      });
+    active.set(runId, { integrationId, abort, done });
+  }
+
+  let reaping: Promise<void> | null = null;
+  function reap(): Promise<void> {
+    reaping ??= reapOnce().finally(() => (reaping = null));
+    return reaping;
+  }
+
+  async function reapOnce() {
+    try {
+      const reaped = await reapStaleRuns(ctx.knex, { staleAfterMs });
+      if (reaped.length > 0) logger.warn({ reaped }, 'reaped runs left running by a dead process');
+    } catch (error) {
+      logger.error({ err: error }, 'could not reap stale runs');
+    }
+  }
+
+  return {
+    name: 'run-worker',
+    wakes: 'runs',
+    async start() {
+      await reap();
+      reapTimer = setInterval(() => void reap(), reapEveryMs);
+      reapTimer.unref();
+      void poll();
+    },
+    wake() {
+      void poll();
+    },
+    async stop() {
+      stopping = true;
+      if (pollTimer) clearTimeout(pollTimer);
+      if (reapTimer) clearInterval(reapTimer);
+      await Promise.all([polling, reaping]);
+      // A run is all or nothing, so aborting leaves the previous state intact; it is not
+      // worth holding up a shutdown for a sync that may take minutes.
+      for (const run of active.values()) run.abort.abort(new Error('mapsync is shutting down'));
+      await Promise.allSettled([...active.values()].map((run) => run.done));
+    },
+  };
+}

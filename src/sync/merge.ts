@@ -1,0 +1,270 @@
+import type { RunConnection } from './run-connection.ts';
+import type { CountKind, Selection } from './selection.ts';
+import { LINK_INPUT_HASH_SQL, POLE_CHECK_HASH_SQL, type StagingTables } from './staging.ts';
+import type { KindCounts } from './sync-runs.repository.ts';
+
+/**
+ * The merge: staging → network tables, set-wise, inside the caller's transaction.
+ *
+ * Each table is written with three statements: UPDATE the rows whose content hash differs
+ * (or that come back from removal), INSERT the new ones, and mark removed (soft delete) the
+ * ones staging no longer holds. A row whose hash is unchanged is never written, so a run on
+ * unchanged data writes nothing. The hash covers the row's normalised content, including
+ * derived links (pole of a box, box of a splitter, linked contract), by platform id.
+ */
+
+/** Bump when the hashed content changes shape, so every row is rewritten once. */
+const HASH_VERSION = 'v1';
+
+interface TableSpec {
+  kind: CountKind;
+  table: string;
+  stage: string;
+  /** Joins from staging row `s` to what the columns need. */
+  joins: string;
+  /** Target column → SQL expression over `s` and the joins. */
+  columns: Record<string, string>;
+  /** What the content hash covers. */
+  hash: string[];
+}
+
+export interface MergeParams {
+  integrationId: string;
+  runId: string;
+  projectId: number;
+  full: boolean;
+  selection: Selection;
+  tables: StagingTables;
+}
+
+function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function specs(p: MergeParams): TableSpec[] {
+  const t = p.tables;
+  const integration = literal(p.integrationId);
+  const project = String(Math.trunc(p.projectId));
+  return [
+    {
+      kind: 'poles',
+      table: 'poles',
+      stage: t.poles,
+      joins: '',
+      columns: {
+        project_id: project,
+        project_external_id: 's.project_external_id',
+        name: 's.name',
+        observation: 's.observation',
+        selected: String(p.selection.poles),
+        geom: 's.geom',
+      },
+      hash: [project, 's.project_external_id', 's.name', 's.observation', 's.lon', 's.lat', String(p.selection.poles)],
+    },
+    {
+      kind: 'boxes',
+      table: 'boxes',
+      stage: t.boxes,
+      joins: `LEFT JOIN poles pole ON pole.integration_id = ${integration} AND pole.external_id = s.pole_external_id`,
+      columns: {
+        project_id: project,
+        project_external_id: 's.project_external_id',
+        name: 's.name',
+        kind: 's.kind',
+        auto: 's.auto',
+        pole_id: 'pole.id',
+        pole_link: 's.pole_link',
+        selected: String(p.selection.boxes),
+        geom: 's.geom',
+      },
+      hash: [project, 's.project_external_id', 's.name', 's.kind', 's.auto', 's.pole_external_id', 'pole.id', 's.pole_link', 's.lon', 's.lat', String(p.selection.boxes)],
+    },
+    {
+      kind: 'splitters',
+      table: 'splitters',
+      stage: t.splitters,
+      joins: `LEFT JOIN boxes box ON box.integration_id = ${integration} AND box.external_id = s.box_external_id`,
+      columns: {
+        box_id: 'box.id',
+        container_external_id: 's.container_external_id',
+        name: 's.name',
+        role: 's.role',
+        ratio_in: 's.ratio_in',
+        ratio_out: 's.ratio_out',
+      },
+      hash: ['s.box_external_id', 'box.id', 's.container_external_id', 's.container_kind', 's.name', 's.role', 's.ratio_in', 's.ratio_out'],
+    },
+    {
+      kind: 'ports',
+      table: 'ports',
+      stage: t.ports,
+      joins: `JOIN splitters spl ON spl.integration_id = ${integration} AND spl.external_id = s.splitter_external_id`,
+      columns: {
+        splitter_id: 'spl.id',
+        number: 's.number',
+        label: 's.label',
+        available: 's.available',
+        platform_customer_external_id: 's.customer_external_id',
+      },
+      hash: ['s.splitter_external_id', 'spl.id', 's.number', 's.label', 's.available', 's.customer_external_id'],
+    },
+    {
+      kind: 'customers',
+      table: 'platform_customers',
+      stage: t.customers,
+      joins: `LEFT JOIN ${t.links} l ON l.external_id = s.external_id LEFT JOIN service_contracts sc ON sc.service_id = l.service_id`,
+      columns: {
+        name: 's.name',
+        document: 'l.document',
+        document_masked: 'l.document_masked',
+        observation: 's.observation',
+        integration_code: 's.integration_code',
+        port_external_id: 's.port_external_id',
+        link_status: `coalesce(l.link_status, 'unmatched')`,
+        link_reason: 'l.link_reason',
+        service_contract_id: 'sc.id',
+        link_input_hash: LINK_INPUT_HASH_SQL,
+        geom: 'CASE WHEN s.lon IS NULL OR s.lat IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) END',
+      },
+      hash: ['s.name', 'l.document', 'l.document_masked', 's.observation', 's.integration_code', 's.port_external_id', 'l.link_status', 'l.link_reason', 'sc.id', 's.lon', 's.lat', LINK_INPUT_HASH_SQL],
+    },
+  ];
+}
+
+function sourceSql(spec: TableSpec): string {
+  const columns = Object.entries(spec.columns).map(([column, expr]) => `${expr} AS ${column}`);
+  const hash = `md5(ROW(${literal(HASH_VERSION)}, ${spec.hash.join(', ')})::text) AS content_hash`;
+  return `SELECT s.external_id, ${[...columns, hash].join(', ')} FROM ${spec.stage} s ${spec.joins} WHERE s.keep`;
+}
+
+export interface RemovalPlan {
+  kind: CountKind;
+  existing: number;
+  removing: number;
+}
+
+/** How many live rows of each kind this run would mark removed. Reads only. */
+export async function planRemovals(db: RunConnection, p: MergeParams): Promise<RemovalPlan[]> {
+  const integration = literal(p.integrationId);
+  const plans: RemovalPlan[] = [];
+  for (const spec of specs(p)) {
+    const [row] = await db.query<{ existing: number; removing: number }>(
+      `SELECT count(*)::int AS existing,
+              count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM ${spec.stage} s WHERE s.keep AND s.external_id = t.external_id))::int AS removing
+         FROM ${spec.table} t
+        WHERE t.integration_id = ${integration} AND t.removed_at IS NULL`,
+    );
+    plans.push({ kind: spec.kind, existing: row?.existing ?? 0, removing: row?.removing ?? 0 });
+  }
+  return plans;
+}
+
+/** The guard's verdict: null when the removals are within the limit, else why not. */
+export function removalGuardViolation(plans: RemovalPlan[], percent: number): string | null {
+  const over = plans.filter((plan) => plan.existing > 0 && plan.removing > 0 && plan.removing * 100 > plan.existing * percent);
+  if (over.length === 0) return null;
+  const parts = over.map(
+    (plan) => `${plan.removing} of ${plan.existing} ${plan.kind} (${((plan.removing * 100) / plan.existing).toFixed(1)}%)`,
+  );
+  return (
+    `mass-removal guard: this run would remove ${parts.join(', ')}, more than the ${percent}% allowed ` +
+    `(sync.removalGuardPercent). Nothing was merged. If the platform really lost these elements, ` +
+    `run the sync again with --force (options.force) to accept the removal.`
+  );
+}
+
+/** Writes staging into the network tables; the caller holds the transaction. */
+export async function mergeStaging(db: RunConnection, p: MergeParams, removals: RemovalPlan[]): Promise<Record<CountKind, Omit<KindCounts, 'rejected'>>> {
+  const integration = literal(p.integrationId);
+  const run = literal(p.runId);
+  const counts = {} as Record<CountKind, Omit<KindCounts, 'rejected'>>;
+  for (const spec of specs(p)) {
+    const source = sourceSql(spec);
+    const columns = Object.keys(spec.columns);
+    // One read pass first: on unchanged data nothing below runs. Parents are merged before
+    // their children, so the links a child's hash covers are already resolved.
+    const changedSql = `(t.content_hash <> src.content_hash OR t.removed_at IS NOT NULL OR ${p.full})`;
+    const [plan] = await db.query<{ kept: number; fresh: number; changed: number }>(
+      `SELECT count(*)::int AS kept,
+              count(*) FILTER (WHERE t.id IS NULL)::int AS fresh,
+              count(*) FILTER (WHERE t.id IS NOT NULL AND ${changedSql})::int AS changed
+         FROM (${source}) src
+         LEFT JOIN ${spec.table} t ON t.integration_id = ${integration} AND t.external_id = src.external_id`,
+    );
+    const updated =
+      (plan?.changed ?? 0) === 0
+        ? 0
+        : await db.execute(
+            `UPDATE ${spec.table} t
+                SET ${columns.map((c) => `${c} = src.${c}`).join(', ')},
+                    content_hash = src.content_hash, last_run_id = ${run}, updated_at = now(), removed_at = NULL
+               FROM (${source}) src
+              WHERE t.integration_id = ${integration} AND t.external_id = src.external_id AND ${changedSql}`,
+          );
+    const created =
+      (plan?.fresh ?? 0) === 0
+        ? 0
+        : await db.execute(
+            `INSERT INTO ${spec.table} (integration_id, external_id, content_hash, last_run_id, ${columns.join(', ')})
+             SELECT ${integration}, src.external_id, src.content_hash, ${run}, ${columns.map((c) => `src.${c}`).join(', ')}
+               FROM (${source}) src
+              WHERE NOT EXISTS (SELECT 1 FROM ${spec.table} t WHERE t.integration_id = ${integration} AND t.external_id = src.external_id)`,
+          );
+    counts[spec.kind] = { created, updated, unchanged: (plan?.kept ?? 0) - created - updated, removed: 0 };
+  }
+  // Removal runs children first, so nothing still live points at a removed parent in between.
+  for (const spec of specs(p).reverse()) {
+    const planned = removals.find((r) => r.kind === spec.kind);
+    if (planned && planned.removing === 0) continue;
+    counts[spec.kind].removed = await db.execute(
+      `UPDATE ${spec.table} t SET removed_at = now(), updated_at = now(), last_run_id = ${run}
+        WHERE t.integration_id = ${integration} AND t.removed_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM ${spec.stage} s WHERE s.keep AND s.external_id = t.external_id)`,
+    );
+  }
+  return counts;
+}
+
+/** Removed ports that still carry a confirmed binding: the binding is kept, an admin must act. */
+export async function removedPortsWithBindings(db: RunConnection, integrationId: string): Promise<{ port: string; binding: number; serviceId: string }[]> {
+  return db.query<{ port: string; binding: number; serviceId: string }>(
+    `SELECT p.external_id AS port, b.id AS binding, sc.service_id AS "serviceId"
+       FROM bindings b
+       JOIN ports p ON p.id = b.port_id
+       JOIN service_contracts sc ON sc.id = b.service_contract_id
+      WHERE b.integration_id = $1 AND b.status = 'confirmed' AND p.removed_at IS NOT NULL
+      ORDER BY p.external_id`,
+    [integrationId],
+  );
+}
+
+/**
+ * Remembers, for every pole whose equipment this run read, whether it carried any; rows are
+ * written only when that changes. Poles gone from the platform are forgotten.
+ */
+export async function recordPoleChecks(db: RunConnection, p: MergeParams): Promise<void> {
+  const integration = literal(p.integrationId);
+  const run = literal(p.runId);
+  const t = p.tables;
+  const checked = `SELECT p.external_id, ${POLE_CHECK_HASH_SQL} AS content_hash,
+      EXISTS (SELECT 1 FROM ${t.splitters} s WHERE s.container_kind = 'pole' AND s.container_external_id = p.external_id) AS carries_equipment
+    FROM ${t.poles} p WHERE p.equipment_read`;
+  await db.execute(
+    `UPDATE sync_pole_checks c
+        SET content_hash = r.content_hash, carries_equipment = r.carries_equipment, checked_run_id = ${run}, checked_at = now()
+       FROM (${checked}) r
+      WHERE c.integration_id = ${integration} AND c.pole_external_id = r.external_id
+        AND (c.content_hash <> r.content_hash OR c.carries_equipment <> r.carries_equipment)`,
+  );
+  await db.execute(
+    `INSERT INTO sync_pole_checks (integration_id, pole_external_id, content_hash, carries_equipment, checked_run_id)
+     SELECT ${integration}, r.external_id, r.content_hash, r.carries_equipment, ${run}
+       FROM (${checked}) r
+      WHERE NOT EXISTS (SELECT 1 FROM sync_pole_checks c WHERE c.integration_id = ${integration} AND c.pole_external_id = r.external_id)`,
+  );
+  await db.execute(
+    `DELETE FROM sync_pole_checks c
+      WHERE c.integration_id = ${integration}
+        AND NOT EXISTS (SELECT 1 FROM ${t.poles} p WHERE p.external_id = c.pole_external_id)`,
+  );
+}

@@ -1,0 +1,238 @@
+import type { PlatformBox, PlatformCustomer, PlatformPole, PlatformSplitter } from '../domain/network.ts';
+import type { RunConnection } from './run-connection.ts';
+
+/**
+ * Staging: temporary tables of the run's own session, one set per run. They hold what the
+ * platform returned until the merge; being temporary they cost no WAL and vanish with the
+ * session when a run dies. Rows go in with one multi-row INSERT … SELECT FROM unnest(…)
+ * per batch (one array parameter per column).
+ */
+export interface StagingTables {
+  poles: string;
+  boxes: string;
+  splitters: string;
+  ports: string;
+  customers: string;
+  links: string;
+}
+
+/** What a pole's equipment check remembers of the pole (see sync_pole_checks), over staging row `p`. */
+export const POLE_CHECK_HASH_SQL = 'md5(ROW(p.name, p.observation, p.lon, p.lat)::text)';
+
+/** What a customer's link is decided from on the platform side, over staging row `s`. */
+export const LINK_INPUT_HASH_SQL = 'md5(ROW(s.raw_document, s.observation, s.listed)::text)';
+
+export function stagingTables(runId: string): StagingTables {
+  const suffix = runId.replaceAll('-', '');
+  return {
+    poles: `stage_poles_${suffix}`,
+    boxes: `stage_boxes_${suffix}`,
+    splitters: `stage_splitters_${suffix}`,
+    ports: `stage_ports_${suffix}`,
+    customers: `stage_customers_${suffix}`,
+    links: `stage_links_${suffix}`,
+  };
+}
+
+export async function createStaging(db: RunConnection, t: StagingTables, keep: { poles: boolean; boxes: boolean; customers: boolean }): Promise<void> {
+  await db.query(`CREATE TEMP TABLE ${t.poles} (
+    external_id text PRIMARY KEY,
+    project_external_id text,
+    name text,
+    observation text,
+    lon float8 NOT NULL,
+    lat float8 NOT NULL,
+    geom geometry(Point, 4326) NOT NULL,
+    keep boolean NOT NULL DEFAULT ${keep.poles},
+    equipment_read boolean NOT NULL DEFAULT false
+  )`);
+  await db.query(`CREATE TEMP TABLE ${t.boxes} (
+    external_id text PRIMARY KEY,
+    project_external_id text,
+    name text,
+    kind text NOT NULL,
+    lon float8 NOT NULL,
+    lat float8 NOT NULL,
+    geom geometry(Point, 4326) NOT NULL,
+    platform_pole_external_id text,
+    auto boolean NOT NULL DEFAULT false,
+    pole_external_id text,
+    pole_link text,
+    keep boolean NOT NULL DEFAULT ${keep.boxes}
+  )`);
+  await db.query(`CREATE TEMP TABLE ${t.splitters} (
+    external_id text PRIMARY KEY,
+    container_external_id text NOT NULL,
+    container_kind text NOT NULL,
+    box_external_id text NOT NULL,
+    name text,
+    role text NOT NULL,
+    ratio_in integer NOT NULL,
+    ratio_out integer NOT NULL,
+    keep boolean NOT NULL
+  )`);
+  await db.query(`CREATE TEMP TABLE ${t.ports} (
+    external_id text PRIMARY KEY,
+    splitter_external_id text NOT NULL,
+    number integer NOT NULL,
+    label text,
+    available boolean NOT NULL,
+    customer_external_id text,
+    customer_name text,
+    keep boolean NOT NULL
+  )`);
+  await db.query(`CREATE TEMP TABLE ${t.customers} (
+    external_id text PRIMARY KEY,
+    name text,
+    raw_document text,
+    observation text,
+    integration_code text,
+    listed boolean NOT NULL,
+    keep boolean NOT NULL DEFAULT ${keep.customers},
+    port_external_id text,
+    lon float8,
+    lat float8
+  )`);
+  // Link decisions go to a table of their own: appended, never updated in place.
+  await db.query(`CREATE TEMP TABLE ${t.links} (
+    external_id text PRIMARY KEY,
+    document text,
+    document_masked text,
+    link_status text NOT NULL,
+    link_reason text,
+    service_id text,
+    reused boolean NOT NULL DEFAULT false
+  )`);
+}
+
+export async function dropStaging(db: RunConnection, t: StagingTables): Promise<void> {
+  await db.query(`DROP TABLE IF EXISTS ${Object.values(t).join(', ')}`);
+}
+
+/** Inserts a batch; returns the ids that were not inserted because they were staged already. */
+async function insertReturningDuplicates(db: RunConnection, sql: string, params: unknown[], ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const inserted = await db.query<{ external_id: string }>(`${sql} RETURNING external_id`, params);
+  if (inserted.length === ids.length) return [];
+  const fresh = new Set(inserted.map((row) => row.external_id));
+  const duplicates: string[] = [];
+  for (const id of ids) {
+    if (fresh.has(id)) fresh.delete(id);
+    else duplicates.push(id);
+  }
+  return duplicates;
+}
+
+export async function stagePoles(db: RunConnection, table: string, poles: PlatformPole[]): Promise<string[]> {
+  return insertReturningDuplicates(
+    db,
+    `INSERT INTO ${table} (external_id, project_external_id, name, observation, lon, lat, geom)
+     SELECT id, project, name, obs, lon, lat, ST_SetSRID(ST_MakePoint(lon, lat), 4326)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[]) AS u(id, project, name, obs, lon, lat)
+     ON CONFLICT (external_id) DO NOTHING`,
+    [
+      poles.map((p) => p.externalId),
+      poles.map((p) => p.projectExternalId),
+      poles.map((p) => p.name),
+      poles.map((p) => p.observation),
+      poles.map((p) => p.lon),
+      poles.map((p) => p.lat),
+    ],
+    poles.map((p) => p.externalId),
+  );
+}
+
+export async function stageBoxes(db: RunConnection, table: string, boxes: PlatformBox[]): Promise<string[]> {
+  return insertReturningDuplicates(
+    db,
+    `INSERT INTO ${table} (external_id, project_external_id, name, kind, lon, lat, geom, platform_pole_external_id)
+     SELECT id, project, name, kind, lon, lat, ST_SetSRID(ST_MakePoint(lon, lat), 4326), pole
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::text[]) AS u(id, project, name, kind, lon, lat, pole)
+     ON CONFLICT (external_id) DO NOTHING`,
+    [
+      boxes.map((b) => b.externalId),
+      boxes.map((b) => b.projectExternalId),
+      boxes.map((b) => b.name),
+      boxes.map((b) => b.kind),
+      boxes.map((b) => b.lon),
+      boxes.map((b) => b.lat),
+      boxes.map((b) => b.poleExternalId),
+    ],
+    boxes.map((b) => b.externalId),
+  );
+}
+
+export interface StagedSplitter {
+  splitter: PlatformSplitter;
+  boxExternalId: string;
+  keep: boolean;
+}
+
+export async function stageSplitters(db: RunConnection, table: string, rows: StagedSplitter[]): Promise<string[]> {
+  return insertReturningDuplicates(
+    db,
+    `INSERT INTO ${table} (external_id, container_external_id, container_kind, box_external_id, name, role, ratio_in, ratio_out, keep)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::bool[])
+     ON CONFLICT (external_id) DO NOTHING`,
+    [
+      rows.map((r) => r.splitter.externalId),
+      rows.map((r) => r.splitter.containerExternalId),
+      rows.map((r) => r.splitter.containerKind),
+      rows.map((r) => r.boxExternalId),
+      rows.map((r) => r.splitter.name),
+      rows.map((r) => r.splitter.role),
+      rows.map((r) => r.splitter.ratioIn),
+      rows.map((r) => r.splitter.ratioOut),
+      rows.map((r) => r.keep),
+    ],
+    rows.map((r) => r.splitter.externalId),
+  );
+}
+
+export interface StagedPort {
+  externalId: string;
+  splitterExternalId: string;
+  number: number;
+  label: string | null;
+  available: boolean;
+  customerExternalId: string | null;
+  customerName: string | null;
+  keep: boolean;
+}
+
+export async function stagePorts(db: RunConnection, table: string, rows: StagedPort[]): Promise<string[]> {
+  return insertReturningDuplicates(
+    db,
+    `INSERT INTO ${table} (external_id, splitter_external_id, number, label, available, customer_external_id, customer_name, keep)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::bool[])
+     ON CONFLICT (external_id) DO NOTHING`,
+    [
+      rows.map((r) => r.externalId),
+      rows.map((r) => r.splitterExternalId),
+      rows.map((r) => r.number),
+      rows.map((r) => r.label),
+      rows.map((r) => r.available),
+      rows.map((r) => r.customerExternalId),
+      rows.map((r) => r.customerName),
+      rows.map((r) => r.keep),
+    ],
+    rows.map((r) => r.externalId),
+  );
+}
+
+export async function stageCustomers(db: RunConnection, table: string, customers: PlatformCustomer[]): Promise<string[]> {
+  return insertReturningDuplicates(
+    db,
+    `INSERT INTO ${table} (external_id, name, raw_document, observation, integration_code, listed)
+     SELECT id, name, doc, obs, code, true FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, name, doc, obs, code)
+     ON CONFLICT (external_id) DO NOTHING`,
+    [
+      customers.map((c) => c.externalId),
+      customers.map((c) => c.name),
+      customers.map((c) => c.rawDocument),
+      customers.map((c) => c.observation),
+      customers.map((c) => c.integrationCode),
+    ],
+    customers.map((c) => c.externalId),
+  );
+}

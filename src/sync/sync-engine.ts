@@ -1,0 +1,264 @@
+/**
+ * The sync engine: one run of one integration, all or nothing.
+ *
+ *   lock      pg_try_advisory_lock on the run's own session (RunConnection); held to the end
+ *   pulling   project resolved (link / create once), then poles, boxes, the equipment of the
+ *             containers (boxes, and poles that may carry some) and customers are streamed page
+ *             by page into temporary staging tables; adapter rejections become issues
+ *   validating set-wise in staging: orphan equipment, auto boxes for poles carrying equipment,
+ *             the pole of each box (platform link, else nearest within attachRadiusMeters),
+ *             containers and customers kept for synced equipment
+ *   linking   decideLink for every kept customer, in batches
+ *   merging   one transaction: mass-removal guard, set-wise upsert by content hash, soft
+ *             delete, bindings reconciled, run recorded as succeeded in the same commit
+ *
+ * `full` (--full): read the equipment of every pole (a normal run skips poles that carried
+ * none at their last check, except the ones due for their weekly recheck or changed since),
+ * and rewrite every row even when its content hash is unchanged (repairs hand edits of the
+ * tables, and applies new normalisation rules to every row).
+ */
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { IntegrationConfig } from '../config/config.schema.ts';
+import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
+import { reconcileBindingsAfterSync } from '../push/binding-reconciliation.ts';
+import { erpFingerprint, linkCustomers } from './customer-linker.ts';
+import { mergeStaging, planRemovals, recordPoleChecks, removalGuardViolation, removedPortsWithBindings, type MergeParams } from './merge.ts';
+import { resolveProject, scopeOf } from './project-resolver.ts';
+import { pullIntoStaging } from './pull.ts';
+import { resolveStaging } from './resolve.ts';
+import { RunConnection } from './run-connection.ts';
+import { RunIssuesWriter } from './run-issues.writer.ts';
+import { TRY_LOCK_SQL, UNLOCK_SQL } from './run-lock.ts';
+import { RunProgressTracker } from './run-progress.ts';
+import { COUNT_KINDS, selectionOf, type CountKind } from './selection.ts';
+import { createStaging, dropStaging, stagingTables } from './staging.ts';
+import type { SyncContext } from './sync-context.ts';
+import {
+  DEFAULT_STALE_AFTER_MS,
+  finishRun,
+  getRun,
+  heartbeat,
+  markRunning,
+  reapStaleRuns,
+  type KindCounts,
+  type RunProgress,
+  type RunRecord,
+} from './sync-runs.repository.ts';
+
+export interface ExecuteRunHooks {
+  onProgress?(progress: RunProgress): void;
+  signal?: AbortSignal;
+}
+
+export const HEARTBEAT_EVERY_MS = 5000;
+
+/**
+ * Test hook: pause this long inside the merge transaction, after every write and before the
+ * commit, so a test can kill the process mid-merge. Unset in production.
+ */
+const PAUSE_IN_MERGE_ENV = 'MAPSYNC_SYNC_PAUSE_IN_MERGE_MS';
+
+/** A failure of the run itself (not of the program): recorded on the run. */
+class RunFailure extends Error {}
+
+function emptyCounts(): Record<string, KindCounts> {
+  return Object.fromEntries(COUNT_KINDS.map((kind) => [kind, { created: 0, updated: 0, unchanged: 0, removed: 0, rejected: 0 }]));
+}
+
+/**
+ * Runs a queued sync run to its end and records the outcome. Once the run has started,
+ * whatever goes wrong (platform down, guard, lock held elsewhere, bad data, a bug) is
+ * recorded and returned as a `failed` run; only misuse (an unknown run id) throws.
+ * A run that is no longer queued is returned as it is.
+ */
+export async function executeRun(ctx: SyncContext, runId: string, hooks: ExecuteRunHooks = {}): Promise<RunRecord> {
+  const owner = ctx.owner ?? `${os.hostname()}:${process.pid}`;
+  // Only running runs: a queued one may be waiting for a free worker, this very run included.
+  await reapStaleRuns(ctx.knex, { staleAfterMs: DEFAULT_STALE_AFTER_MS, onlyRunning: true });
+  const queued = await getRun(ctx.knex, runId);
+  if (!queued) throw new Error(`sync run ${runId} does not exist`);
+  if (queued.status !== 'queued') return queued;
+
+  const log = ctx.logger.child({ runId, integration: queued.integrationId });
+  const integration = ctx.integrations.get(queued.integrationId);
+  if (!integration) {
+    await finishRun(ctx.knex, runId, {
+      status: 'failed',
+      counts: {},
+      progress: null,
+      error: `integration "${queued.integrationId}" is not in the configuration`,
+    });
+    return (await getRun(ctx.knex, runId)) as RunRecord;
+  }
+
+  let db: RunConnection;
+  try {
+    db = await RunConnection.open(ctx.knex);
+  } catch (error) {
+    await finishRun(ctx.knex, runId, { status: 'failed', counts: {}, progress: null, error: `cannot open a database connection for the run: ${messageOf(error)}` });
+    return (await getRun(ctx.knex, runId)) as RunRecord;
+  }
+
+  let locked = false;
+  let stopHeartbeat: (() => Promise<void>) | null = null;
+  const tables = stagingTables(runId);
+  let adapter: PlatformAdapter | null = null;
+  try {
+    const [lock] = await db.query<{ locked: boolean }>(TRY_LOCK_SQL, [integration.id]);
+    locked = lock?.locked === true;
+    if (!locked) {
+      const error = `another sync of integration "${integration.id}" is running in another process (its lock is held); this run was not started`;
+      log.warn({ phase: 'lock' }, error);
+      await finishRun(ctx.knex, runId, { status: 'failed', counts: {}, progress: null, error });
+      return (await getRun(ctx.knex, runId)) as RunRecord;
+    }
+    const running = await markRunning(ctx.knex, runId, owner);
+    if (!running) return (await getRun(ctx.knex, runId)) as RunRecord;
+
+    const progress = new RunProgressTracker(log, { runId, integration: integration.id }, hooks.onProgress);
+    stopHeartbeat = startHeartbeat(ctx, runId, progress, log);
+    const started = Date.now();
+    try {
+      adapter = ctx.adapterFor(integration);
+      const counts = await runSync(ctx, db, { runId, integration, adapter, options: running.options, progress, signal: hooks.signal, tables });
+      await stopHeartbeat();
+      stopHeartbeat = null;
+      log.info({ phase: 'done', counts, ms: Date.now() - started }, 'sync succeeded');
+    } catch (error) {
+      await stopHeartbeat?.();
+      stopHeartbeat = null;
+      const message = messageOf(error);
+      log.error({ phase: progress.current.phase, err: { message, ...(error instanceof RunFailure ? {} : { stack: (error as Error)?.stack }) } }, 'sync failed');
+      const counts = emptyCounts();
+      for (const [kind, entry] of Object.entries(progress.current.kinds)) if (counts[kind]) (counts[kind] as KindCounts).rejected = entry.rejected;
+      await finishRun(ctx.knex, runId, { status: 'failed', counts, progress: progress.current, error: message });
+    }
+    return (await getRun(ctx.knex, runId)) as RunRecord;
+  } finally {
+    await stopHeartbeat?.();
+    try {
+      await dropStaging(db, tables);
+      if (locked) await db.query(UNLOCK_SQL, [integration.id]);
+    } catch (error) {
+      log.warn({ err: { message: messageOf(error) } }, 'could not clean up the run session (it is closed anyway)');
+    }
+    await db.close();
+    await adapter?.close?.().catch(() => undefined);
+  }
+}
+
+interface RunInput {
+  runId: string;
+  integration: IntegrationConfig;
+  adapter: PlatformAdapter;
+  options: { full: boolean; force: boolean };
+  progress: RunProgressTracker;
+  signal: AbortSignal | undefined;
+  tables: ReturnType<typeof stagingTables>;
+}
+
+async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Promise<Record<string, KindCounts>> {
+  const { integration, progress, tables } = input;
+  const selection = selectionOf(integration.elements);
+  const issues = new RunIssuesWriter(db, input.runId, integration.id);
+
+  progress.phase('pulling', 'resolving the project');
+  const project = await resolveProject(ctx.knex, integration, input.adapter);
+  await createStaging(db, tables, { poles: selection.poles, boxes: selection.boxes, customers: selection.customers });
+  await pullIntoStaging({
+    db,
+    integrationId: integration.id,
+    full: input.options.full,
+    adapter: input.adapter,
+    scope: scopeOf(integration, project),
+    selection,
+    tables,
+    issues,
+    progress,
+    ...(input.signal ? { signal: input.signal } : {}),
+  });
+
+  progress.phase('validating');
+  await resolveStaging(db, tables, { selection, attachRadiusMeters: integration.sync.attachRadiusMeters, issues, progress });
+
+  progress.phase('linking');
+  const fingerprint = await erpFingerprint(db);
+  await linkCustomers({ integrationId: integration.id, runId: input.runId, full: input.options.full, tables, issues, progress }, fingerprint);
+  await db.query(`ANALYZE ${tables.links}`);
+  await issues.flush();
+  if (input.signal?.aborted) throw new RunFailure('the run was cancelled');
+
+  progress.phase('merging');
+  const params: MergeParams = {
+    integrationId: integration.id,
+    runId: input.runId,
+    projectId: project.id,
+    full: input.options.full,
+    selection,
+    tables,
+  };
+  const counts = emptyCounts();
+  for (const [kind, entry] of Object.entries(progress.current.kinds)) if (counts[kind]) (counts[kind] as KindCounts).rejected = entry.rejected;
+
+  await db.transaction(async (trx) => {
+    const plans = await planRemovals(db, params);
+    const violation = removalGuardViolation(plans, integration.sync.removalGuardPercent);
+    if (violation && !input.options.force) throw new RunFailure(violation);
+    if (violation) ctx.logger.warn({ runId: input.runId, integration: integration.id, plans }, 'mass-removal guard overridden by force');
+
+    const merged = await mergeStaging(db, params, plans);
+    for (const kind of Object.keys(merged) as CountKind[]) Object.assign(counts[kind] as KindCounts, merged[kind]);
+    if (selection.serviceSplitters || selection.distributionSplitters) await recordPoleChecks(db, params);
+    await db.execute(
+      `INSERT INTO sync_link_state (integration_id, erp_fingerprint) VALUES ($1, $2)
+       ON CONFLICT (integration_id) DO UPDATE SET erp_fingerprint = EXCLUDED.erp_fingerprint, updated_at = now()
+       WHERE sync_link_state.erp_fingerprint <> EXCLUDED.erp_fingerprint`,
+      [integration.id, fingerprint],
+    );
+
+    for (const removed of await removedPortsWithBindings(db, integration.id)) {
+      await issues.add({
+        kind: 'ports',
+        externalId: removed.port,
+        code: 'removed_port_with_binding',
+        reason: `port ${removed.port} is gone from the platform but binding ${removed.binding} (service ${removed.serviceId}) is confirmed on it; the binding is kept: move it to another port or cancel it`,
+      });
+    }
+    await issues.flush();
+    await reconcileBindingsAfterSync(trx, integration.id);
+
+    const pause = Number(process.env[PAUSE_IN_MERGE_ENV] ?? 0);
+    if (pause > 0) {
+      process.stderr.write(`sync paused inside the merge transaction (${PAUSE_IN_MERGE_ENV})\n`);
+      await sleep(pause);
+    }
+    progress.phase('done');
+    await finishRun(trx, input.runId, { status: 'succeeded', counts, error: null, progress: progress.current });
+  });
+  return counts;
+}
+
+/** Heartbeat on the application's pool, every few seconds, never overlapping itself. */
+function startHeartbeat(ctx: SyncContext, runId: string, progress: RunProgressTracker, log: SyncContext['logger']): () => Promise<void> {
+  let inFlight: Promise<void> | null = null;
+  const beat = () => {
+    if (inFlight) return;
+    inFlight = heartbeat(ctx.knex, runId, progress.current)
+      .catch((error: unknown) => log.warn({ err: { message: messageOf(error) } }, 'heartbeat failed'))
+      .finally(() => {
+        inFlight = null;
+      });
+  };
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+  };
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
