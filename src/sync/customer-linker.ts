@@ -50,7 +50,8 @@ export async function erpFingerprint(db: RunConnection): Promise<string> {
  * typed, observation) is unchanged, as long as the ERP is unchanged too: those links are
  * copied set-wise from the stored rows, and their issues raised again. The rest is decided.
  */
-export async function linkCustomers(input: LinkRunInput, fingerprint: string): Promise<void> {
+/** Returns the ERP fingerprint the previous links were decided against (null: none yet). */
+export async function linkCustomers(input: LinkRunInput, fingerprint: string): Promise<string | null> {
   const { tables, issues, progress } = input;
   const db = input.issues.connection;
   const [state] = await db.query<{ erp_fingerprint: string }>('SELECT erp_fingerprint FROM sync_link_state WHERE integration_id = $1', [input.integrationId]);
@@ -83,7 +84,7 @@ export async function linkCustomers(input: LinkRunInput, fingerprint: string): P
         ORDER BY s.external_id LIMIT ${BATCH}`,
       [after],
     );
-    if (batch.length === 0) return;
+    if (batch.length === 0) return state?.erp_fingerprint ?? null;
     after = (batch[batch.length - 1] as StagedCustomer).external_id;
 
     // Every contract decideLink may ask for: any number in the observation (a superset of
@@ -158,7 +159,7 @@ export async function linkCustomers(input: LinkRunInput, fingerprint: string): P
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
       [rows.id, rows.document, rows.masked, rows.status, rows.reason, rows.serviceId],
     );
-    if (batch.length < BATCH) return;
+    if (batch.length < BATCH) return state?.erp_fingerprint ?? null;
   }
 }
 

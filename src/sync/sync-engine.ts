@@ -184,7 +184,7 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
 
   progress.phase('linking');
   const fingerprint = await erpFingerprint(db);
-  await linkCustomers({ integrationId: integration.id, runId: input.runId, full: input.options.full, tables, issues, progress }, fingerprint);
+  const previousFingerprint = await linkCustomers({ integrationId: integration.id, runId: input.runId, full: input.options.full, tables, issues, progress }, fingerprint);
   await db.query(`ANALYZE ${tables.links}`);
   await issues.flush();
   if (input.signal?.aborted) throw new RunFailure('the run was cancelled');
@@ -210,12 +210,13 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
     const merged = await mergeStaging(db, params, plans);
     for (const kind of Object.keys(merged) as CountKind[]) Object.assign(counts[kind] as KindCounts, merged[kind]);
     if (selection.serviceSplitters || selection.distributionSplitters) await recordPoleChecks(db, params);
-    await db.execute(
-      `INSERT INTO sync_link_state (integration_id, erp_fingerprint) VALUES ($1, $2)
-       ON CONFLICT (integration_id) DO UPDATE SET erp_fingerprint = EXCLUDED.erp_fingerprint, updated_at = now()
-       WHERE sync_link_state.erp_fingerprint <> EXCLUDED.erp_fingerprint`,
-      [integration.id, fingerprint],
-    );
+    if (previousFingerprint !== fingerprint) {
+      await db.execute(
+        `INSERT INTO sync_link_state (integration_id, erp_fingerprint) VALUES ($1, $2)
+         ON CONFLICT (integration_id) DO UPDATE SET erp_fingerprint = EXCLUDED.erp_fingerprint, updated_at = now()`,
+        [integration.id, fingerprint],
+      );
+    }
 
     for (const removed of await removedPortsWithBindings(db, integration.id)) {
       await issues.add({

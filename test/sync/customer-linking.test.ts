@@ -98,12 +98,31 @@ describe('customer linking during a sync', () => {
       assert.ok(!issue.reason.includes('11144477735') && !issue.reason.includes('111.444.777'), issue.reason);
     }
 
+    // Nothing changed: the links are kept without deciding again, and still reported.
+    const same = await h.sync();
+    assert.equal(same.status, 'succeeded', same.error ?? '');
+    assert.deepEqual(same.counts.customers, { created: 0, updated: 0, unchanged: 8, removed: 0, rejected: 0 });
+    const sameIssues = await runIssues(db.knex, same.id);
+    assert.deepEqual(
+      sameIssues.map((i) => `${i.externalId}:${i.code}:${i.reason}`).sort(),
+      issues.map((i) => `${i.externalId}:${i.code}:${i.reason}`).sort(),
+    );
+
+    // The platform side of one customer changes: only that one is decided again.
+    n.customers = n.customers.map((c) => (c.externalId === 'garbage' ? { ...c, observation: 'ID 1001' } : c));
+    const edited = await h.sync();
+    assert.equal(edited.counts.customers?.updated, 1);
+    const garbage = await db.knex('platform_customers').where({ integration_id: 'linking', external_id: 'garbage' }).first();
+    assert.equal(garbage.link_status, 'document_mismatch');
+    assert.match(garbage.link_reason, /^id_document_invalid: /);
+
     // The ERP changes: João cancels a contract, so the ambiguous customer now links by document.
     await db.knex('service_contracts').where({ service_id: '2002' }).update({ status: 'cancelled' });
     const next = await h.sync();
     assert.equal(next.status, 'succeeded', next.error ?? '');
     assert.equal(next.counts.customers?.updated, 1);
     assert.equal(next.counts.customers?.unchanged, 7);
+    assert.equal((await db.knex('sync_link_state').where({ integration_id: 'linking' }).first()).erp_fingerprint.split(':')[0], '5');
     const relinked = await db.knex('platform_customers').where({ integration_id: 'linking', external_id: 'ambiguous' }).first();
     assert.equal(relinked.link_status, 'linked_by_document');
     assert.equal(relinked.service_contract_id, contracts['2001']);
