@@ -205,8 +205,14 @@ test('the concurrency cap and the per-minute spacing hold, including across retr
     assert.equal(maxActive, 3);
     assert.equal(c.stats.maxInFlight, 3);
     assert.equal(starts.length, 21);
-    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
-    assert.ok(Math.min(...gaps) >= 18, `smallest gap ${Math.min(...gaps)} ms, spacing is 20 ms`);
+    // Measured at the server, so event-loop jitter moves single starts: check every span
+    // of starts instead, which is what a platform's window counts.
+    for (let i = 0; i < starts.length; i++) {
+      for (let j = i + 1; j < starts.length; j++) {
+        const span = starts[j]! - starts[i]!;
+        assert.ok(span >= (j - i) * 20 - 15, `starts ${i}..${j} only ${span.toFixed(1)} ms apart; spacing is 20 ms`);
+      }
+    }
   } finally {
     await new Promise((resolve) => server.close(resolve));
     nock.disableNetConnect();

@@ -8,6 +8,13 @@ export interface RequestLimiterOptions {
   requestsPerMinute: number;
 }
 
+/**
+ * Starts leave here evenly spaced but reach the platform with event-loop and network
+ * jitter; a little slack keeps a jittered pair from counting as one request too many
+ * in the platform's window.
+ */
+const SPACING_MARGIN = 0.02;
+
 export class RequestLimiter {
   readonly concurrency: number;
   readonly minSpacingMs: number;
@@ -23,7 +30,7 @@ export class RequestLimiter {
     if (!(options.concurrency >= 1)) throw new Error('concurrency must be at least 1');
     if (!(options.requestsPerMinute > 0)) throw new Error('requestsPerMinute must be positive');
     this.concurrency = Math.floor(options.concurrency);
-    this.minSpacingMs = 60_000 / options.requestsPerMinute;
+    this.minSpacingMs = (60_000 / options.requestsPerMinute) * (1 + SPACING_MARGIN);
   }
 
   get active(): number {
