@@ -42,6 +42,27 @@ const CONTAINER_BATCH = 1000;
 /** Rows per INSERT into staging. */
 const STAGE_BATCH = 5000;
 
+/**
+ * Writes a batch to staging while the next one is being fetched: at most one write in flight,
+ * so memory stays at two batches. A failed write surfaces at the next submit or drain.
+ */
+class OverlappedWriter {
+  private pending: Promise<void> | null = null;
+
+  async submit(work: () => Promise<void>): Promise<void> {
+    await this.pending;
+    const next = work();
+    next.catch(() => undefined); // awaited at the next submit or drain
+    this.pending = next;
+  }
+
+  async drain(): Promise<void> {
+    const pending = this.pending;
+    this.pending = null;
+    await pending;
+  }
+}
+
 export class RunAbortedError extends Error {
   constructor() {
     super('the run was cancelled');
@@ -75,10 +96,11 @@ async function pullList<T extends { externalId: string }>(
   stage: (items: T[]) => Promise<string[]>,
 ): Promise<void> {
   let batch: T[] = [];
-  const flush = async () => {
-    const duplicates = await stage(batch);
+  const writer = new OverlappedWriter();
+  const flush = () => {
+    const full = batch;
     batch = [];
-    await rejectDuplicates(ctx, kind, duplicates);
+    return writer.submit(async () => rejectDuplicates(ctx, kind, await stage(full)));
   };
   for await (const page of pages) {
     checkAbort(ctx.signal);
@@ -88,6 +110,7 @@ async function pullList<T extends { externalId: string }>(
     if (batch.length >= STAGE_BATCH) await flush();
   }
   if (batch.length > 0) await flush();
+  await writer.drain();
 }
 
 async function recordRejections(ctx: PullContext, rejected: Rejection[]): Promise<void> {
@@ -149,13 +172,15 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
   const { selection } = ctx;
   let splitters: StagedSplitter[] = [];
   let ports: StagedPort[] = [];
-  const flush = async () => {
-    const splitterDuplicates = await stageSplitters(ctx.db, ctx.tables.splitters, splitters);
-    const portDuplicates = await stagePorts(ctx.db, ctx.tables.ports, ports);
+  const writer = new OverlappedWriter();
+  const flush = () => {
+    const [splitterBatch, portBatch] = [splitters, ports];
     splitters = [];
     ports = [];
-    await rejectDuplicates(ctx, 'splitters', splitterDuplicates);
-    await rejectDuplicates(ctx, 'ports', portDuplicates);
+    return writer.submit(async () => {
+      await rejectDuplicates(ctx, 'splitters', await stageSplitters(ctx.db, ctx.tables.splitters, splitterBatch));
+      await rejectDuplicates(ctx, 'ports', await stagePorts(ctx.db, ctx.tables.ports, portBatch));
+    });
   };
 
   for await (const page of ctx.adapter.splitters(stagedContainers(ctx))) {
@@ -195,6 +220,7 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
     if (splitters.length + ports.length >= STAGE_BATCH) await flush();
   }
   await flush();
+  await writer.drain();
 }
 
 async function reject(ctx: PullContext, kind: string, externalId: string | null, code: string, reason: string): Promise<void> {

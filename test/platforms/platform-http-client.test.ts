@@ -200,19 +200,22 @@ test('the concurrency cap and the per-minute spacing hold, including across retr
   const port = (server.address() as AddressInfo).port;
   nock.enableNetConnect('127.0.0.1');
   try {
-    const c = client({ baseURL: `http://127.0.0.1:${port}`, concurrency: 3, requestsPerMinute: 3000 });
+    const sent: number[] = [];
+    const c = client({
+      baseURL: `http://127.0.0.1:${port}`,
+      concurrency: 3,
+      requestsPerMinute: 3000,
+      onRequest: () => sent.push(performance.now()),
+    });
     await Promise.all(Array.from({ length: 20 }, () => c.get('/x')));
     assert.equal(maxActive, 3);
     assert.equal(c.stats.maxInFlight, 3);
     assert.equal(starts.length, 21);
-    // Measured at the server, so event-loop jitter moves single starts: check every span
-    // of starts instead, which is what a platform's window counts.
-    for (let i = 0; i < starts.length; i++) {
-      for (let j = i + 1; j < starts.length; j++) {
-        const span = starts[j]! - starts[i]!;
-        assert.ok(span >= (j - i) * 20 - 15, `starts ${i}..${j} only ${span.toFixed(1)} ms apart; spacing is 20 ms`);
-      }
-    }
+    // Spacing is checked where the client sends (the server sees the same starts plus
+    // event-loop and socket jitter, which the limiter's small margin absorbs).
+    assert.equal(sent.length, 21);
+    const gaps = sent.slice(1).map((t, i) => t - sent[i]!);
+    assert.ok(Math.min(...gaps) >= 19.9, `smallest gap ${Math.min(...gaps).toFixed(2)} ms, spacing is 20 ms`);
   } finally {
     await new Promise((resolve) => server.close(resolve));
     nock.disableNetConnect();

@@ -62,6 +62,9 @@ describe('sync engine', () => {
       for (const table of ['poles', 'boxes', 'splitters', 'ports', 'platform_customers']) {
         rows[table] = await db.knex(table).where({ integration_id: 'all' }).orderBy('id').select('id', 'external_id', 'updated_at', 'last_run_id', 'content_hash', 'removed_at');
       }
+      rows.poleChecks = await db.knex('sync_pole_checks').where({ integration_id: 'all' }).orderBy('pole_external_id').select('*');
+      rows.linkState = await db.knex('sync_link_state').where({ integration_id: 'all' }).select('*');
+      rows.project = await db.knex('projects').where({ integration_id: 'all' }).select('*');
       return rows;
     };
     const before = await snapshot();
@@ -217,6 +220,20 @@ describe('sync engine', () => {
     const project = await db.knex('projects').where({ integration_id: 'creates' }).first();
     assert.equal(project.mode, 'create');
     assert.equal(project.name, 'Rede Nova');
+  });
+
+  test('a cancelled run fails as cancelled and merges nothing', async () => {
+    const platform = new FakePlatform(network());
+    const h = await createHarness(db.knex, () => platform, integrationConfig({ id: 'cancelled' }));
+    const { queueRun } = await import('../../src/sync/sync-runs.repository.ts');
+    const { executeRun } = await import('../../src/sync/sync-engine.ts');
+    const queued = await queueRun(db.knex, { integrationId: 'cancelled', trigger: 'manual' });
+    const abort = new AbortController();
+    abort.abort();
+    const run = await executeRun(h.ctx, queued.id, { signal: abort.signal });
+    assert.equal(run.status, 'failed');
+    assert.match(run.error ?? '', /cancelled/);
+    assert.deepEqual(await db.knex('poles').where({ integration_id: 'cancelled' }).pluck('id'), []);
   });
 
   test('progress is reported and the run record is complete', async () => {
