@@ -1,12 +1,6 @@
-import type { RunRecord } from '../../sync/sync-runs.repository.ts';
+import type { KindCounts, RunRecord } from '../../sync/sync-runs.repository.ts';
 
-export interface KindCounts {
-  created: number;
-  updated: number;
-  unchanged: number;
-  removed: number;
-  rejected: number;
-}
+export type { KindCounts };
 
 /** The stable JSON shape of a run, shared by the HTTP API and `mapsync … --json`. */
 export interface RunView {
