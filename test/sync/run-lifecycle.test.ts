@@ -59,7 +59,7 @@ describe('sync runs: queueing, locking, reaping', () => {
     // The live run's lock is held by a session.
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
-    await holder.query(`SELECT pg_advisory_lock(${SYNC_LOCK_NAMESPACE}, hashtext('reap-live'))`);
+    await holder.query(`SELECT pg_advisory_lock(${SYNC_LOCK_NAMESPACE}, hashtext($1))`, [`${db.schema}/reap-live`]);
     try {
       const reaped = await reapStaleRuns(db.knex, { staleAfterMs: 60_000 });
       assert.deepEqual(reaped.sort(), [old, noLock].sort());
@@ -68,7 +68,7 @@ describe('sync runs: queueing, locking, reaping', () => {
       assert.match((await getRun(db.knex, noLock))?.error ?? '', /lock was released/);
       assert.equal((await getRun(db.knex, live))?.status, 'running');
     } finally {
-      await holder.query(`SELECT pg_advisory_unlock(${SYNC_LOCK_NAMESPACE}, hashtext('reap-live'))`);
+      await holder.query(`SELECT pg_advisory_unlock(${SYNC_LOCK_NAMESPACE}, hashtext($1))`, [`${db.schema}/reap-live`]);
       await holder.end();
     }
     // Queueing again reaps the dead run instead of being blocked by it forever.
@@ -100,7 +100,7 @@ describe('sync runs: queueing, locking, reaping', () => {
     const other = new pg.Client({ connectionString: db.url });
     await other.connect();
     try {
-      await other.query(`SELECT pg_advisory_lock(${SYNC_LOCK_NAMESPACE}, hashtext('locked'))`);
+      await other.query(`SELECT pg_advisory_lock(${SYNC_LOCK_NAMESPACE}, hashtext($1))`, [`${db.schema}/locked`]);
       const run = await h.sync();
       assert.equal(run.status, 'failed');
       assert.match(run.error ?? '', /another sync of integration "locked" is running in another process/);
@@ -175,7 +175,7 @@ describe('sync runs: queueing, locking, reaping', () => {
     assert.deepEqual(await snapshot(), before, 'the merge was rolled back with the dead session');
     // The session's lock goes with it; the next run reaps the dead one and succeeds.
     for (let i = 0; i < 50; i += 1) {
-      const [held] = (await db.knex.raw(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = ${SYNC_LOCK_NAMESPACE}::oid AND objid = hashtext('killed')::oid`)).rows;
+      const [held] = (await db.knex.raw(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = ${SYNC_LOCK_NAMESPACE}::oid AND objid = hashtext(?)::oid`, [`${db.schema}/killed`])).rows;
       if (held.n === 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
