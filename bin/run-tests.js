@@ -2,7 +2,7 @@
 // Runs the whole suite. With TEST_DATABASE_URL set, tests use that PostgreSQL/PostGIS;
 // without it, an embedded PostGIS is started once here and shared by every test file.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,9 +51,16 @@ if (!env.TEST_DATABASE_URL) {
 
 // The embedded database serves one session at a time, so its test files run one after another.
 const concurrency = embedded ? 1 : 2;
+// Readable output on screen; a TAP copy to count the results for the closing line.
+const tapFile = path.join(mkdtempSync(path.join(tmpdir(), 'mapsync-tests-')), 'results.tap');
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
+  [
+    '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`,
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
+    ...files,
+  ],
   { stdio: 'inherit', env, cwd: root },
 );
 const forward = (signal) => child.kill(signal);
@@ -61,4 +68,20 @@ process.on('SIGINT', forward);
 process.on('SIGTERM', forward);
 const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
 if (embedded) await embedded.close();
+process.stdout.write(`${summaryLine(tapFile) ?? 'tests: no results were recorded'}\n`);
 process.exit(code);
+
+function summaryLine(file) {
+  let tap;
+  try {
+    tap = readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+  // The last top-level counters are the run's totals.
+  const count = (name) => {
+    const matches = [...tap.matchAll(new RegExp(`^# ${name} (\\d+)$`, 'gm'))];
+    return matches.length > 0 ? Number(matches.at(-1)[1]) : 0;
+  };
+  return `tests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped')} skipped`;
+}
