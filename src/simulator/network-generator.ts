@@ -160,6 +160,7 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
   const half = (streets * BLOCK_METRES) / 2;
   let elements = 0;
   let serviceIdCounter = 10_000;
+  const documents = new DocumentPool(random);
 
   const place = (x: number, y: number) => ({
     lat: round7(CITY_CENTRE.lat + (y - half) / METRES_PER_DEGREE),
@@ -197,7 +198,7 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
         continue;
       }
       if (random.chance(0.5)) {
-        const customer = makeCustomer(network, random, () => String(serviceIdCounter++), port.id);
+        const customer = makeCustomer(network, random, documents, () => String(serviceIdCounter++), port.id);
         port.customerId = customer.id;
         elements += 1;
       }
@@ -272,20 +273,45 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
 
   // Customers not bound to any port (e.g. waiting for installation), and ERP-only contracts.
   const unbound = Math.floor(network.customers.size * 0.03);
-  for (let i = 0; i < unbound; i += 1) makeCustomer(network, random, () => String(serviceIdCounter++), null);
+  for (let i = 0; i < unbound; i += 1) makeCustomer(network, random, documents, () => String(serviceIdCounter++), null);
   const erpOnly = Math.max(1, Math.floor(network.customers.size * 0.02));
   for (let i = 0; i < erpOnly; i += 1) {
-    network.erpOnly.push({ document: randomCpf(random), name: personName(random), serviceId: String(serviceIdCounter++), status: 'active' });
+    network.erpOnly.push({ document: documents.cpf(), name: personName(random), serviceId: String(serviceIdCounter++), status: 'active' });
   }
   return network;
 }
 
-function makeCustomer(network: SimNetwork, random: SeededRandom, nextServiceId: () => string, portId: number | null): SimCustomer {
+/**
+ * Hands out valid documents no one else in the network holds, so a scenario cannot be
+ * undone by chance: a random CPF equal to another customer's would turn `linked_by_document`
+ * into `ambiguous`, or give an `unmatched` customer someone's contract.
+ */
+class DocumentPool {
+  private readonly used = new Set<string>();
+
+  constructor(private readonly random: SeededRandom) {}
+
+  document(allowInvalid: boolean): SimulatedDocument {
+    let document = randomDocument(this.random, allowInvalid);
+    while (document.clean !== null && this.used.has(document.clean)) document = randomDocument(this.random, allowInvalid);
+    if (document.clean !== null) this.used.add(document.clean);
+    return document;
+  }
+
+  cpf(): string {
+    let cpf = randomCpf(this.random);
+    while (this.used.has(cpf)) cpf = randomCpf(this.random);
+    this.used.add(cpf);
+    return cpf;
+  }
+}
+
+function makeCustomer(network: SimNetwork, random: SeededRandom, documents: DocumentPool, nextServiceId: () => string, portId: number | null): SimCustomer {
   const roll = random.next();
   const scenario: CustomerScenario =
     roll < 0.6 ? 'linked' : roll < 0.75 ? 'linked_by_document' : roll < 0.8 ? 'document_mismatch' : roll < 0.85 ? 'ambiguous' : 'unmatched';
-  let document: SimulatedDocument = randomDocument(random, scenario === 'unmatched');
-  if (scenario !== 'unmatched' && document.clean === null) document = randomDocument(random, false);
+  let document: SimulatedDocument = documents.document(scenario === 'unmatched');
+  if (scenario !== 'unmatched' && document.clean === null) document = documents.document(false);
   const nome = document.personType === 'J' ? `${random.pick(COMPANY_WORDS)} ${random.pick(LAST_NAMES)} Ltda` : personName(random);
   const serviceId = nextServiceId();
   const customer: SimCustomer = {
@@ -308,7 +334,7 @@ function makeCustomer(network: SimNetwork, random: SeededRandom, nextServiceId: 
     case 'document_mismatch': {
       customer.observacao = observationWithId(random, serviceId);
       // The contract the observation names belongs to someone else's document.
-      network.erpExtras.push({ document: randomCpf(random), name: personName(random), serviceId, status: 'active' });
+      network.erpExtras.push({ document: documents.cpf(), name: personName(random), serviceId, status: 'active' });
       customer.serviceId = serviceId;
       break;
     }

@@ -30,10 +30,16 @@ export function cnpjCheckDigits(base12: string): string {
   return `${d1}${d2}`;
 }
 
+/**
+ * A valid CPF. With `leadingZeros` it starts with exactly two zeros, the most a spreadsheet
+ * may drop for `normaliseDocument` to restore it (9 digits); a third zero would make the
+ * stripped form 8 digits, which the domain rules reject.
+ */
 export function randomCpf(random: SeededRandom, leadingZeros = false): string {
   let base = '';
   for (let i = 0; i < 9; i += 1) base += String(random.int(0, 9));
-  if (leadingZeros) base = `00${base.slice(2)}`;
+  // The third digit is mapped, not redrawn, so the rest of the seeded stream stays as it was.
+  if (leadingZeros) base = `00${base[2] === '0' ? '1' : base[2]}${base.slice(3)}`;
   if (/^(\d)\1+$/.test(base)) base = `1${base.slice(1)}`;
   return base + cpfCheckDigits(base);
 }

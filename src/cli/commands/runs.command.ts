@@ -36,19 +36,31 @@ export function registerRunsCommand(program: Command, cli: CliRuntime): void {
     .command('show')
     .description("one run: status, counts per kind, and its issues (rejected elements, unlinked customers), each with why")
     .argument('<runId>', 'run id (UUID)')
-    .option('--json', 'print JSON')
-    .action(async (runId: string, showOptions: { json?: boolean }) => {
+    .option('--json', 'print JSON (every issue unless --limit is given)')
+    .option('--issues <count>', 'how many issues to list (default 50; with --json: all)')
+    .option('--kind <kind>', 'only issues of this element kind (e.g. customers, poles)')
+    .option('--code <code>', 'only issues with this code (e.g. unmatched, bad_coordinates)')
+    .action(async (runId: string, showOptions: { json?: boolean; issues?: string; kind?: string; code?: string }) => {
       // `--json` after `show` is parsed by `runs` itself, which has the same option.
-      const options = { json: showOptions.json === true || runs.opts<{ json?: boolean }>().json === true };
+      const options = { ...showOptions, json: showOptions.json === true || runs.opts<{ json?: boolean }>().json === true };
       if (!isUuid(runId)) throw new UsageError(`"${runId}" is not a run id (a UUID, as \`mapsync runs\` lists)`);
+      const limit = options.issues === undefined ? (options.json ? 1_000_000 : 50) : Number(options.issues);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--issues must be a whole number of at least 1');
       const database = await openDatabase(cliLogger(cli), cli.env);
       try {
         const run = await getRun(database.knex, runId);
         if (!run) throw new UsageError(`no sync run ${runId}`);
-        const report = await loadRunReport(database.knex, runId, { limit: 1_000_000, offset: 0 });
+        const report = await loadRunReport(database.knex, runId, {
+          limit,
+          offset: 0,
+          ...(options.kind ? { kind: options.kind } : {}),
+          ...(options.code ? { code: options.code } : {}),
+        });
         const view = presentRun(run);
         if (options.json) return printJson(cli, { run: view, summary: report.summary, issues: report.issues });
-        for (const line of [...formatRun(view), ...formatIssues(report.issues)]) println(cli.stdout, line);
+        for (const line of [...formatRun(view), ...formatIssues(report.issues, report.summary.byCode, report.page.total)]) {
+          println(cli.stdout, line);
+        }
       } finally {
         await database.close();
       }

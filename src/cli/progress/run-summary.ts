@@ -19,12 +19,16 @@ export function formatRun(run: RunView): string[] {
   return lines;
 }
 
-export function formatIssues(issues: IssueView[]): string[] {
-  if (issues.length === 0) return ['  no issues'];
-  const byCode = new Map<string, number>();
-  for (const issue of issues) byCode.set(issue.code, (byCode.get(issue.code) ?? 0) + 1);
-  return [
-    `  ${issues.length} issue(s): ${[...byCode].map(([code, n]) => `${code} ${n}`).join(', ')}`,
-    ...issues.map((issue) => `  ${issue.kind.padEnd(20)} ${String(issue.externalId ?? '-').padEnd(12)} ${issue.code.padEnd(20)} ${issue.reason}`),
+/** The run's issue counts by code, then the issues listed (a page of `listedOf` matching ones). */
+export function formatIssues(issues: IssueView[], byCode: Record<string, number>, listedOf: number): string[] {
+  const total = Object.values(byCode).reduce((sum, n) => sum + n, 0);
+  if (total === 0) return ['  no issues'];
+  const lines = [
+    `  ${total} issue(s): ${Object.entries(byCode).map(([code, n]) => `${code} ${n}`).join(', ')}`,
+    ...issues.map((issue) => `  ${issue.kind.padEnd(12)} ${String(issue.externalId ?? '-').padEnd(12)} ${issue.code.padEnd(20)} ${issue.reason}`),
   ];
+  if (listedOf > issues.length) {
+    lines.push(`  … ${listedOf - issues.length} more: narrow with --kind/--code, list more with --issues N, or use --json`);
+  }
+  return lines;
 }
