@@ -28,6 +28,8 @@ export class RunProgressTracker {
   }
 
   fetched(kind: string, count: number): void {
+    // A phase's opening message ("resolving the project") is over once data flows.
+    if (this.progress.message !== undefined) this.progress = { phase: this.progress.phase, kinds: this.progress.kinds };
     this.entry(kind).fetched += count;
     this.report(false, kind);
   }

@@ -23,7 +23,7 @@ import type { IntegrationConfig } from '../config/config.schema.ts';
 import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
 import { reconcileBindingsAfterSync } from '../push/binding-reconciliation.ts';
 import { erpFingerprint, linkCustomers } from './customer-linker.ts';
-import { mergeStaging, planRemovals, recordPoleChecks, removalGuardViolation, removedPortsWithBindings, type MergeParams } from './merge.ts';
+import { mergeStaging, planRemovals, recordEquipmentReads, recordPoleChecks, removalGuardViolation, removedPortsWithBindings, type MergeParams } from './merge.ts';
 import { resolveProject, scopeOf } from './project-resolver.ts';
 import { pullIntoStaging } from './pull.ts';
 import { resolveStaging } from './resolve.ts';
@@ -116,7 +116,7 @@ export async function executeRun(ctx: SyncContext, runId: string, hooks: Execute
     const running = await markRunning(ctx.knex, runId, owner);
     if (!running) return (await getRun(ctx.knex, runId)) as RunRecord;
 
-    const progress = new RunProgressTracker(log, { runId, integration: integration.id }, hooks.onProgress);
+    const progress = new RunProgressTracker(ctx.logger, { runId, integration: integration.id }, hooks.onProgress);
     stopHeartbeat = startHeartbeat(ctx, runId, progress, log);
     const started = Date.now();
     try {
@@ -209,7 +209,10 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
 
     const merged = await mergeStaging(db, params, plans);
     for (const kind of Object.keys(merged) as CountKind[]) Object.assign(counts[kind] as KindCounts, merged[kind]);
-    if (selection.serviceSplitters || selection.distributionSplitters) await recordPoleChecks(db, params);
+    if (selection.serviceSplitters || selection.distributionSplitters) {
+      await recordPoleChecks(db, params);
+      await recordEquipmentReads(db, params);
+    }
     if (previousFingerprint !== fingerprint) {
       await db.execute(
         `INSERT INTO sync_link_state (integration_id, erp_fingerprint) VALUES ($1, $2)
