@@ -59,6 +59,12 @@ export interface PlatformAdapter {
    * directly), with ports and the customer on each port.
    */
   splitters(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncIterable<Page<PlatformSplitter>>;
+  /**
+   * The service ports of each container with the customer on each, without the equipment
+   * diagram: one read per container where the platform allows it. Optional: without it the
+   * sync reads the equipment of every container it needs.
+   */
+  portOccupancy?(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncIterable<ContainerOccupancy[]>;
   customers(scope: PlatformScope): AsyncIterable<Page<PlatformCustomer>>;
 
   findCustomerByIntegrationCode(code: string): Promise<RemoteCustomer | null>;
@@ -75,4 +81,21 @@ export interface PlatformAdapter {
 export interface ContainerRef {
   externalId: string;
   kind: 'box' | 'pole';
+}
+
+/** A service port as the occupancy listing shows it. */
+export interface PortOccupancy {
+  portExternalId: string;
+  /** The equipment the port belongs to, when the platform says. */
+  splitterExternalId: string | null;
+  label: string | null;
+  /** null when the platform does not say. */
+  available: boolean | null;
+  customer: { externalId: string; name: string | null } | null;
+}
+
+export interface ContainerOccupancy {
+  container: ContainerRef;
+  /** null when the platform no longer knows the container. */
+  ports: PortOccupancy[] | null;
 }

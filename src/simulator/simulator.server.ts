@@ -121,6 +121,13 @@ export interface RunningSimulator {
   setCustomerObservation(customerId: number, observation: string | null): void;
   addCustomerOnPort(portId: number, customer: { nome: string; cpfCnpj: string | null; observacao?: string | null; tipo?: 'F' | 'J' }): SimCustomer;
   reservePort(portId: number): void;
+  /** Takes the customer off a port (the customer stays on the platform). */
+  unbindPort(portId: number): void;
+  /** Adds a 1xN splitter to a box or pole; returns it with its ports. */
+  addSplitter(containerId: number, input: { service: boolean; ratioOut: number; sigla?: string }): SimSplitter;
+  removeSplitter(splitterId: number): void;
+  /** Flags a splitter as service equipment or not ("atendimento"). */
+  setSplitterService(splitterId: number, service: boolean): void;
   close(): Promise<void>;
 }
 
@@ -768,6 +775,55 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       const port = network.ports.get(portId);
       if (!port) throw new Error(`no port ${portId}`);
       port.reserved = true;
+      touch();
+    },
+    unbindPort(portId) {
+      const port = network.ports.get(portId);
+      if (!port) throw new Error(`no port ${portId}`);
+      if (port.customerId !== null) {
+        const customer = network.customers.get(port.customerId);
+        if (customer && customer.portId === port.id) customer.portId = null;
+      }
+      port.customerId = null;
+      touch();
+    },
+    addSplitter(containerId, input) {
+      const container = findItem(containerId);
+      if (!container) throw new Error(`no pole or box ${containerId}`);
+      const splitter: SimSplitter = {
+        id: network.nextIds.equipment++,
+        containerId,
+        containerKind: network.poles.has(containerId) ? 'pole' : 'box',
+        sigla: input.sigla ?? `SPL-${input.service ? 'AT' : 'DS'}-1x${input.ratioOut}`,
+        ratioIn: 1,
+        ratioOut: input.ratioOut,
+        service: input.service,
+        ports: [],
+      };
+      for (let n = 1; n <= input.ratioOut; n += 1) {
+        const port: SimPort = { id: network.nextIds.port++, splitterId: splitter.id, containerId, number: n, label: null, reserved: false, customerId: null };
+        splitter.ports.push(port);
+        network.ports.set(port.id, port);
+      }
+      network.splitters.set(splitter.id, splitter);
+      network.splittersByContainer.set(containerId, [...(network.splittersByContainer.get(containerId) ?? []), splitter]);
+      touch();
+      return splitter;
+    },
+    removeSplitter(splitterId) {
+      const splitter = network.splitters.get(splitterId);
+      if (!splitter) throw new Error(`no splitter ${splitterId}`);
+      for (const port of splitter.ports) detachPort(port);
+      network.splitters.delete(splitterId);
+      const rest = (network.splittersByContainer.get(splitter.containerId) ?? []).filter((s) => s.id !== splitterId);
+      if (rest.length > 0) network.splittersByContainer.set(splitter.containerId, rest);
+      else network.splittersByContainer.delete(splitter.containerId);
+      touch();
+    },
+    setSplitterService(splitterId, service) {
+      const splitter = network.splitters.get(splitterId);
+      if (!splitter) throw new Error(`no splitter ${splitterId}`);
+      splitter.service = service;
       touch();
     },
     async close() {

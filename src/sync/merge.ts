@@ -1,6 +1,6 @@
 import type { RunConnection } from './run-connection.ts';
-import type { CountKind, Selection } from './selection.ts';
-import { LINK_INPUT_HASH_SQL, POLE_CHECK_HASH_SQL, type StagingTables } from './staging.ts';
+import { equipmentSelectionKey, type CountKind, type Selection } from './selection.ts';
+import { equipmentReadHashSql, LINK_INPUT_HASH_SQL, POLE_CHECK_HASH_SQL, type StagingTables } from './staging.ts';
 import type { KindCounts } from './sync-runs.repository.ts';
 
 /**
@@ -248,7 +248,7 @@ export async function recordPoleChecks(db: RunConnection, p: MergeParams): Promi
   const t = p.tables;
   const checked = `SELECT p.external_id, ${POLE_CHECK_HASH_SQL} AS content_hash,
       EXISTS (SELECT 1 FROM ${t.splitters} s WHERE s.container_kind = 'pole' AND s.container_external_id = p.external_id) AS carries_equipment
-    FROM ${t.poles} p WHERE p.equipment_read`;
+    FROM ${t.poles} p WHERE p.read_mode = 'diagram'`;
   await db.execute(
     `UPDATE sync_pole_checks c
         SET content_hash = r.content_hash, carries_equipment = r.carries_equipment, checked_run_id = ${run}, checked_at = now()
@@ -267,4 +267,41 @@ export async function recordPoleChecks(db: RunConnection, p: MergeParams): Promi
       WHERE c.integration_id = ${integration}
         AND NOT EXISTS (SELECT 1 FROM ${t.poles} p WHERE p.external_id = c.pole_external_id)`,
   );
+}
+
+/**
+ * Remembers, for every container whose equipment diagram this run read, that it was read and
+ * whether it held service splitters. Poles read bare are left to sync_pole_checks (most poles
+ * are bare); containers gone from the platform are forgotten.
+ */
+export async function recordEquipmentReads(db: RunConnection, p: MergeParams): Promise<void> {
+  const integration = literal(p.integrationId);
+  const run = literal(p.runId);
+  const t = p.tables;
+  const key = equipmentSelectionKey(p.selection);
+  for (const [table, kind] of [
+    [t.boxes, 'box'],
+    [t.poles, 'pole'],
+  ] as const) {
+    const read = `SELECT c.external_id, ${equipmentReadHashSql(kind, key)} AS content_hash,
+        bool_or(s.role = 'service') AS service_equipment, count(s.external_id) > 0 AS carries
+      FROM ${table} c
+      LEFT JOIN ${t.splitters} s ON s.container_kind = '${kind}' AND s.container_external_id = c.external_id
+     WHERE c.read_mode = 'diagram' AND NOT (${kind === 'box' ? 'c.auto' : 'false'})
+     GROUP BY c.external_id, ${equipmentReadHashSql(kind, key)}`;
+    await db.execute(
+      `INSERT INTO sync_equipment_reads AS r (integration_id, container_kind, container_external_id, content_hash, service_equipment, read_run_id)
+       SELECT ${integration}, '${kind}', x.external_id, x.content_hash, coalesce(x.service_equipment, false), ${run}
+         FROM (${read}) x WHERE ${kind === 'box' ? 'true' : 'x.carries'}
+       ON CONFLICT (integration_id, container_kind, container_external_id) DO UPDATE
+          SET content_hash = EXCLUDED.content_hash, service_equipment = EXCLUDED.service_equipment,
+              read_run_id = EXCLUDED.read_run_id, read_at = now()`,
+    );
+    await db.execute(
+      `DELETE FROM sync_equipment_reads r
+        WHERE r.integration_id = ${integration} AND r.container_kind = '${kind}'
+          AND (NOT EXISTS (SELECT 1 FROM ${table} c WHERE c.external_id = r.container_external_id AND NOT (${kind === 'box' ? 'c.auto' : 'false'}))
+               OR (${kind === 'pole'} AND r.container_external_id IN (SELECT x.external_id FROM (${read}) x WHERE NOT x.carries)))`,
+    );
+  }
 }

@@ -3,13 +3,17 @@ import type { ContainerRef, PlatformAdapter, PlatformScope } from '../platforms/
 import type { RunConnection } from './run-connection.ts';
 import type { RunIssuesWriter } from './run-issues.writer.ts';
 import type { RunProgressTracker } from './run-progress.ts';
-import { autoBoxExternalId, countKindOf, readsCustomers, type Selection } from './selection.ts';
+import { AUTO_BOX_PREFIX, autoBoxExternalId, countKindOf, equipmentSelectionKey, readsCustomers, type Selection } from './selection.ts';
 import {
+  equipmentReadHashSql,
   stageBoxes,
+  stageOccupancy,
   stageCustomers,
   stagePoles,
   stagePorts,
   stageSplitters,
+  type ReadMode,
+  type StagedOccupancy,
   type StagedPort,
   type StagedSplitter,
   type StagingTables,
@@ -33,9 +37,17 @@ export interface PullContext {
 /**
  * A run that is not --full re-reads the equipment of a pole that carried none at its last
  * check only once in this many days (a slice of the poles each day, by id), unless the pole
- * itself changed. Boxes are always read.
+ * itself changed. How the other containers are read: see EQUIPMENT_RECHECK_DAYS.
  */
 export const BARE_POLE_RECHECK_DAYS = 7;
+
+/**
+ * A run that is not --full reads the equipment diagram of a container it already knows (its
+ * listed record unchanged since its diagram was read) only once in this many days (a slice
+ * of the containers each day, by id, and any whose last read is older). In between it reads
+ * the container's port occupancy alone when it held service splitters, and nothing when not.
+ */
+export const EQUIPMENT_RECHECK_DAYS = 7;
 
 /** Containers handed to the adapter per batch; read from staging, never all held at once. */
 const CONTAINER_BATCH = 1000;
@@ -82,7 +94,12 @@ export async function pullIntoStaging(ctx: PullContext): Promise<void> {
   await ctx.db.query(`ANALYZE ${ctx.tables.boxes}`);
   if (ctx.selection.serviceSplitters || ctx.selection.distributionSplitters) {
     await markPolesToRead(ctx);
+    await planEquipmentReads(ctx);
+    await ctx.db.query(`ANALYZE ${ctx.tables.poles}`);
+    await ctx.db.query(`ANALYZE ${ctx.tables.boxes}`);
+    await pullOccupancy(ctx);
     await pullEquipment(ctx);
+    await stageStoredEquipment(ctx);
   }
   if (readsCustomers(ctx.selection)) {
     await pullList(ctx, 'customers', ctx.adapter.customers(ctx.scope), (items) => stageCustomers(ctx.db, ctx.tables.customers, items));
@@ -147,11 +164,170 @@ async function markPolesToRead(ctx: PullContext): Promise<void> {
   );
 }
 
-/** The boxes and the poles to read, from staging in id order, a batch at a time. */
-async function* stagedContainers(ctx: PullContext): AsyncGenerator<ContainerRef[]> {
+/**
+ * Sets how each container's equipment is read this run (staging `read_mode`). The diagram is
+ * read in a --full run, for a container never read or whose listed record changed since, for
+ * today's slice and for any read more than EQUIPMENT_RECHECK_DAYS ago, and for every
+ * container when the platform cannot read the occupancy alone (or service splitters are not
+ * synced). Otherwise the occupancy is read for a container that held service splitters and
+ * for every box that is not a splice box (a service splitter may be added to a terminal box
+ * any day, and a customer bound to it must show the next morning); splice boxes and poles
+ * that held only distribution equipment reuse what is stored, like bare poles.
+ */
+async function planEquipmentReads(ctx: PullContext): Promise<void> {
+  const slice = Math.floor(Date.now() / 86_400_000) % EQUIPMENT_RECHECK_DAYS;
+  const occupancy = ctx.selection.serviceSplitters && typeof ctx.adapter.portOccupancy === 'function';
   for (const [table, kind, filter] of [
     [ctx.tables.boxes, 'box', 'true'],
-    [ctx.tables.poles, 'pole', 'equipment_read'],
+    [ctx.tables.poles, 'pole', 'c.equipment_read'],
+  ] as const) {
+    const servesCustomers = kind === 'box' ? `(r.service_equipment OR c.kind <> 'splice')` : 'r.service_equipment';
+    // A correlated lookup by primary key per container: one plan whatever the statistics say.
+    await ctx.db.query(
+      `UPDATE ${table} c SET read_mode =
+         CASE WHEN $1::bool OR NOT $3::bool
+                OR (hashtext(c.external_id) & 2147483647) % ${EQUIPMENT_RECHECK_DAYS} = $2 THEN 'diagram'
+              ELSE coalesce((
+                SELECT CASE WHEN r.content_hash <> ${equipmentReadHashSql(kind, equipmentSelectionKey(ctx.selection))}
+                              OR r.read_at < now() - make_interval(days => ${EQUIPMENT_RECHECK_DAYS}) THEN 'diagram'
+                            WHEN ${servesCustomers} THEN 'occupancy'
+                            ELSE 'stored' END
+                  FROM sync_equipment_reads r
+                 WHERE r.integration_id = $4 AND r.container_kind = '${kind}' AND r.container_external_id = c.external_id), 'diagram') END
+        WHERE ${filter}`,
+      [ctx.full, slice, occupancy, ctx.integrationId],
+    );
+  }
+}
+
+/**
+ * Reads the occupancy of the containers planned so, then sends to a diagram read every one
+ * whose service ports disagree with what is stored: a port or equipment id new, vanished or
+ * moved, a stored service splitter without ports, or the container gone. A container that
+ * holds no service splitter and shows no service port agrees.
+ */
+async function pullOccupancy(ctx: PullContext): Promise<void> {
+  if (!ctx.adapter.portOccupancy) return;
+  const gone: { kind: 'box' | 'pole'; id: string }[] = [];
+  let rows: StagedOccupancy[] = [];
+  const writer = new OverlappedWriter();
+  const flush = () => {
+    const batch = rows;
+    rows = [];
+    return writer.submit(() => stageOccupancy(ctx.db, ctx.tables.occupancy, batch));
+  };
+  for await (const batch of ctx.adapter.portOccupancy(stagedContainers(ctx, 'occupancy'))) {
+    checkAbort(ctx.signal);
+    for (const { container, ports } of batch) {
+      if (ports === null) {
+        gone.push({ kind: container.kind, id: container.externalId });
+        continue;
+      }
+      for (const port of ports) {
+        rows.push({
+          containerKind: container.kind,
+          containerExternalId: container.externalId,
+          portExternalId: port.portExternalId,
+          splitterExternalId: port.splitterExternalId,
+          label: port.label,
+          available: port.available,
+          customerExternalId: port.customer?.externalId ?? null,
+          customerName: port.customer?.name ?? null,
+        });
+      }
+    }
+    if (rows.length >= STAGE_BATCH) await flush();
+  }
+  await flush();
+  await writer.drain();
+  // Joined port by port to the stored ports: indexed whatever the planner guesses.
+  await ctx.db.query(`CREATE INDEX ON ${ctx.tables.occupancy} (port_external_id)`);
+  await ctx.db.query(`ANALYZE ${ctx.tables.occupancy}`);
+
+  for (const [table, kind] of [
+    [ctx.tables.boxes, 'box'],
+    [ctx.tables.poles, 'pole'],
+  ] as const) {
+    const goneHere = gone.filter((g) => g.kind === kind).map((g) => g.id);
+    if (goneHere.length > 0) {
+      await ctx.db.query(`UPDATE ${table} SET read_mode = 'diagram' WHERE external_id = ANY($1::text[])`, [goneHere]);
+    }
+    await ctx.db.query(
+      `WITH known AS (
+         SELECT c.external_id AS container, p.external_id AS port, spl.external_id AS splitter
+           FROM ${table} c
+           JOIN boxes bx ON bx.integration_id = $1 AND bx.removed_at IS NULL
+                        AND bx.external_id = ${kind === 'box' ? 'c.external_id' : `'${AUTO_BOX_PREFIX}' || c.external_id`}
+           JOIN splitters spl ON spl.box_id = bx.id AND spl.removed_at IS NULL
+                             AND spl.role = 'service' AND spl.container_external_id = c.external_id
+           LEFT JOIN ports p ON p.splitter_id = spl.id AND p.removed_at IS NULL
+          WHERE c.read_mode = 'occupancy'
+       ), seen AS (
+         SELECT o.* FROM ${ctx.tables.occupancy} o WHERE o.container_kind = '${kind}'
+       ), differing AS (
+         SELECT coalesce(k.container, s.container_external_id) AS container
+           FROM known k
+           FULL JOIN seen s ON s.port_external_id = k.port
+          WHERE k.port IS NULL OR s.port_external_id IS NULL
+             OR k.container <> s.container_external_id
+             OR (s.splitter_external_id IS NOT NULL AND s.splitter_external_id <> k.splitter)
+       )
+       UPDATE ${table} c SET read_mode = 'diagram'
+        WHERE c.read_mode = 'occupancy' AND c.external_id IN (SELECT container FROM differing WHERE container IS NOT NULL)`,
+      [ctx.integrationId],
+    );
+  }
+}
+
+/**
+ * Stages, for the containers whose equipment was not read in full, the equipment stored at
+ * the last run: every splitter, and the ports of service splitters with the customer and
+ * availability the occupancy read just showed. Runs after the diagram reads, so an id a
+ * diagram returned wins.
+ */
+async function stageStoredEquipment(ctx: PullContext): Promise<void> {
+  const { selection } = ctx;
+  for (const [table, kind] of [
+    [ctx.tables.boxes, 'box'],
+    [ctx.tables.poles, 'pole'],
+  ] as const) {
+    const boxOf = kind === 'box' ? 'c.external_id' : `'${AUTO_BOX_PREFIX}' || c.external_id`;
+    await ctx.db.query(
+      `INSERT INTO ${ctx.tables.splitters} (external_id, container_external_id, container_kind, box_external_id, name, role, ratio_in, ratio_out, keep)
+       SELECT spl.external_id, c.external_id, '${kind}', bx.external_id, spl.name, spl.role, spl.ratio_in, spl.ratio_out,
+              CASE WHEN spl.role = 'service' THEN $2::bool ELSE $3::bool END
+         FROM ${table} c
+         JOIN boxes bx ON bx.integration_id = $1 AND bx.removed_at IS NULL AND bx.external_id = ${boxOf}
+         JOIN splitters spl ON spl.box_id = bx.id AND spl.removed_at IS NULL AND spl.container_external_id = c.external_id
+        WHERE c.read_mode IN ('occupancy', 'stored')
+       ON CONFLICT (external_id) DO NOTHING`,
+      [ctx.integrationId, selection.serviceSplitters, selection.distributionSplitters],
+    );
+    if (!selection.serviceSplitters) continue;
+    await ctx.db.query(
+      `INSERT INTO ${ctx.tables.ports} (external_id, splitter_external_id, number, label, available, customer_external_id, customer_name, keep)
+       SELECT p.external_id, spl.external_id, p.number, coalesce(o.label, p.label),
+              coalesce(o.available, CASE WHEN o.customer_external_id IS NOT NULL THEN false END, p.available),
+              o.customer_external_id, o.customer_name, true
+         FROM ${table} c
+         JOIN boxes bx ON bx.integration_id = $1 AND bx.removed_at IS NULL AND bx.external_id = ${boxOf}
+         JOIN splitters spl ON spl.box_id = bx.id AND spl.removed_at IS NULL
+                           AND spl.role = 'service' AND spl.container_external_id = c.external_id
+         JOIN ports p ON p.splitter_id = spl.id AND p.removed_at IS NULL
+         JOIN ${ctx.tables.occupancy} o ON o.port_external_id = p.external_id AND o.container_kind = '${kind}' AND o.container_external_id = c.external_id
+        WHERE c.read_mode = 'occupancy'
+          AND EXISTS (SELECT 1 FROM ${ctx.tables.splitters} s WHERE s.external_id = spl.external_id AND s.container_external_id = c.external_id)
+       ON CONFLICT (external_id) DO NOTHING`,
+      [ctx.integrationId],
+    );
+  }
+}
+
+/** The containers to read in the given mode, from staging in id order, a batch at a time. */
+async function* stagedContainers(ctx: PullContext, mode: Exclude<ReadMode, 'stored'>): AsyncGenerator<ContainerRef[]> {
+  for (const [table, kind, filter] of [
+    [ctx.tables.boxes, 'box', `read_mode = '${mode}'`],
+    [ctx.tables.poles, 'pole', `read_mode = '${mode}'`],
   ] as const) {
     let after = '';
     for (;;) {
@@ -183,7 +359,7 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
     });
   };
 
-  for await (const page of ctx.adapter.splitters(stagedContainers(ctx))) {
+  for await (const page of ctx.adapter.splitters(stagedContainers(ctx, 'diagram'))) {
     checkAbort(ctx.signal);
     await recordRejections(ctx, page.rejected);
     for (const splitter of page.items) {

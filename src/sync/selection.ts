@@ -30,6 +30,11 @@ export function readsCustomers(selection: Selection): boolean {
   return selection.customers || selection.serviceSplitters;
 }
 
+/** What of the selection decides which equipment is stored: part of each equipment read's hash. */
+export function equipmentSelectionKey(selection: Selection): string {
+  return `service=${selection.serviceSplitters},distribution=${selection.distributionSplitters}`;
+}
+
 /** Count keys of a run: one per table the run writes. */
 export const COUNT_KINDS = ['poles', 'boxes', 'splitters', 'ports', 'customers'] as const;
 export type CountKind = (typeof COUNT_KINDS)[number];

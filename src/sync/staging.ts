@@ -14,6 +14,7 @@ export interface StagingTables {
   ports: string;
   customers: string;
   links: string;
+  occupancy: string;
 }
 
 /** What a pole's equipment check remembers of the pole (see sync_pole_checks), over staging row `p`. */
@@ -21,6 +22,23 @@ export const POLE_CHECK_HASH_SQL = 'md5(ROW(p.name, p.observation, p.lon, p.lat)
 
 /** What a customer's link is decided from on the platform side, over staging row `s`. */
 export const LINK_INPUT_HASH_SQL = 'md5(ROW(s.raw_document, s.observation, s.listed)::text)';
+
+/**
+ * What a container's full equipment read remembers of it (see sync_equipment_reads), over
+ * staging row `c`: its listed record, and the kinds the integration syncs (a change of those
+ * must not reuse what was stored under the old ones).
+ */
+export function equipmentReadHashSql(kind: 'box' | 'pole', selectionKey: string): string {
+  const record = kind === 'box' ? 'c.project_external_id, c.name, c.kind, c.lon, c.lat, c.platform_pole_external_id' : 'c.project_external_id, c.name, c.observation, c.lon, c.lat';
+  return `md5(ROW(${record}, '${selectionKey.replaceAll("'", "''")}')::text)`;
+}
+
+/**
+ * How this run gets a container's equipment: 'diagram' (read it all, as --full does),
+ * 'occupancy' (read the service ports only, reuse the stored equipment when they agree),
+ * 'stored' (reuse the stored equipment, no read). Null: not read at all (a bare pole).
+ */
+export type ReadMode = 'diagram' | 'occupancy' | 'stored';
 
 export function stagingTables(runId: string): StagingTables {
   const suffix = runId.replaceAll('-', '');
@@ -31,6 +49,7 @@ export function stagingTables(runId: string): StagingTables {
     ports: `stage_ports_${suffix}`,
     customers: `stage_customers_${suffix}`,
     links: `stage_links_${suffix}`,
+    occupancy: `stage_occupancy_${suffix}`,
   };
 }
 
@@ -44,7 +63,8 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     lat float8 NOT NULL,
     geom geometry(Point, 4326) NOT NULL,
     keep boolean NOT NULL DEFAULT ${keep.poles},
-    equipment_read boolean NOT NULL DEFAULT false
+    equipment_read boolean NOT NULL DEFAULT false,
+    read_mode text
   )`);
   await db.query(`CREATE TEMP TABLE ${t.boxes} (
     external_id text PRIMARY KEY,
@@ -58,7 +78,8 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     auto boolean NOT NULL DEFAULT false,
     pole_external_id text,
     pole_link text,
-    keep boolean NOT NULL DEFAULT ${keep.boxes}
+    keep boolean NOT NULL DEFAULT ${keep.boxes},
+    read_mode text
   )`);
   await db.query(`CREATE TEMP TABLE ${t.splitters} (
     external_id text PRIMARY KEY,
@@ -71,6 +92,7 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     ratio_out integer NOT NULL,
     keep boolean NOT NULL
   )`);
+  await db.query(`CREATE INDEX ON ${t.splitters} (container_external_id)`);
   await db.query(`CREATE TEMP TABLE ${t.ports} (
     external_id text PRIMARY KEY,
     splitter_external_id text NOT NULL,
@@ -92,6 +114,17 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     port_external_id text,
     lon float8,
     lat float8
+  )`);
+  // Service ports as the occupancy listing showed them, for containers read that way.
+  await db.query(`CREATE TEMP TABLE ${t.occupancy} (
+    container_kind text NOT NULL,
+    container_external_id text NOT NULL,
+    port_external_id text NOT NULL,
+    splitter_external_id text,
+    label text,
+    available boolean,
+    customer_external_id text,
+    customer_name text
   )`);
   // Link decisions go to a table of their own: appended, never updated in place.
   await db.query(`CREATE TEMP TABLE ${t.links} (
@@ -234,5 +267,34 @@ export async function stageCustomers(db: RunConnection, table: string, customers
       customers.map((c) => c.integrationCode),
     ],
     customers.map((c) => c.externalId),
+  );
+}
+
+export interface StagedOccupancy {
+  containerKind: 'box' | 'pole';
+  containerExternalId: string;
+  portExternalId: string;
+  splitterExternalId: string | null;
+  label: string | null;
+  available: boolean | null;
+  customerExternalId: string | null;
+  customerName: string | null;
+}
+
+export async function stageOccupancy(db: RunConnection, table: string, rows: StagedOccupancy[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `INSERT INTO ${table} (container_kind, container_external_id, port_external_id, splitter_external_id, label, available, customer_external_id, customer_name)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::text[])`,
+    [
+      rows.map((r) => r.containerKind),
+      rows.map((r) => r.containerExternalId),
+      rows.map((r) => r.portExternalId),
+      rows.map((r) => r.splitterExternalId),
+      rows.map((r) => r.label),
+      rows.map((r) => r.available),
+      rows.map((r) => r.customerExternalId),
+      rows.map((r) => r.customerName),
+    ],
   );
 }

@@ -12,10 +12,12 @@
  *   merging   one transaction: mass-removal guard, set-wise upsert by content hash, soft
  *             delete, bindings reconciled, run recorded as succeeded in the same commit
  *
- * `full` (--full): read the equipment of every pole (a normal run skips poles that carried
- * none at their last check, except the ones due for their weekly recheck or changed since),
- * and rewrite every row even when its content hash is unchanged (repairs hand edits of the
- * tables, and applies new normalisation rules to every row).
+ * `full` (--full): read the whole equipment (diagram and port occupancy) of every box and
+ * pole, and rewrite every row even when its content hash is unchanged (repairs hand edits of
+ * the tables, and applies new normalisation rules to every row). A normal run skips poles that
+ * carried no equipment at their last check, and reads only the port occupancy of a known,
+ * unchanged container, reusing its stored equipment while the occupancy agrees with it (see
+ * pull.ts); each container is read in full at least once a week.
  */
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -91,7 +91,10 @@ describe('sync against the simulator', () => {
     assert.match(guarded.error ?? '', /mass-removal guard.*poles/);
     sim.hideAllPoles(false);
 
-    const autoBox = await db.knex('boxes').where({ integration_id: 'sim', auto: true }).whereNull('removed_at').first();
+    // A pole with service equipment: its port occupancy, read every run, shows the change.
+    const autoBoxes = await db.knex('boxes').where({ integration_id: 'sim', auto: true }).whereNull('removed_at').orderBy('external_id');
+    const autoBox = autoBoxes.find((box) => (sim.network.splittersByContainer.get(Number(String(box.external_id).replace('auto:pole:', ''))) ?? []).some((s) => s.service));
+    assert.ok(autoBox, 'a pole carries service equipment');
     const poleId = String(autoBox.external_id).replace('auto:pole:', '');
     sim.removeEquipmentFromPole(Number(poleId));
     const run = await h.sync();

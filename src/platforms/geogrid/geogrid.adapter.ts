@@ -11,6 +11,7 @@ import { PlatformHttpClient, type PlatformHttpClientOptions, type PlatformHttpLo
 import { PlatformError } from '../http/platform-error.ts';
 import type {
   BindRequest,
+  ContainerOccupancy,
   ContainerRef,
   CustomerPayload,
   PlatformAdapter,
@@ -148,6 +149,45 @@ export class GeogridAdapter implements PlatformAdapter {
     if (page.items.length > 0 || page.rejected.length > 0) yield page;
   }
 
+  /** One `GET /equipamentos/itemRede/{id}/portas` per container (more only past a page). */
+  async *portOccupancy(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncIterable<ContainerOccupancy[]> {
+    const workers = this.client.limiter.concurrency * 3;
+    const pending = new Set<Promise<void>>();
+    let failure: unknown = null;
+    let batch: ContainerOccupancy[] = [];
+    for await (const ref of eachContainer(containers)) {
+      if (failure) break;
+      const task: Promise<void> = this.servicePortsOrNull(ref.externalId)
+        .then((states) => {
+          batch.push({
+            container: ref,
+            ports:
+              states?.map((s) => ({
+                portExternalId: s.portExternalId,
+                splitterExternalId: s.splitterExternalId,
+                label: s.label,
+                available: s.available,
+                customer: s.customer,
+              })) ?? null,
+          });
+        })
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => pending.delete(task));
+      pending.add(task);
+      if (pending.size >= workers) await Promise.race(pending);
+      if (batch.length >= this.splitterPageSize) {
+        const full = batch;
+        batch = [];
+        yield full;
+      }
+    }
+    await Promise.all(pending);
+    if (failure) throw failure;
+    if (batch.length > 0) yield batch;
+  }
+
   async *customers(_scope: PlatformScope): AsyncIterable<Page<PlatformCustomer>> {
     const guard = new DuplicateIdGuard();
     for await (const records of this.pagedRecords(paths.customers(), {}, 'GET /clientes')) {
@@ -233,6 +273,11 @@ export class GeogridAdapter implements PlatformAdapter {
   }
 
   private async servicePorts(containerExternalId: string): Promise<ServicePortState[]> {
+    return (await this.servicePortsOrNull(containerExternalId)) ?? [];
+  }
+
+  /** null when the container is unknown to the platform (404 on the first page). */
+  private async servicePortsOrNull(containerExternalId: string): Promise<ServicePortState[] | null> {
     const states: ServicePortState[] = [];
     const path = paths.servicePorts(containerExternalId);
     for (let pageNumber = 1; ; pageNumber += 1) {
@@ -240,7 +285,10 @@ export class GeogridAdapter implements PlatformAdapter {
         params: { ...SERVICE_PORTS_PARAMS, ...pageParams(pageNumber, this.pageSize) },
         acceptStatus: [404],
       });
-      if (response.status === 404) break;
+      if (response.status === 404) {
+        if (pageNumber === 1) return null;
+        break;
+      }
       const found = toServicePorts(response.data, containerExternalId);
       // An endpoint that ignores `pagina` would answer the same page forever.
       if (pageNumber > 1 && found[0] && states.some((s) => s.portExternalId === found[0]!.portExternalId)) break;

@@ -15,6 +15,8 @@
  *      Ports are matched to splitters by port id (from step 1), so no per-splitter call.
  *   Distribution splitters never carry customers, so they need only step 1.
  *   A container without service equipment costs one call; one with it costs two.
+ *   A sync that already knows a container's equipment may call step 2 alone (`portOccupancy`)
+ *   and compare its port and equipment ids with what it stored (see src/sync/pull.ts).
  */
 import { z } from 'zod';
 import type {
