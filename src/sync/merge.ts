@@ -239,8 +239,8 @@ export async function removedPortsWithBindings(db: RunConnection, integrationId:
 }
 
 /**
- * Remembers, for every pole whose equipment this run read, whether it carried any; rows are
- * written only when that changes. Poles gone from the platform are forgotten.
+ * Remembers, for every pole whose equipment this run read, whether it carried any and when it
+ * was read (the weekly recheck counts from there). Poles gone from the platform are forgotten.
  */
 export async function recordPoleChecks(db: RunConnection, p: MergeParams): Promise<void> {
   const integration = literal(p.integrationId);
@@ -253,8 +253,7 @@ export async function recordPoleChecks(db: RunConnection, p: MergeParams): Promi
     `UPDATE sync_pole_checks c
         SET content_hash = r.content_hash, carries_equipment = r.carries_equipment, checked_run_id = ${run}, checked_at = now()
        FROM (${checked}) r
-      WHERE c.integration_id = ${integration} AND c.pole_external_id = r.external_id
-        AND (c.content_hash <> r.content_hash OR c.carries_equipment <> r.carries_equipment)`,
+      WHERE c.integration_id = ${integration} AND c.pole_external_id = r.external_id`,
   );
   await db.execute(
     `INSERT INTO sync_pole_checks (integration_id, pole_external_id, content_hash, carries_equipment, checked_run_id)

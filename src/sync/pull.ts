@@ -49,6 +49,13 @@ export const BARE_POLE_RECHECK_DAYS = 7;
  */
 export const EQUIPMENT_RECHECK_DAYS = 7;
 
+/**
+ * The daily slice spreads the weekly rechecks over the week; a container whose equipment was
+ * read less than this long ago already had its read for this cycle (a manual sync after the
+ * nightly one does not read a seventh of the network again).
+ */
+export const RECHECK_MIN_AGE_HOURS = 20;
+
 /** Containers handed to the adapter per batch; read from staging, never all held at once. */
 const CONTAINER_BATCH = 1000;
 /** Rows per INSERT into staging. */
@@ -148,18 +155,21 @@ async function rejectDuplicates(ctx: PullContext, kind: string, ids: string[]): 
 /**
  * Any pole may carry equipment, and reading it costs a call per pole: most poles carry none.
  * Poles read: all in a --full run; else those never checked, those that carried equipment,
- * those changed since their check, and today's slice of the rest.
+ * those changed since their check, and today's slice of the rest (unless read in the last
+ * RECHECK_MIN_AGE_HOURS).
  */
 async function markPolesToRead(ctx: PullContext): Promise<void> {
   const slice = Math.floor(Date.now() / 86_400_000) % BARE_POLE_RECHECK_DAYS;
   await ctx.db.query(
     `UPDATE ${ctx.tables.poles} p SET equipment_read = true
       WHERE $1::bool
-         OR (hashtext(p.external_id) & 2147483647) % ${BARE_POLE_RECHECK_DAYS} = $2
          OR NOT EXISTS (
               SELECT 1 FROM sync_pole_checks c
                WHERE c.integration_id = $3 AND c.pole_external_id = p.external_id
-                 AND NOT c.carries_equipment AND c.content_hash = ${POLE_CHECK_HASH_SQL})`,
+                 AND NOT c.carries_equipment AND c.content_hash = ${POLE_CHECK_HASH_SQL}
+                 AND c.checked_at >= now() - make_interval(days => ${BARE_POLE_RECHECK_DAYS})
+                 AND NOT ((hashtext(p.external_id) & 2147483647) % ${BARE_POLE_RECHECK_DAYS} = $2
+                          AND c.checked_at < now() - make_interval(hours => ${RECHECK_MIN_AGE_HOURS})))`,
     [ctx.full, slice, ctx.integrationId],
   );
 }
@@ -167,7 +177,8 @@ async function markPolesToRead(ctx: PullContext): Promise<void> {
 /**
  * Sets how each container's equipment is read this run (staging `read_mode`). The diagram is
  * read in a --full run, for a container never read or whose listed record changed since, for
- * today's slice and for any read more than EQUIPMENT_RECHECK_DAYS ago, and for every
+ * today's slice (unless read in the last RECHECK_MIN_AGE_HOURS) and for any read more than
+ * EQUIPMENT_RECHECK_DAYS ago, and for every
  * container when the platform cannot read the occupancy alone (or service splitters are not
  * synced). Otherwise the occupancy is read for a container that held service splitters and
  * for every box that is not a splice box (a service splitter may be added to a terminal box
@@ -185,11 +196,12 @@ async function planEquipmentReads(ctx: PullContext): Promise<void> {
     // A correlated lookup by primary key per container: one plan whatever the statistics say.
     await ctx.db.query(
       `UPDATE ${table} c SET read_mode =
-         CASE WHEN $1::bool OR NOT $3::bool
-                OR (hashtext(c.external_id) & 2147483647) % ${EQUIPMENT_RECHECK_DAYS} = $2 THEN 'diagram'
+         CASE WHEN $1::bool OR NOT $3::bool THEN 'diagram'
               ELSE coalesce((
                 SELECT CASE WHEN r.content_hash <> ${equipmentReadHashSql(kind, equipmentSelectionKey(ctx.selection))}
-                              OR r.read_at < now() - make_interval(days => ${EQUIPMENT_RECHECK_DAYS}) THEN 'diagram'
+                              OR r.read_at < now() - make_interval(days => ${EQUIPMENT_RECHECK_DAYS})
+                              OR ((hashtext(c.external_id) & 2147483647) % ${EQUIPMENT_RECHECK_DAYS} = $2
+                                  AND r.read_at < now() - make_interval(hours => ${RECHECK_MIN_AGE_HOURS})) THEN 'diagram'
                             WHEN ${servesCustomers} THEN 'occupancy'
                             ELSE 'stored' END
                   FROM sync_equipment_reads r

@@ -62,7 +62,8 @@ describe('sync engine', () => {
       for (const table of ['poles', 'boxes', 'splitters', 'ports', 'platform_customers']) {
         rows[table] = await db.knex(table).where({ integration_id: 'all' }).orderBy('id').select('id', 'external_id', 'updated_at', 'last_run_id', 'content_hash', 'removed_at');
       }
-      rows.poleChecks = await db.knex('sync_pole_checks').where({ integration_id: 'all' }).orderBy('pole_external_id').select('*');
+      // When each pole was last read is bookkeeping that every read refreshes; what was found is not.
+      rows.poleChecks = await db.knex('sync_pole_checks').where({ integration_id: 'all' }).orderBy('pole_external_id').select('pole_external_id', 'content_hash', 'carries_equipment');
       rows.linkState = await db.knex('sync_link_state').where({ integration_id: 'all' }).select('*');
       rows.project = await db.knex('projects').where({ integration_id: 'all' }).select('*');
       return rows;
@@ -266,6 +267,13 @@ describe('sync engine', () => {
     const dueToday: string[] = [];
     for (const id of bare) if ((await sliceOf(id)) === slice) dueToday.push(id);
 
+    // Right after a run nothing more is due: the day's slice was read less than a day ago.
+    platform.calls.diagrams = 0;
+    assert.equal((await h.sync()).status, 'succeeded');
+    assert.equal(platform.calls.diagrams, 3 + 1, 'boxes and the pole with equipment');
+
+    // The next night, the bare poles of that day's slice are read again.
+    await db.knex('sync_pole_checks').where({ integration_id: 'bare-poles' }).update({ checked_at: db.knex.raw("checked_at - interval '21 hours'") });
     platform.calls.diagrams = 0;
     assert.equal((await h.sync()).status, 'succeeded');
     assert.equal(platform.calls.diagrams, 3 + 1 + dueToday.length, 'boxes, the pole with equipment, and the bare poles due today');
@@ -284,7 +292,7 @@ describe('sync engine', () => {
       // From now on that pole carries equipment, so every run reads it.
       platform.calls.diagrams = 0;
       assert.equal((await h.sync()).status, 'succeeded');
-      assert.equal(platform.calls.diagrams, 3 + 2 + dueToday.length);
+      assert.equal(platform.calls.diagrams, 3 + 2, 'the --full run read every pole moments ago: none is due');
     }
 
     // A pole that changed (moved) is read again even when not due.
