@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
-import { createPlatformAdapter } from '../../src/platforms/adapter-factory.ts';
-import { erpContractsFor, type SimSplitter } from '../../src/simulator/network-generator.ts';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator.server.ts';
+import type { TestDatabase } from '../helpers/test-database.ts';
+import type { SimSplitter } from '../../src/simulator/network-generator.ts';
+import type { RunningSimulator } from '../../src/simulator/simulator.server.ts';
 import { EQUIPMENT_RECHECK_DAYS } from '../../src/sync/pull.ts';
 import type { RunRecord } from '../../src/sync/sync-runs.repository.ts';
-import { seedErpContracts } from '../../bench/erp-seed.ts';
-import { createHarness, integrationConfig, nonZero, type Harness } from './fixtures/sync-harness.ts';
+import { nonZero, type Harness } from './fixtures/sync-harness.ts';
+import { startSimulatedSync, type SimulatedSync } from './fixtures/simulated-sync.ts';
 
 const DIAGRAM = 'GET /diagrama/equipamentos/:id';
 const OCCUPANCY = 'GET /equipamentos/itemRede/:id/portas';
@@ -22,23 +21,14 @@ describe('re-sync against the simulator: what a normal run skips and still catch
   let h: Harness;
   const used = new Set<number>();
 
+  let setup: SimulatedSync | undefined;
+
   before(async () => {
-    db = await createTestDatabase();
-    sim = await startSimulator({ seed: 11, size: 2500, https: true, limits: { concurrency: 50, requestsPerMinute: 100_000 } });
-    await seedErpContracts(db.knex, erpContractsFor(sim.network));
-    const integration = integrationConfig({
-      id: 'resync',
-      apiUrl: sim.url,
-      token: sim.token,
-      project: { link: 'Campinas' },
-      elements: ['service_splitters', 'poles', 'boxes', 'distribution_splitters', 'customers'],
-      http: { concurrency: 20, requestsPerMinute: 100_000, timeoutMs: 10_000, retries: 2 },
-    });
-    h = await createHarness(db.knex, () => createPlatformAdapter(integration, { ca: sim.ca ?? undefined }), integration);
+    setup = await startSimulatedSync({ id: 'resync', seed: 11 });
+    ({ db, sim, h } = setup);
   });
   after(async () => {
-    await sim?.close();
-    await db?.destroy();
+    await setup?.close();
   });
 
   async function syncOk(options: { full?: boolean } = {}): Promise<RunRecord> {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
-import { createPlatformAdapter } from '../../src/platforms/adapter-factory.ts';
-import { countNetwork, erpContractsFor } from '../../src/simulator/network-generator.ts';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator.server.ts';
+import type { TestDatabase } from '../helpers/test-database.ts';
+import { countNetwork } from '../../src/simulator/network-generator.ts';
+import type { RunningSimulator } from '../../src/simulator/simulator.server.ts';
 import { runIssues } from '../../src/sync/sync-runs.repository.ts';
-import { seedErpContracts } from '../../bench/erp-seed.ts';
-import { createHarness, integrationConfig, nonZero, type Harness } from './fixtures/sync-harness.ts';
+import { nonZero, type Harness } from './fixtures/sync-harness.ts';
+import { startSimulatedSync, type SimulatedSync } from './fixtures/simulated-sync.ts';
 
 /** The sync against the GeoGrid simulator over HTTPS, through the real adapter. */
 describe('sync against the simulator', () => {
@@ -14,23 +13,14 @@ describe('sync against the simulator', () => {
   let sim: RunningSimulator;
   let h: Harness;
 
+  let setup: SimulatedSync | undefined;
+
   before(async () => {
-    db = await createTestDatabase();
-    sim = await startSimulator({ seed: 7, size: 2500, https: true, limits: { concurrency: 50, requestsPerMinute: 100_000 }, faults: { malformedRate: 0.01 } });
-    await seedErpContracts(db.knex, erpContractsFor(sim.network));
-    const integration = integrationConfig({
-      id: 'sim',
-      apiUrl: sim.url,
-      token: sim.token,
-      project: { link: 'Campinas' },
-      elements: ['service_splitters', 'poles', 'boxes', 'distribution_splitters', 'customers'],
-      http: { concurrency: 20, requestsPerMinute: 100_000, timeoutMs: 10_000, retries: 2 },
-    });
-    h = await createHarness(db.knex, () => createPlatformAdapter(integration, { ca: sim.ca ?? undefined }), integration);
+    setup = await startSimulatedSync({ id: 'sim', seed: 7, faults: { malformedRate: 0.01 } });
+    ({ db, sim, h } = setup);
   });
   after(async () => {
-    await sim?.close();
-    await db?.destroy();
+    await setup?.close();
   });
 
   test('a full network: every element stored or rejected with a code; customers linked as the platform data says', async () => {
