@@ -24,12 +24,26 @@ start() {
   cat "$WORK/service.log"; echo "service not ready in 120 s"; return 1
 }
 
+# The service is node under npm: signal it as a process manager would, then npm exits with its code.
+service_pid() {
+  local pid="$1" child
+  for child in $(pgrep -P "$pid"); do
+    if grep -q 'bin/mapsync.js' "/proc/$child/cmdline" 2>/dev/null && ! pgrep -P "$child" >/dev/null; then echo "$child"; return; fi
+    service_pid "$child"
+  done
+}
+
 stop() {
-  kill -TERM "$PID"
+  local node_pid
+  node_pid=$(service_pid "$PID")
+  [ -n "$node_pid" ] || { cat "$WORK/service.log"; echo "service process not found"; return 1; }
+  kill -TERM "$node_pid"
   local code=0
   wait "$PID" || code=$?
   PID=""
-  if [ "$code" -ne 0 ]; then cat "$WORK/service.log"; echo "service exited with $code on SIGTERM"; return 1; fi
+  if [ "$code" -ne 0 ] || ! grep -q '"msg":"mapsync stopped"' "$WORK/service.log"; then
+    tail -n 20 "$WORK/service.log"; echo "service exited with $code on SIGTERM"; return 1
+  fi
 }
 
 start
