@@ -5,19 +5,31 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK="$(mktemp -d)"
-export MAPSYNC_DATA_DIR="$WORK/data" MAPSYNC_CONFIG_DIR="$WORK/config" PORT="${SMOKE_PORT:-18080}"
+# Port 0: the service picks a free port and logs its URL, so nothing else listening can answer for it.
+export MAPSYNC_DATA_DIR="$WORK/data" MAPSYNC_CONFIG_DIR="$WORK/config" PORT=0
 unset DATABASE_URL MAPSYNC_API_TOKEN
-BASE="http://127.0.0.1:$PORT"
+BASE=""
 AUTH="Authorization: Bearer demo"
 PID=""
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() {
+  if [ -n "$PID" ]; then
+    local node_pid
+    node_pid=$(service_pid "$PID")
+    [ -n "$node_pid" ] && kill -9 "$node_pid" 2>/dev/null
+    kill -9 "$PID" 2>/dev/null
+  fi
+  rm -rf "$WORK"
+  return 0
+}
 trap cleanup EXIT
 
 start() {
+  : >"$WORK/service.log"
   npm start >"$WORK/service.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 120); do
-    curl -fsS "$BASE/readyz" >/dev/null 2>&1 && return 0
+    BASE=$(grep -o '"url":"http://[^"]*","integrations"' "$WORK/service.log" | head -n 1 | sed 's/"url":"\([^"]*\)".*/\1/' || true)
+    if [ -n "$BASE" ] && curl -fsS "$BASE/readyz" >/dev/null 2>&1; then return 0; fi
     kill -0 "$PID" 2>/dev/null || { cat "$WORK/service.log"; echo "service died"; return 1; }
     sleep 1
   done
@@ -40,10 +52,10 @@ stop() {
   kill -TERM "$node_pid"
   local code=0
   wait "$PID" || code=$?
-  PID=""
   if [ "$code" -ne 0 ] || ! grep -q '"msg":"mapsync stopped"' "$WORK/service.log"; then
     tail -n 20 "$WORK/service.log"; echo "service exited with $code on SIGTERM"; return 1
   fi
+  PID=""
 }
 
 start
