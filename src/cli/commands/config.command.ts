@@ -3,6 +3,9 @@ import { defaultConfigDirectory, loadConfig } from '../../config/config.loader.t
 import { ConfigError } from '../../config/config-error.ts';
 import { EXIT, printJson, println, type CliRuntime } from '../cli-runtime.ts';
 
+/** Platforms with an adapter today; the config already names the others. */
+const SUPPORTED_PLATFORMS = new Set(['geogrid', 'simulator']);
+
 export function registerConfigCommand(program: Command, cli: CliRuntime): void {
   const config = program.command('config').description('configuration in config/');
   config
@@ -25,6 +28,9 @@ export function registerConfigCommand(program: Command, cli: CliRuntime): void {
         if (summary.length === 0) println(cli.stdout, 'No integrations: `mapsync serve` would start in demo mode.');
         for (const item of summary) {
           println(cli.stdout, `  ${item.id}: ${item.platform}, ${item.elements.join(', ')}, ${item.schedule}`);
+        }
+        for (const item of summary.filter((i) => !SUPPORTED_PLATFORMS.has(i.platform))) {
+          println(cli.stderr, `warning: ${item.id}: the ${item.platform} adapter is not available yet; its runs will fail until it is`);
         }
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
