@@ -295,43 +295,44 @@ function toItem(
   };
 }
 
-export function toPoles(records: unknown[], context: ItemMappingContext): { items: PlatformPole[]; rejected: Rejection[] } {
-  const items: PlatformPole[] = [];
+/** Maps a page of network items of one kind; a bad record becomes a rejection, never a stop. */
+function mapItems<T>(
+  records: unknown[],
+  kind: 'pole' | 'box',
+  context: ItemMappingContext,
+  build: (item: ItemCommon) => T,
+): { items: T[]; rejected: Rejection[] } {
+  const items: T[] = [];
   const rejected: Rejection[] = [];
   for (const record of records) {
-    const { item, rejection } = toItem(record, 'pole', context);
+    const { item, rejection } = toItem(record, kind, context);
     if (rejection) rejected.push(rejection);
-    if (!item) continue;
-    items.push({
-      externalId: item.externalId,
-      projectExternalId: item.projectExternalId,
-      name: item.name,
-      lon: item.lon,
-      lat: item.lat,
-      observation: textOf(item.data.observacao),
-    });
+    if (item) items.push(build(item));
   }
   return { items, rejected };
 }
 
+export function toPoles(records: unknown[], context: ItemMappingContext): { items: PlatformPole[]; rejected: Rejection[] } {
+  return mapItems(records, 'pole', context, (item) => ({
+    externalId: item.externalId,
+    projectExternalId: item.projectExternalId,
+    name: item.name,
+    lon: item.lon,
+    lat: item.lat,
+    observation: textOf(item.data.observacao),
+  }));
+}
+
 export function toBoxes(records: unknown[], context: ItemMappingContext): { items: PlatformBox[]; rejected: Rejection[] } {
-  const items: PlatformBox[] = [];
-  const rejected: Rejection[] = [];
-  for (const record of records) {
-    const { item, rejection } = toItem(record, 'box', context);
-    if (rejection) rejected.push(rejection);
-    if (!item) continue;
-    items.push({
-      externalId: item.externalId,
-      projectExternalId: item.projectExternalId,
-      name: item.name,
-      kind: boxKindOf(item.data.item),
-      lon: item.lon,
-      lat: item.lat,
-      poleExternalId: poleIdOf(item.data),
-    });
-  }
-  return { items, rejected };
+  return mapItems(records, 'box', context, (item) => ({
+    externalId: item.externalId,
+    projectExternalId: item.projectExternalId,
+    name: item.name,
+    kind: boxKindOf(item.data.item),
+    lon: item.lon,
+    lat: item.lat,
+    poleExternalId: poleIdOf(item.data),
+  }));
 }
 
 // ---------------------------------------------------------------------------------------
