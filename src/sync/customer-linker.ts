@@ -64,7 +64,9 @@ export async function linkCustomers(input: LinkRunInput, fingerprint: string): P
          JOIN platform_customers pc ON pc.integration_id = $1 AND pc.external_id = s.external_id
          LEFT JOIN service_contracts sc ON sc.id = pc.service_contract_id
         WHERE s.keep AND pc.removed_at IS NULL AND pc.link_input_hash = ${LINK_INPUT_HASH_SQL}
-          AND (pc.service_contract_id IS NULL) = (pc.link_status NOT IN ('linked', 'linked_by_document'))`,
+          -- Spelt out rather than as (a IS NULL) = (b NOT IN …): the planner can size this one.
+          AND ((pc.link_status IN ('linked', 'linked_by_document') AND pc.service_contract_id IS NOT NULL)
+               OR (pc.link_status NOT IN ('linked', 'linked_by_document') AND pc.service_contract_id IS NULL))`,
       [input.integrationId],
     );
     await issues.flush();

@@ -159,18 +159,22 @@ async function rejectDuplicates(ctx: PullContext, kind: string, ids: string[]): 
  * RECHECK_MIN_AGE_HOURS).
  */
 async function markPolesToRead(ctx: PullContext): Promise<void> {
+  if (ctx.full) {
+    await ctx.db.query(`UPDATE ${ctx.tables.poles} SET equipment_read = true`);
+    return;
+  }
   const slice = Math.floor(Date.now() / 86_400_000) % BARE_POLE_RECHECK_DAYS;
+  // A plain NOT EXISTS (no OR around it) so the planner can make it one hash anti-join.
   await ctx.db.query(
     `UPDATE ${ctx.tables.poles} p SET equipment_read = true
-      WHERE $1::bool
-         OR NOT EXISTS (
+      WHERE NOT EXISTS (
               SELECT 1 FROM sync_pole_checks c
-               WHERE c.integration_id = $3 AND c.pole_external_id = p.external_id
+               WHERE c.integration_id = $2 AND c.pole_external_id = p.external_id
                  AND NOT c.carries_equipment AND c.content_hash = ${POLE_CHECK_HASH_SQL}
                  AND c.checked_at >= now() - make_interval(days => ${BARE_POLE_RECHECK_DAYS})
-                 AND NOT ((hashtext(p.external_id) & 2147483647) % ${BARE_POLE_RECHECK_DAYS} = $2
+                 AND NOT ((hashtext(p.external_id) & 2147483647) % ${BARE_POLE_RECHECK_DAYS} = $1
                           AND c.checked_at < now() - make_interval(hours => ${RECHECK_MIN_AGE_HOURS})))`,
-    [ctx.full, slice, ctx.integrationId],
+    [slice, ctx.integrationId],
   );
 }
 
@@ -305,9 +309,9 @@ async function stageStoredEquipment(ctx: PullContext): Promise<void> {
   ] as const) {
     const boxOf = kind === 'box' ? 'c.external_id' : `'${AUTO_BOX_PREFIX}' || c.external_id`;
     await ctx.db.query(
-      `INSERT INTO ${ctx.tables.splitters} (external_id, container_external_id, container_kind, box_external_id, name, role, ratio_in, ratio_out, keep)
+      `INSERT INTO ${ctx.tables.splitters} (external_id, container_external_id, container_kind, box_external_id, name, role, ratio_in, ratio_out, keep, reused)
        SELECT spl.external_id, c.external_id, '${kind}', bx.external_id, spl.name, spl.role, spl.ratio_in, spl.ratio_out,
-              CASE WHEN spl.role = 'service' THEN $2::bool ELSE $3::bool END
+              CASE WHEN spl.role = 'service' THEN $2::bool ELSE $3::bool END, true
          FROM ${table} c
          JOIN boxes bx ON bx.integration_id = $1 AND bx.removed_at IS NULL AND bx.external_id = ${boxOf}
          JOIN splitters spl ON spl.box_id = bx.id AND spl.removed_at IS NULL AND spl.container_external_id = c.external_id
@@ -316,19 +320,23 @@ async function stageStoredEquipment(ctx: PullContext): Promise<void> {
       [ctx.integrationId, selection.serviceSplitters, selection.distributionSplitters],
     );
     if (!selection.serviceSplitters) continue;
+    await ctx.db.query(`ANALYZE ${ctx.tables.splitters}`);
+    // Driven from the occupancy rows: pullOccupancy has just checked that, for a container
+    // still in 'occupancy' mode, they are exactly its stored service ports. A splitter staged
+    // as reused was staged just above from this very container (a diagram read wins its id).
     await ctx.db.query(
       `INSERT INTO ${ctx.tables.ports} (external_id, splitter_external_id, number, label, available, customer_external_id, customer_name, keep)
        SELECT p.external_id, spl.external_id, p.number, coalesce(o.label, p.label),
               coalesce(o.available, CASE WHEN o.customer_external_id IS NOT NULL THEN false END, p.available),
               o.customer_external_id, o.customer_name, true
-         FROM ${table} c
-         JOIN boxes bx ON bx.integration_id = $1 AND bx.removed_at IS NULL AND bx.external_id = ${boxOf}
-         JOIN splitters spl ON spl.box_id = bx.id AND spl.removed_at IS NULL
+         FROM ${ctx.tables.occupancy} o
+         JOIN ${table} c ON c.external_id = o.container_external_id AND c.read_mode = 'occupancy'
+         JOIN ports p ON p.integration_id = $1 AND p.external_id = o.port_external_id AND p.removed_at IS NULL
+         JOIN splitters spl ON spl.id = p.splitter_id AND spl.removed_at IS NULL
                            AND spl.role = 'service' AND spl.container_external_id = c.external_id
-         JOIN ports p ON p.splitter_id = spl.id AND p.removed_at IS NULL
-         JOIN ${ctx.tables.occupancy} o ON o.port_external_id = p.external_id AND o.container_kind = '${kind}' AND o.container_external_id = c.external_id
-        WHERE c.read_mode = 'occupancy'
-          AND EXISTS (SELECT 1 FROM ${ctx.tables.splitters} s WHERE s.external_id = spl.external_id AND s.container_external_id = c.external_id)
+         JOIN boxes bx ON bx.id = spl.box_id AND bx.removed_at IS NULL AND bx.external_id = ${boxOf}
+         JOIN ${ctx.tables.splitters} s ON s.external_id = spl.external_id AND s.reused
+        WHERE o.container_kind = '${kind}'
        ON CONFLICT (external_id) DO NOTHING`,
       [ctx.integrationId],
     );

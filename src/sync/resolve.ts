@@ -93,6 +93,7 @@ export async function resolveStaging(
      SELECT DISTINCT ON (p.customer_external_id) p.customer_external_id, p.customer_name, false, true
        FROM ${t.ports} p
       WHERE p.keep AND p.customer_external_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM ${t.customers} c WHERE c.external_id = p.customer_external_id)
       ORDER BY p.customer_external_id, p.external_id
      ON CONFLICT (external_id) DO NOTHING`,
   );

@@ -25,7 +25,7 @@ import type { IntegrationConfig } from '../config/config.schema.ts';
 import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
 import { reconcileBindingsAfterSync } from '../push/binding-reconciliation.ts';
 import { erpFingerprint, linkCustomers } from './customer-linker.ts';
-import { mergeStaging, planRemovals, recordEquipmentReads, recordPoleChecks, removalGuardViolation, removedPortsWithBindings, type MergeParams } from './merge.ts';
+import { analyzeBulkChanges, mergeStaging, planRemovals, recordEquipmentReads, recordPoleChecks, removalGuardViolation, removedPortsWithBindings, type MergeParams } from './merge.ts';
 import { resolveProject, scopeOf } from './project-resolver.ts';
 import { pullIntoStaging } from './pull.ts';
 import { resolveStaging } from './resolve.ts';
@@ -34,7 +34,7 @@ import { RunIssuesWriter } from './run-issues.writer.ts';
 import { TRY_LOCK_SQL, UNLOCK_SQL } from './run-lock.ts';
 import { RunProgressTracker } from './run-progress.ts';
 import { COUNT_KINDS, selectionOf, type CountKind } from './selection.ts';
-import { createStaging, dropStaging, stagingTables } from './staging.ts';
+import { createStaging, dropStaging, prepareRunSession, stagingTables } from './staging.ts';
 import type { SyncContext } from './sync-context.ts';
 import {
   DEFAULT_STALE_AFTER_MS,
@@ -167,6 +167,7 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
 
   progress.phase('pulling', 'resolving the project');
   const project = await resolveProject(ctx.knex, integration, input.adapter);
+  await prepareRunSession(db);
   await createStaging(db, tables, { poles: selection.poles, boxes: selection.boxes, customers: selection.customers });
   await pullIntoStaging({
     db,
@@ -242,6 +243,10 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
     progress.phase('done');
     await finishRun(trx, input.runId, { status: 'succeeded', counts, error: null, progress: progress.current });
   });
+  // After the commit: the run has succeeded whatever happens here.
+  await analyzeBulkChanges(db, counts).catch((error: unknown) =>
+    ctx.logger.warn({ runId: input.runId, err: { message: messageOf(error) } }, 'could not refresh the planner statistics after the sync'),
+  );
   return counts;
 }
 
