@@ -131,6 +131,9 @@ export class PlatformHttpClient {
       httpAgent: this.httpAgent,
       httpsAgent: this.httpsAgent,
       maxRedirects: 0,
+      // Without proxy variables there is nothing to look up per request (axios would read
+      // the environment on every call); with them, axios applies them as usual.
+      ...(proxyConfigured() ? {} : { proxy: false as const }),
       paramsSerializer: { indexes: false },
       ...(options.adapter ? { adapter: options.adapter } : {}),
     });
@@ -296,6 +299,12 @@ export class PlatformHttpClient {
     for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
     return out;
   }
+}
+
+const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'all_proxy'];
+
+function proxyConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  return PROXY_VARIABLES.some((name) => Boolean(env[name] || env[name.toUpperCase()]));
 }
 
 function isTimeout(error: AxiosError): boolean {
