@@ -167,6 +167,24 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
     lon: round7(CITY_CENTRE.lon + (x - half) / (METRES_PER_DEGREE * cosLat)),
   });
 
+  /** A terminal box (CTO) or splice box (CEO) hanging on a pole, at the pole's position. */
+  const boxOnPole = (pole: SimPole, folderId: number, item: SimBox['item']): SimBox => {
+    const box: SimBox = {
+      id: network.nextIds.item++,
+      folderId,
+      sigla: `${item === 'terminal' ? 'CTO' : 'CEO'}-${network.boxes.size + 1}`,
+      lat: pole.lat,
+      lon: pole.lon,
+      observacao: null,
+      status: 'Implantado',
+      item,
+      poleId: pole.id,
+    };
+    network.boxes.set(box.id, box);
+    elements += 1;
+    return box;
+  };
+
   const addSplitter = (containerId: number, containerKind: 'box' | 'pole', ratioOut: number, service: boolean) => {
     const splitter: SimSplitter = {
       id: network.nextIds.equipment++,
@@ -230,35 +248,11 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
 
           const roll = random.next();
           if (roll < 0.25) {
-            const box: SimBox = {
-              id: network.nextIds.item++,
-              folderId,
-              sigla: `CTO-${network.boxes.size + 1}`,
-              lat: pole.lat,
-              lon: pole.lon,
-              observacao: null,
-              status: 'Implantado',
-              item: 'terminal',
-              poleId: pole.id,
-            };
-            network.boxes.set(box.id, box);
-            elements += 1;
+            const box = boxOnPole(pole, folderId, 'terminal');
             addSplitter(box.id, 'box', random.chance(0.7) ? 8 : 16, true);
             if (random.chance(0.05)) addSplitter(box.id, 'box', 8, true);
           } else if (roll < 0.3) {
-            const box: SimBox = {
-              id: network.nextIds.item++,
-              folderId,
-              sigla: `CEO-${network.boxes.size + 1}`,
-              lat: pole.lat,
-              lon: pole.lon,
-              observacao: null,
-              status: 'Implantado',
-              item: 'caixa',
-              poleId: pole.id,
-            };
-            network.boxes.set(box.id, box);
-            elements += 1;
+            const box = boxOnPole(pole, folderId, 'caixa');
             const count = random.chance(0.5) ? 1 : 2;
             for (let s = 0; s < count; s += 1) addSplitter(box.id, 'box', random.chance(0.5) ? 2 : 4, false);
           } else if (roll < 0.34) {
