@@ -65,6 +65,13 @@ export interface PlatformAdapter {
    * sync reads the equipment of every container it needs.
    */
   portOccupancy?(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncIterable<ContainerOccupancy[]>;
+  /**
+   * The ids of every box and pole holding service equipment within a circle (centre in
+   * EPSG:4326, radius in metres), from one paged listing. Optional; null when the platform
+   * does not answer it. It tells a run which containers it does not read every night gained
+   * service equipment.
+   */
+  serviceEquipmentHolders?(area: { lat: number; lon: number; radiusMeters: number }): Promise<string[] | null>;
   customers(scope: PlatformScope): AsyncIterable<Page<PlatformCustomer>>;
 
   findCustomerByIntegrationCode(code: string): Promise<RemoteCustomer | null>;
@@ -88,7 +95,12 @@ export interface PortOccupancy {
   portExternalId: string;
   /** The equipment the port belongs to, when the platform says. */
   splitterExternalId: string | null;
-  label: string | null;
+  /** The equipment's name, when the platform says (null: not said). */
+  splitterName?: string | null;
+  /** 1-based position on the splitter; null when the platform does not say. */
+  number?: number | null;
+  /** undefined when the record has no label field; null when the label is empty. */
+  label: string | null | undefined;
   /** null when the platform does not say. */
   available: boolean | null;
   customer: { externalId: string; name: string | null } | null;

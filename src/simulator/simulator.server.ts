@@ -15,6 +15,7 @@ import {
 } from './network-generator.ts';
 import { SeededRandom, hashUnit } from './seeded-random.ts';
 import { createSimulatorCertificate } from './simulator-tls.ts';
+import { equipmentOfPort, serviceEquipmentHolders } from './simulated-viability.ts';
 
 /**
  * A local GeoGrid v3 look-alike over real HTTP(S): the same subset of endpoints and
@@ -128,6 +129,8 @@ export interface RunningSimulator {
   removeSplitter(splitterId: number): void;
   /** Flags a splitter as service equipment or not ("atendimento"). */
   setSplitterService(splitterId: number, service: boolean): void;
+  /** Tells the simulator that `network` was edited directly (see network-mutations.ts). */
+  touch(): void;
   close(): Promise<void>;
 }
 
@@ -250,7 +253,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       dados: { id: port.id, porta: port.number, label: port.label, comentario: port.reserved ? 'Reservada' : null },
       disponivel: port.reserved || customer ? 'N' : 'S',
       cliente: customer ? { id: customer.id, nome: customer.nome } : null,
-      equipamento: { id: port.splitterId },
+      equipamento: equipmentOfPort(network, port),
     };
   };
 
@@ -453,6 +456,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         }
         writes.unbinds.push({ portId: c, customerId: d, status: answer.status });
         return ['DELETE /integracao/atender/:porta/:cliente', answer];
+      }
+    }
+    if (a === 'viabilidade' && b === 'raio' && parts.length === 2 && method === 'GET') {
+      const query = ['latitude', 'longitude', 'raio', 'equipamentosAtendimento[]'].map((k) => params.getAll(k).join(',')).join('|');
+      try {
+        return ['GET /viabilidade/raio', ok(paged(cachedList(`viability:${query}`, () => serviceEquipmentHolders(network, params)), params))];
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        return ['GET /viabilidade/raio', fieldError(400, { raio: error.message })];
       }
     }
     return [`${method} (unknown)`, new HttpAnswer(404, { mensagem: `Rota não encontrada: ${method} ${path}` })];
@@ -826,6 +838,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       splitter.service = service;
       touch();
     },
+    touch,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

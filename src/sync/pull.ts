@@ -102,11 +102,13 @@ export async function pullIntoStaging(ctx: PullContext): Promise<void> {
   if (ctx.selection.serviceSplitters || ctx.selection.distributionSplitters) {
     await markPolesToRead(ctx);
     await planEquipmentReads(ctx);
+    const listed = await readServiceEquipmentHolders(ctx);
     await ctx.db.query(`ANALYZE ${ctx.tables.poles}`);
     await ctx.db.query(`ANALYZE ${ctx.tables.boxes}`);
     await pullOccupancy(ctx);
     await pullEquipment(ctx);
     await stageStoredEquipment(ctx);
+    await keepServiceSplittersNotFound(ctx, listed);
   }
   if (readsCustomers(ctx.selection)) {
     await pullList(ctx, 'customers', ctx.adapter.customers(ctx.scope), (items) => stageCustomers(ctx.db, ctx.tables.customers, items));
@@ -217,10 +219,113 @@ async function planEquipmentReads(ctx: PullContext): Promise<void> {
 }
 
 /**
+ * Where service equipment can appear without any read of a normal run seeing it: a splice box,
+ * a pole that held only distribution equipment, a bare pole. Asks the platform once (a paged
+ * listing over a circle around every staged container) which containers hold service
+ * equipment, and sends to a diagram read each listed one that, as stored, holds none: a
+ * service splitter moved, added or flagged there shows the same night. Returns whether the
+ * platform answered; null from a --full run (it reads everything) or a platform without it.
+ */
+async function readServiceEquipmentHolders(ctx: PullContext): Promise<boolean | null> {
+  if (ctx.full || !ctx.selection.serviceSplitters || !ctx.adapter.serviceEquipmentHolders) return null;
+  const [area] = await ctx.db.query<{ lat: number | null; lon: number | null; radius: number | null }>(
+    `WITH items AS (SELECT geom FROM ${ctx.tables.poles} UNION ALL SELECT geom FROM ${ctx.tables.boxes}),
+          centre AS (SELECT ST_SetSRID(ST_MakePoint(avg(ST_X(geom)), avg(ST_Y(geom))), 4326) AS geom FROM items)
+     SELECT ST_Y(c.geom) AS lat, ST_X(c.geom) AS lon,
+            (SELECT max(ST_Distance(i.geom::geography, c.geom::geography)) FROM items i) AS radius
+       FROM centre c`,
+  );
+  if (!area || area.lat === null || area.lon === null || area.radius === null) return null;
+  // A margin over the farthest container: rounding on either side never leaves one out.
+  const ids = await ctx.adapter.serviceEquipmentHolders({ lat: area.lat, lon: area.lon, radiusMeters: area.radius + 100 });
+  if (ids === null) return false;
+  for (let i = 0; i < ids.length; i += STAGE_BATCH) {
+    await ctx.db.query(`INSERT INTO ${ctx.tables.serviceHolders} (external_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [ids.slice(i, i + STAGE_BATCH)]);
+  }
+  await ctx.db.query(`ANALYZE ${ctx.tables.serviceHolders}`);
+  for (const [table, kind] of [
+    [ctx.tables.boxes, 'box'],
+    [ctx.tables.poles, 'pole'],
+  ] as const) {
+    await ctx.db.query(
+      `UPDATE ${table} c SET read_mode = 'diagram'${kind === 'pole' ? ', equipment_read = true' : ''}
+        WHERE c.read_mode IS DISTINCT FROM 'diagram'
+          AND c.external_id IN (SELECT external_id FROM ${ctx.tables.serviceHolders})
+          AND NOT EXISTS (
+                SELECT 1 FROM boxes bx
+                  JOIN splitters spl ON spl.box_id = bx.id AND spl.removed_at IS NULL
+                                    AND spl.role = 'service' AND spl.container_external_id = c.external_id
+                 WHERE bx.integration_id = $1 AND bx.removed_at IS NULL
+                   AND bx.external_id = ${kind === 'box' ? 'c.external_id' : `'${AUTO_BOX_PREFIX}' || c.external_id`})`,
+      [ctx.integrationId],
+    );
+  }
+  return true;
+}
+
+/**
+ * A stored service splitter that no read of this run shows, though its container is still
+ * listed, was moved, flagged distribution, or deleted. A --full run reads everything, so there
+ * it is gone. A normal run can say so only when the platform's listing of service-equipment
+ * holders was answered and complete (it names every container where a service splitter was
+ * read this run): each listed container was read, so the splitter is nowhere. Otherwise it
+ * is kept as stored, with its ports and customers, and the run reports it; a later run that
+ * can see it settles it.
+ */
+async function keepServiceSplittersNotFound(ctx: PullContext, listed: boolean | null): Promise<void> {
+  if (ctx.full || !ctx.selection.serviceSplitters) return;
+  if (listed === true) {
+    const [gap] = await ctx.db.query<{ missing: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM ${ctx.tables.splitters} s
+                       WHERE s.role = 'service'
+                         AND NOT EXISTS (SELECT 1 FROM ${ctx.tables.serviceHolders} h WHERE h.external_id = s.container_external_id)) AS missing`,
+    );
+    if (!gap?.missing) return;
+  }
+  const notFound = await ctx.db.query<{ external_id: string; container_external_id: string; container_kind: string }>(
+    `INSERT INTO ${ctx.tables.splitters} (external_id, container_external_id, container_kind, box_external_id, name, role, ratio_in, ratio_out, keep, reused)
+     SELECT spl.external_id, spl.container_external_id, CASE WHEN bx.auto THEN 'pole' ELSE 'box' END, bx.external_id,
+            spl.name, spl.role, spl.ratio_in, spl.ratio_out, true, true
+       FROM splitters spl
+       JOIN boxes bx ON bx.id = spl.box_id AND bx.removed_at IS NULL
+      WHERE spl.integration_id = $1 AND spl.removed_at IS NULL AND spl.role = 'service'
+        AND NOT EXISTS (SELECT 1 FROM ${ctx.tables.splitters} s WHERE s.external_id = spl.external_id)
+        AND CASE WHEN bx.auto THEN EXISTS (SELECT 1 FROM ${ctx.tables.poles} p WHERE p.external_id = spl.container_external_id)
+                 ELSE EXISTS (SELECT 1 FROM ${ctx.tables.boxes} b WHERE b.external_id = spl.container_external_id) END
+     ON CONFLICT (external_id) DO NOTHING
+     RETURNING external_id, container_external_id, container_kind`,
+    [ctx.integrationId],
+  );
+  if (notFound.length === 0) return;
+  await ctx.db.query(
+    `INSERT INTO ${ctx.tables.ports} (external_id, splitter_external_id, number, label, available, customer_external_id, customer_name, keep)
+     SELECT p.external_id, spl.external_id, p.number, p.label, p.available, p.platform_customer_external_id, pc.name, true
+       FROM splitters spl
+       JOIN ports p ON p.splitter_id = spl.id AND p.removed_at IS NULL
+       LEFT JOIN platform_customers pc ON pc.integration_id = $1 AND pc.external_id = p.platform_customer_external_id
+      WHERE spl.integration_id = $1 AND spl.external_id = ANY($2::text[])
+     ON CONFLICT (external_id) DO NOTHING`,
+    [ctx.integrationId, notFound.map((s) => s.external_id)],
+  );
+  const why = listed === null ? 'the platform cannot list where service equipment is' : listed ? 'the listing of service equipment was incomplete' : 'the platform did not answer the listing of service equipment';
+  for (const splitter of notFound) {
+    await ctx.issues.add({
+      kind: 'splitters',
+      externalId: splitter.external_id,
+      code: 'splitter_not_found',
+      reason:
+        `service splitter ${splitter.external_id} no longer shows in ${splitter.container_kind} ${splitter.container_external_id} and ${why}, ` +
+        `so it may have moved where this run did not read: it is kept as stored until a run finds it or a --full run confirms it is gone`,
+    });
+  }
+}
+
+/**
  * Reads the occupancy of the containers planned so, then sends to a diagram read every one
  * whose service ports disagree with what is stored: a port or equipment id new, vanished or
- * moved, a stored service splitter without ports, or the container gone. A container that
- * holds no service splitter and shows no service port agrees.
+ * moved (both the container it left and the one it is in), a position, label or equipment
+ * name that differs, a stored service splitter without ports, or the container gone. A
+ * container that holds no service splitter and shows no service port agrees.
  */
 async function pullOccupancy(ctx: PullContext): Promise<void> {
   if (!ctx.adapter.portOccupancy) return;
@@ -245,7 +350,10 @@ async function pullOccupancy(ctx: PullContext): Promise<void> {
           containerExternalId: container.externalId,
           portExternalId: port.portExternalId,
           splitterExternalId: port.splitterExternalId,
-          label: port.label,
+          splitterName: port.splitterName ?? null,
+          number: port.number ?? null,
+          label: port.label ?? null,
+          labelGiven: port.label !== undefined,
           available: port.available,
           customerExternalId: port.customer?.externalId ?? null,
           customerName: port.customer?.name ?? null,
@@ -270,7 +378,8 @@ async function pullOccupancy(ctx: PullContext): Promise<void> {
     }
     await ctx.db.query(
       `WITH known AS (
-         SELECT c.external_id AS container, p.external_id AS port, spl.external_id AS splitter
+         SELECT c.external_id AS container, p.external_id AS port, spl.external_id AS splitter,
+                spl.name AS splitter_name, p.number, p.label
            FROM ${table} c
            JOIN boxes bx ON bx.integration_id = $1 AND bx.removed_at IS NULL
                         AND bx.external_id = ${kind === 'box' ? 'c.external_id' : `'${AUTO_BOX_PREFIX}' || c.external_id`}
@@ -281,15 +390,21 @@ async function pullOccupancy(ctx: PullContext): Promise<void> {
        ), seen AS (
          SELECT o.* FROM ${ctx.tables.occupancy} o WHERE o.container_kind = '${kind}'
        ), differing AS (
-         SELECT coalesce(k.container, s.container_external_id) AS container
+         -- A port that moved differs in both containers: the one it left and the one it is in.
+         SELECT k.container AS was_in, s.container_external_id AS is_in
            FROM known k
            FULL JOIN seen s ON s.port_external_id = k.port
           WHERE k.port IS NULL OR s.port_external_id IS NULL
              OR k.container <> s.container_external_id
              OR (s.splitter_external_id IS NOT NULL AND s.splitter_external_id <> k.splitter)
+             OR (s.splitter_name IS NOT NULL AND s.splitter_name IS DISTINCT FROM k.splitter_name)
+             OR (s.number IS NOT NULL AND s.number <> k.number)
+             OR (s.label_given AND s.label IS DISTINCT FROM k.label)
        )
        UPDATE ${table} c SET read_mode = 'diagram'
-        WHERE c.read_mode = 'occupancy' AND c.external_id IN (SELECT container FROM differing WHERE container IS NOT NULL)`,
+        WHERE c.read_mode = 'occupancy'
+          AND c.external_id IN (SELECT was_in FROM differing WHERE was_in IS NOT NULL
+                                UNION SELECT is_in FROM differing WHERE is_in IS NOT NULL)`,
       [ctx.integrationId],
     );
   }
@@ -326,7 +441,7 @@ async function stageStoredEquipment(ctx: PullContext): Promise<void> {
     // as reused was staged just above from this very container (a diagram read wins its id).
     await ctx.db.query(
       `INSERT INTO ${ctx.tables.ports} (external_id, splitter_external_id, number, label, available, customer_external_id, customer_name, keep)
-       SELECT p.external_id, spl.external_id, p.number, coalesce(o.label, p.label),
+       SELECT p.external_id, spl.external_id, p.number, CASE WHEN o.label_given THEN o.label ELSE p.label END,
               coalesce(o.available, CASE WHEN o.customer_external_id IS NOT NULL THEN false END, p.available),
               o.customer_external_id, o.customer_name, true
          FROM ${ctx.tables.occupancy} o

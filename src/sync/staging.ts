@@ -15,6 +15,8 @@ export interface StagingTables {
   customers: string;
   links: string;
   occupancy: string;
+  /** Containers the platform lists as holding service equipment (see serviceEquipmentHolders). */
+  serviceHolders: string;
 }
 
 /** What a pole's equipment check remembers of the pole (see sync_pole_checks), over staging row `p`. */
@@ -50,6 +52,7 @@ export function stagingTables(runId: string): StagingTables {
     customers: `stage_customers_${suffix}`,
     links: `stage_links_${suffix}`,
     occupancy: `stage_occupancy_${suffix}`,
+    serviceHolders: `stage_service_holders_${suffix}`,
   };
 }
 
@@ -139,11 +142,16 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     container_external_id text NOT NULL,
     port_external_id text NOT NULL,
     splitter_external_id text,
+    splitter_name text,
+    number integer,
     label text,
+    -- false when the record had no label field: then its label says nothing
+    label_given boolean NOT NULL DEFAULT true,
     available boolean,
     customer_external_id text,
     customer_name text
   )`);
+  await db.query(`CREATE TEMP TABLE ${t.serviceHolders} (external_id text PRIMARY KEY)`);
   // Link decisions go to a table of their own: appended, never updated in place.
   await db.query(`CREATE TEMP TABLE ${t.links} (
     external_id text PRIMARY KEY,
@@ -293,7 +301,10 @@ export interface StagedOccupancy {
   containerExternalId: string;
   portExternalId: string;
   splitterExternalId: string | null;
+  splitterName: string | null;
+  number: number | null;
   label: string | null;
+  labelGiven: boolean;
   available: boolean | null;
   customerExternalId: string | null;
   customerName: string | null;
@@ -302,14 +313,17 @@ export interface StagedOccupancy {
 export async function stageOccupancy(db: RunConnection, table: string, rows: StagedOccupancy[]): Promise<void> {
   if (rows.length === 0) return;
   await db.query(
-    `INSERT INTO ${table} (container_kind, container_external_id, port_external_id, splitter_external_id, label, available, customer_external_id, customer_name)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::text[])`,
+    `INSERT INTO ${table} (container_kind, container_external_id, port_external_id, splitter_external_id, splitter_name, number, label, label_given, available, customer_external_id, customer_name)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::bool[], $10::text[], $11::text[])`,
     [
       rows.map((r) => r.containerKind),
       rows.map((r) => r.containerExternalId),
       rows.map((r) => r.portExternalId),
       rows.map((r) => r.splitterExternalId),
+      rows.map((r) => r.splitterName),
+      rows.map((r) => r.number),
       rows.map((r) => r.label),
+      rows.map((r) => r.labelGiven),
       rows.map((r) => r.available),
       rows.map((r) => r.customerExternalId),
       rows.map((r) => r.customerName),

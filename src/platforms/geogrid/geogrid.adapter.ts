@@ -43,6 +43,8 @@ import {
   toSavedCustomer,
   toServicePorts,
   toSplitters,
+  serviceViabilityParams,
+  toServiceViabilityItemIds,
   type ServicePortState,
   type SplitterMappingContext,
   type WirePage,
@@ -165,7 +167,9 @@ export class GeogridAdapter implements PlatformAdapter {
               states?.map((s) => ({
                 portExternalId: s.portExternalId,
                 splitterExternalId: s.splitterExternalId,
-                label: s.label,
+                splitterName: s.splitterName,
+                number: s.number,
+                label: s.labelGiven ? s.label : undefined,
                 available: s.available,
                 customer: s.customer,
               })) ?? null,
@@ -186,6 +190,28 @@ export class GeogridAdapter implements PlatformAdapter {
     await Promise.all(pending);
     if (failure) throw failure;
     if (batch.length > 0) yield batch;
+  }
+
+  /**
+   * Pages through `GET /viabilidade/raio` for the area. null when the platform refuses the
+   * query (400, 404, 405, 501): a run then does without it.
+   */
+  async serviceEquipmentHolders(area: { lat: number; lon: number; radiusMeters: number }): Promise<string[] | null> {
+    const ids = new Set<string>();
+    for (let pageNumber = 1; ; pageNumber += 1) {
+      const response = await this.client.get(paths.serviceViability(), {
+        params: { ...serviceViabilityParams(area), ...pageParams(pageNumber, this.pageSize) },
+        acceptStatus: [400, 404, 405, 501],
+      });
+      if (response.status >= 400) return null;
+      const page = parsePage(response.data, 'GET /viabilidade/raio');
+      const found = toServiceViabilityItemIds(page.records);
+      // An endpoint that ignores `pagina` would answer the same page forever.
+      if (pageNumber > 1 && found[0] !== undefined && ids.has(found[0])) break;
+      for (const id of found) ids.add(id);
+      if (page.records.length < this.pageSize || (page.total !== null && pageNumber * this.pageSize >= page.total)) break;
+    }
+    return [...ids];
   }
 
   async *customers(_scope: PlatformScope): AsyncIterable<Page<PlatformCustomer>> {

@@ -77,6 +77,7 @@ export const paths = {
   customer: (id: string) => `/clientes/${encodeURIComponent(id)}`,
   customerByIntegrationCode: (code: string) => `/clientes/integrado/${encodeURIComponent(code)}`,
   createCustomer: () => '/clientes',
+  serviceViability: () => '/viabilidade/raio',
   bind: () => '/integracao/atender',
   unbind: (portId: string, customerId: string) =>
     `/integracao/atender/${encodeURIComponent(portId)}/${encodeURIComponent(customerId)}`,
@@ -94,6 +95,23 @@ export function itemsParams(types: string[], folderIds: string[]): Record<string
 }
 
 export const SERVICE_PORTS_PARAMS = { 'atendimento[]': 'S', 'tipo[]': 'S' } as const;
+
+/** `GET /viabilidade/raio`: items holding service equipment within `raio` ([guess]: metres) of a point. */
+export function serviceViabilityParams(area: { lat: number; lon: number; radiusMeters: number }): Record<string, unknown> {
+  return { latitude: area.lat, longitude: area.lon, raio: Math.ceil(area.radiusMeters), 'equipamentosAtendimento[]': 'S' };
+}
+
+/** Item ids of a `/viabilidade/raio` page: `dados.id`, `id` or `idItemRede` of each record. */
+export function toServiceViabilityItemIds(records: unknown[]): string[] {
+  const ids: string[] = [];
+  for (const record of records) {
+    if (!isRecord(record)) continue;
+    const data = isRecord(record.dados) ? record.dados : record;
+    const id = externalIdOf(data.id) ?? externalIdOf(data.idItemRede) ?? externalIdOf(record.idItemRede);
+    if (id) ids.push(id);
+  }
+  return ids;
+}
 
 // ---------------------------------------------------------------------------------------
 // Envelopes
@@ -478,8 +496,12 @@ export interface ServicePortState {
   portExternalId: string;
   /** [guess] `equipamento.id` or `dados.idEquipamento`; used only when the diagram lists no port ids. */
   splitterExternalId: string | null;
+  /** `equipamento.sigla`, when the record carries it. */
+  splitterName: string | null;
   number: number | null;
   label: string | null;
+  /** Whether the record has a label field at all (a missing field says nothing; an empty one clears). */
+  labelGiven: boolean;
   available: boolean | null;
   customer: { externalId: string; name: string | null } | null;
 }
@@ -502,8 +524,10 @@ export function toServicePorts(body: unknown, itemId: string): ServicePortState[
     states.push({
       portExternalId: id,
       splitterExternalId: (equipmentData ? externalIdOf(equipmentData.id) : null) ?? externalIdOf(data.idEquipamento),
+      splitterName: isRecord(equipment) ? textOf((equipmentData ?? equipment).sigla) : null,
       number: number !== null && Number.isInteger(number) ? number : null,
       label: textOf(data.label),
+      labelGiven: 'label' in data,
       available: available === undefined || available === null ? null : isYes(available),
       customer: customerId ? { externalId: customerId, name: textOf(customerData?.nome) } : null,
     });
