@@ -30,6 +30,11 @@ export interface PlatformPole {
   lon: number;
   lat: number;
   observation: string | null;
+  /**
+   * Digest of the whole record the platform listed, fields mapsync does not store included;
+   * a change sends the pole's equipment to a full read. Undefined when the adapter has none.
+   */
+  listedDigest?: string | null;
 }
 
 /** `cto` serves customers; `splice` (CEO) holds distribution splitters and fusions. */
@@ -44,6 +49,8 @@ export interface PlatformBox {
   lat: number;
   /** The pole the platform says the box hangs on, when it says so. */
   poleExternalId: string | null;
+  /** As for PlatformPole: digest of the whole listed record. */
+  listedDigest?: string | null;
 }
 
 export interface PlatformPortCustomer {

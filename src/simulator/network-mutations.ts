@@ -103,6 +103,14 @@ export class NetworkMutations {
     this.sim.touch();
   }
 
+  /** Sets a pole's or box's `status` as the item listing shows it (e.g. "Implantado", "Em manutenção"). */
+  setItemStatus(itemId: number, status: string): void {
+    const item = this.network.poles.get(itemId) ?? this.network.boxes.get(itemId);
+    if (!item) throw new Error(`no pole or box ${itemId}`);
+    item.status = status;
+    this.sim.touch();
+  }
+
   /** A new box at a position, hanging on a pole when given; returns it. */
   addBox(input: { item: SimBox['item']; lat: number; lon: number; poleId: number | null; folderId: number; sigla?: string }): SimBox {
     const box: SimBox = {

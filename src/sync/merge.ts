@@ -247,18 +247,18 @@ export async function recordPoleChecks(db: RunConnection, p: MergeParams): Promi
   const integration = literal(p.integrationId);
   const run = literal(p.runId);
   const t = p.tables;
-  const checked = `SELECT p.external_id, ${POLE_CHECK_HASH_SQL} AS content_hash,
+  const checked = `SELECT p.external_id, ${POLE_CHECK_HASH_SQL} AS content_hash, p.listed_digest,
       EXISTS (SELECT 1 FROM ${t.splitters} s WHERE s.container_kind = 'pole' AND s.container_external_id = p.external_id) AS carries_equipment
     FROM ${t.poles} p WHERE p.read_mode = 'diagram'`;
   await db.execute(
     `UPDATE sync_pole_checks c
-        SET content_hash = r.content_hash, carries_equipment = r.carries_equipment, checked_run_id = ${run}, checked_at = now()
+        SET content_hash = r.content_hash, listed_digest = r.listed_digest, carries_equipment = r.carries_equipment, checked_run_id = ${run}, checked_at = now()
        FROM (${checked}) r
       WHERE c.integration_id = ${integration} AND c.pole_external_id = r.external_id`,
   );
   await db.execute(
-    `INSERT INTO sync_pole_checks (integration_id, pole_external_id, content_hash, carries_equipment, checked_run_id)
-     SELECT ${integration}, r.external_id, r.content_hash, r.carries_equipment, ${run}
+    `INSERT INTO sync_pole_checks (integration_id, pole_external_id, content_hash, listed_digest, carries_equipment, checked_run_id)
+     SELECT ${integration}, r.external_id, r.content_hash, r.listed_digest, r.carries_equipment, ${run}
        FROM (${checked}) r
       WHERE NOT EXISTS (SELECT 1 FROM sync_pole_checks c WHERE c.integration_id = ${integration} AND c.pole_external_id = r.external_id)`,
   );
@@ -283,18 +283,18 @@ export async function recordEquipmentReads(db: RunConnection, p: MergeParams): P
     [t.boxes, 'box'],
     [t.poles, 'pole'],
   ] as const) {
-    const read = `SELECT c.external_id, ${equipmentReadHashSql(kind, key)} AS content_hash,
+    const read = `SELECT c.external_id, ${equipmentReadHashSql(kind, key)} AS content_hash, c.listed_digest,
         bool_or(s.role = 'service') AS service_equipment, count(s.external_id) > 0 AS carries
       FROM ${table} c
       LEFT JOIN ${t.splitters} s ON s.container_kind = '${kind}' AND s.container_external_id = c.external_id
      WHERE c.read_mode = 'diagram' AND NOT (${kind === 'box' ? 'c.auto' : 'false'})
-     GROUP BY c.external_id, ${equipmentReadHashSql(kind, key)}`;
+     GROUP BY c.external_id, c.listed_digest, ${equipmentReadHashSql(kind, key)}`;
     await db.execute(
-      `INSERT INTO sync_equipment_reads AS r (integration_id, container_kind, container_external_id, content_hash, service_equipment, read_run_id)
-       SELECT ${integration}, '${kind}', x.external_id, x.content_hash, coalesce(x.service_equipment, false), ${run}
+      `INSERT INTO sync_equipment_reads AS r (integration_id, container_kind, container_external_id, content_hash, listed_digest, service_equipment, read_run_id)
+       SELECT ${integration}, '${kind}', x.external_id, x.content_hash, x.listed_digest, coalesce(x.service_equipment, false), ${run}
          FROM (${read}) x WHERE ${kind === 'box' ? 'true' : 'x.carries'}
        ON CONFLICT (integration_id, container_kind, container_external_id) DO UPDATE
-          SET content_hash = EXCLUDED.content_hash, service_equipment = EXCLUDED.service_equipment,
+          SET content_hash = EXCLUDED.content_hash, listed_digest = EXCLUDED.listed_digest, service_equipment = EXCLUDED.service_equipment,
               read_run_id = EXCLUDED.read_run_id, read_at = now()`,
     );
     await db.execute(

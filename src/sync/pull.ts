@@ -18,6 +18,7 @@ import {
   type StagedSplitter,
   type StagingTables,
   POLE_CHECK_HASH_SQL,
+  sameListedDigestSql,
 } from './staging.ts';
 
 export interface PullContext {
@@ -172,7 +173,7 @@ async function markPolesToRead(ctx: PullContext): Promise<void> {
       WHERE NOT EXISTS (
               SELECT 1 FROM sync_pole_checks c
                WHERE c.integration_id = $2 AND c.pole_external_id = p.external_id
-                 AND NOT c.carries_equipment AND c.content_hash = ${POLE_CHECK_HASH_SQL}
+                 AND NOT c.carries_equipment AND c.content_hash = ${POLE_CHECK_HASH_SQL} AND ${sameListedDigestSql('c', 'p')}
                  AND c.checked_at >= now() - make_interval(days => ${BARE_POLE_RECHECK_DAYS})
                  AND NOT ((hashtext(p.external_id) & 2147483647) % ${BARE_POLE_RECHECK_DAYS} = $1
                           AND c.checked_at < now() - make_interval(hours => ${RECHECK_MIN_AGE_HOURS})))`,
@@ -205,6 +206,7 @@ async function planEquipmentReads(ctx: PullContext): Promise<void> {
          CASE WHEN $1::bool OR NOT $3::bool THEN 'diagram'
               ELSE coalesce((
                 SELECT CASE WHEN r.content_hash <> ${equipmentReadHashSql(kind, equipmentSelectionKey(ctx.selection))}
+                              OR NOT ${sameListedDigestSql('r', 'c')}
                               OR r.read_at < now() - make_interval(days => ${EQUIPMENT_RECHECK_DAYS})
                               OR ((hashtext(c.external_id) & 2147483647) % ${EQUIPMENT_RECHECK_DAYS} = $2
                                   AND r.read_at < now() - make_interval(hours => ${RECHECK_MIN_AGE_HOURS})) THEN 'diagram'

@@ -22,6 +22,14 @@ export interface StagingTables {
 /** What a pole's equipment check remembers of the pole (see sync_pole_checks), over staging row `p`. */
 export const POLE_CHECK_HASH_SQL = 'md5(ROW(p.name, p.observation, p.lon, p.lat)::text)';
 
+/**
+ * Whether a container's listed record is the one its last equipment read saw, by digest
+ * (`stored` a bookkeeping row, `staged` a staging row): unknown on either side counts as the same.
+ */
+export function sameListedDigestSql(stored: string, staged: string): string {
+  return `(${stored}.listed_digest IS NULL OR ${staged}.listed_digest IS NULL OR ${stored}.listed_digest = ${staged}.listed_digest)`;
+}
+
 /** What a customer's link is decided from on the platform side, over staging row `s`. */
 export const LINK_INPUT_HASH_SQL = 'md5(ROW(s.raw_document, s.observation, s.listed)::text)';
 
@@ -81,6 +89,7 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     lon float8 NOT NULL,
     lat float8 NOT NULL,
     geom geometry(Point, 4326) NOT NULL,
+    listed_digest text,
     keep boolean NOT NULL DEFAULT ${keep.poles},
     equipment_read boolean NOT NULL DEFAULT false,
     read_mode text
@@ -94,6 +103,7 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     lat float8 NOT NULL,
     geom geometry(Point, 4326) NOT NULL,
     platform_pole_external_id text,
+    listed_digest text,
     auto boolean NOT NULL DEFAULT false,
     pole_external_id text,
     pole_link text,
@@ -185,9 +195,9 @@ async function insertReturningDuplicates(db: RunConnection, sql: string, params:
 export async function stagePoles(db: RunConnection, table: string, poles: PlatformPole[]): Promise<string[]> {
   return insertReturningDuplicates(
     db,
-    `INSERT INTO ${table} (external_id, project_external_id, name, observation, lon, lat, geom)
-     SELECT id, project, name, obs, lon, lat, ST_SetSRID(ST_MakePoint(lon, lat), 4326)
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[]) AS u(id, project, name, obs, lon, lat)
+    `INSERT INTO ${table} (external_id, project_external_id, name, observation, lon, lat, geom, listed_digest)
+     SELECT id, project, name, obs, lon, lat, ST_SetSRID(ST_MakePoint(lon, lat), 4326), digest
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::text[]) AS u(id, project, name, obs, lon, lat, digest)
      ON CONFLICT (external_id) DO NOTHING`,
     [
       poles.map((p) => p.externalId),
@@ -196,6 +206,7 @@ export async function stagePoles(db: RunConnection, table: string, poles: Platfo
       poles.map((p) => p.observation),
       poles.map((p) => p.lon),
       poles.map((p) => p.lat),
+      poles.map((p) => p.listedDigest ?? null),
     ],
     poles.map((p) => p.externalId),
   );
@@ -204,9 +215,9 @@ export async function stagePoles(db: RunConnection, table: string, poles: Platfo
 export async function stageBoxes(db: RunConnection, table: string, boxes: PlatformBox[]): Promise<string[]> {
   return insertReturningDuplicates(
     db,
-    `INSERT INTO ${table} (external_id, project_external_id, name, kind, lon, lat, geom, platform_pole_external_id)
-     SELECT id, project, name, kind, lon, lat, ST_SetSRID(ST_MakePoint(lon, lat), 4326), pole
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::text[]) AS u(id, project, name, kind, lon, lat, pole)
+    `INSERT INTO ${table} (external_id, project_external_id, name, kind, lon, lat, geom, platform_pole_external_id, listed_digest)
+     SELECT id, project, name, kind, lon, lat, ST_SetSRID(ST_MakePoint(lon, lat), 4326), pole, digest
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::text[], $8::text[]) AS u(id, project, name, kind, lon, lat, pole, digest)
      ON CONFLICT (external_id) DO NOTHING`,
     [
       boxes.map((b) => b.externalId),
@@ -216,6 +227,7 @@ export async function stageBoxes(db: RunConnection, table: string, boxes: Platfo
       boxes.map((b) => b.lon),
       boxes.map((b) => b.lat),
       boxes.map((b) => b.poleExternalId),
+      boxes.map((b) => b.listedDigest ?? null),
     ],
     boxes.map((b) => b.externalId),
   );

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import {
   applyServicePorts,
   customerBody,
+  listedDigestOf,
   parsePage,
   ratioOf,
   toBoxes,
@@ -12,6 +13,7 @@ import {
   toPoles,
   toProjects,
   toServicePorts,
+  toServiceViabilityItemIds,
   toSplitters,
 } from '../../src/platforms/geogrid/geogrid.wire.ts';
 import { DuplicateIdGuard, checkCoordinates, numberOf } from '../../src/platforms/record-validation.ts';
@@ -182,4 +184,60 @@ test('splitter ratios and coordinates are read robustly', () => {
   assert.equal(checkCoordinates(95, -47).ok, false);
   assert.equal(checkCoordinates('0', '0').ok, false);
   assert.equal(checkCoordinates(null, -47).ok, false);
+});
+
+test('the digest of a listed item covers every field of the record, in any key order', () => {
+  const record = { dados: { id: 7, item: 'terminal', sigla: 'CTO-1', latitude: -22.9, longitude: -47.06, status: 'Implantado' }, pasta: { id: 102 } };
+  const [item] = toBoxes([record], itemContext()).items;
+  const reordered = { pasta: { id: 102 }, dados: { status: 'Implantado', longitude: -47.06, latitude: -22.9, sigla: 'CTO-1', item: 'terminal', id: 7 } };
+  assert.equal(toBoxes([reordered], itemContext()).items[0]!.listedDigest, item!.listedDigest);
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    ['status', { ...record.dados, status: 'Em manutenção' }, '102'],
+    ['an unmapped field', { ...record.dados, modoProjeto: 'S' }, '102'],
+    ['the folder', record.dados, '103'],
+  ];
+  for (const [what, dados, folder] of cases) {
+    assert.notEqual(listedDigestOf(dados, folder), item!.listedDigest, what);
+  }
+  assert.equal(listedDigestOf(record.dados, '102'), item!.listedDigest);
+  const [pole] = toPoles([record], itemContext()).items;
+  assert.equal(pole!.listedDigest, item!.listedDigest);
+});
+
+test('service ports: equipment name, position, and a label field that is empty or absent', () => {
+  const states = toServicePorts(
+    {
+      registros: [
+        { dados: { id: 1, porta: 3, label: 'P3' }, disponivel: 'N', equipamento: { id: 50, sigla: 'SPL-AT-1x8', atendimento: 'S' }, cliente: { id: 9, nome: 'Ana' } },
+        { dados: { id: 2, porta: '4', label: null }, disponivel: 'S', equipamento: { atendimento: 'S', sigla: 'SPL-AT-1x8' } },
+        { dados: { id: 3, porta: 5 }, equipamento: { dados: { id: 51, sigla: 'SPL-B' } } },
+        { dados: { id: 4, idEquipamento: 52 } },
+      ],
+    },
+    '700',
+  );
+  assert.deepEqual(
+    states.map((s) => [s.portExternalId, s.splitterExternalId, s.splitterName, s.number, s.label, s.labelGiven]),
+    [
+      ['1', '50', 'SPL-AT-1x8', 3, 'P3', true],
+      ['2', null, 'SPL-AT-1x8', 4, null, true],
+      ['3', '51', 'SPL-B', 5, null, false],
+      ['4', '52', null, null, null, false],
+    ],
+  );
+});
+
+test('the service-viability listing gives item ids, wrapped or not, and skips what has none', () => {
+  assert.deepEqual(
+    toServiceViabilityItemIds([
+      { dados: { id: 7001, item: 'terminal' }, distancia: 12, portasLivres: 3 },
+      { id: '7002', distancia: 40 },
+      { idItemRede: 7003, portasLivres: 0 },
+      { dados: { idItemRede: 7004 } },
+      { distancia: 5 },
+      'lixo',
+      null,
+    ]),
+    ['7001', '7002', '7003', '7004'],
+  );
 });

@@ -160,6 +160,23 @@ function changesSuite(name: string, options: { listing: boolean }) {
         assert.equal(run.counts.boxes?.created, 1, JSON.stringify(nonZero(run.counts)));
       });
 
+      test('a field of the item listing that is not stored (status) changed: that container is read in full, and only it', async () => {
+        const splice = await pick(sim.network.boxes.values(), (box, splitters) => box.item === 'caixa' && splitters.length > 0 && splitters.every((s) => !s.service));
+        const quiet = await pick(sim.network.boxes.values(), (box, splitters) => box.item === 'caixa' && splitters.length > 0 && splitters.every((s) => !s.service));
+        // Changes that no read of a normal run sees by themselves: distribution equipment in splice boxes.
+        const added = sim.addSplitter(splice.id, { service: false, ratioOut: 4 });
+        const unseen = sim.addSplitter(quiet.id, { service: false, ratioOut: 4 });
+        change.setItemStatus(splice.id, 'Em manutenção');
+        const run = await syncOk();
+        const read = async (id: number) =>
+          (await db.knex('sync_equipment_reads').where({ integration_id: integration, container_kind: 'box', container_external_id: String(id) }).first('read_run_id'))?.read_run_id === run.id;
+        assert.equal(await read(splice.id), true, 'the box whose status changed was read in full');
+        assert.equal(await read(quiet.id), false);
+        assert.equal((await splitterRow(added.id))?.removed_at, null);
+        assert.equal(await splitterRow(unseen.id), undefined, 'a distribution splitter added to a splice box waits for its weekly recheck');
+        sim.removeSplitter(unseen.id);
+      });
+
       test('a service splitter deleted on the platform is removed by a normal run: the listing confirms it is nowhere', async () => {
         const box = await pick(sim.network.boxes.values(), terminalWithService);
         const splitter = sim.network.splittersByContainer.get(box.id)![0]!;

@@ -18,6 +18,7 @@
  *   A sync that already knows a container's equipment may call step 2 alone (`portOccupancy`)
  *   and compare its port and equipment ids with what it stored (see src/sync/pull.ts).
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type {
   BoxKind,
@@ -269,6 +270,27 @@ interface ItemCommon {
   lon: number;
   lat: number;
   data: Record<string, unknown>;
+  listedDigest: string;
+}
+
+/** JSON with object keys sorted at every level: the same record always gives the same text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isRecord(value)) {
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * Digest of an item's whole listed record (its `dados` and folder): any field of the listing
+ * changing (`status`, `modoProjeto`, an observation mapsync does not store…) changes it.
+ */
+export function listedDigestOf(data: Record<string, unknown>, folder: string | null): string {
+  return createHash('md5').update(canonicalJson({ dados: data, pasta: folder })).digest('hex');
 }
 
 export interface ItemMappingContext {
@@ -308,6 +330,7 @@ function toItem(
       lon: coordinates.lon,
       lat: coordinates.lat,
       data,
+      listedDigest: listedDigestOf(data, folder),
     },
     rejection: null,
   };
@@ -338,6 +361,7 @@ export function toPoles(records: unknown[], context: ItemMappingContext): { item
     lon: item.lon,
     lat: item.lat,
     observation: textOf(item.data.observacao),
+    listedDigest: item.listedDigest,
   }));
 }
 
@@ -350,6 +374,7 @@ export function toBoxes(records: unknown[], context: ItemMappingContext): { item
     lon: item.lon,
     lat: item.lat,
     poleExternalId: poleIdOf(item.data),
+    listedDigest: item.listedDigest,
   }));
 }
 
