@@ -126,6 +126,18 @@ function changesSuite(name: string, options: { listing: boolean }) {
       assert.deepEqual(parked, []);
     }
 
+    test('with nothing changed, a normal run reads no diagram: the extra checks cost one listing and nothing per container', async () => {
+      await syncOk();
+      sim.resetStats();
+      const run = await syncOk();
+      for (const [kind, c] of Object.entries(run.counts)) assert.equal(c.created + c.updated + c.removed, 0, `${kind}: ${JSON.stringify(c)}`);
+      const routes = sim.stats.byRoute;
+      assert.equal(routes['GET /diagrama/equipamentos/:id'] ?? 0, 0, JSON.stringify(routes));
+      const holders = [...sim.network.splittersByContainer.values()].filter((list) => list.some((s) => s.service)).length;
+      assert.ok((routes['GET /equipamentos/itemRede/:id/portas'] ?? 0) >= holders, JSON.stringify(routes));
+      assert.equal(routes['GET /viabilidade/raio'] ?? 0, options.listing ? 1 : 0, JSON.stringify(routes));
+    });
+
     if (options.listing) {
       test('a splitter moved from one box to another keeps its ports, their customer and a confirmed binding in_sync', async () => {
         const moved = await boundSplitter();
