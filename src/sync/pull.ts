@@ -301,10 +301,14 @@ async function keepServiceSplittersNotFound(ctx: PullContext, listed: boolean | 
   if (notFound.length === 0) return;
   await ctx.db.query(
     `INSERT INTO ${ctx.tables.ports} (external_id, splitter_external_id, number, label, available, customer_external_id, customer_name, keep)
-     SELECT p.external_id, spl.external_id, p.number, p.label, p.available, p.platform_customer_external_id, pc.name, true
+     SELECT p.external_id, spl.external_id, p.number, p.label, p.available,
+            CASE WHEN seen.customer IS NULL THEN p.platform_customer_external_id END, CASE WHEN seen.customer IS NULL THEN pc.name END, true
        FROM splitters spl
        JOIN ports p ON p.splitter_id = spl.id AND p.removed_at IS NULL
        LEFT JOIN platform_customers pc ON pc.integration_id = $1 AND pc.external_id = p.platform_customer_external_id
+       -- A customer this run saw on a port of its own is there now, not on the kept one.
+       LEFT JOIN (SELECT DISTINCT o.customer_external_id AS customer FROM ${ctx.tables.ports} o WHERE o.customer_external_id IS NOT NULL) seen
+              ON seen.customer = p.platform_customer_external_id
       WHERE spl.integration_id = $1 AND spl.external_id = ANY($2::text[])
      ON CONFLICT (external_id) DO NOTHING`,
     [ctx.integrationId, notFound.map((s) => s.external_id)],

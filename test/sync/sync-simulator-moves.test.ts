@@ -207,8 +207,17 @@ function changesSuite(name: string, options: { listing: boolean }) {
         const splice = await pick(sim.network.boxes.values(), (box, splitters) => box.item === 'caixa' && splitters.length > 0 && splitters.every((s) => !s.service));
         change.moveSplitter(moved.splitter.id, splice.id);
         sim.removeSplitter(deleted.id);
+        // Another customer of the moved splitter moves to a port this run reads: it is there, not on the kept port.
+        const left = moved.splitter.ports.find((p) => p.customerId !== null && p.id !== moved.portId)!;
+        const leaving = left.customerId!;
+        const newBox = await pick(sim.network.boxes.values(), (box, splitters) => terminalWithService(box, splitters) && splitters[0]!.ports.some((p) => p.customerId === null && !p.reserved));
+        const newPort = sim.network.splittersByContainer.get(newBox.id)![0]!.ports.find((p) => p.customerId === null && !p.reserved)!;
+        change.bindCustomer(newPort.id, leaving);
 
         const run = await syncOk();
+        const customer = await db.knex('platform_customers').where({ integration_id: integration, external_id: String(leaving) }).first('port_external_id');
+        assert.equal(customer.port_external_id, String(newPort.id));
+        assert.equal((await portRow(left.id)).platform_customer_external_id, null);
         assert.equal(run.counts.splitters?.removed, 0, JSON.stringify(nonZero(run.counts)));
         assert.equal(run.counts.ports?.removed, 0, JSON.stringify(nonZero(run.counts)));
         assert.equal((await splitterRow(moved.splitter.id)).container_external_id, String(from), 'kept where it was');
