@@ -158,7 +158,7 @@ async function rejectDuplicates(ctx: PullContext, kind: string, ids: string[]): 
 /**
  * Any pole may carry equipment, and reading it costs a call per pole: most poles carry none.
  * Poles read: all in a --full run; else those never checked, those that carried equipment,
- * those changed since their check, and today's slice of the rest (unless read in the last
+ * those changed since their check (any field of the listing), and today's slice of the rest (unless read in the last
  * RECHECK_MIN_AGE_HOURS).
  */
 async function markPolesToRead(ctx: PullContext): Promise<void> {
@@ -183,7 +183,8 @@ async function markPolesToRead(ctx: PullContext): Promise<void> {
 
 /**
  * Sets how each container's equipment is read this run (staging `read_mode`). The diagram is
- * read in a --full run, for a container never read or whose listed record changed since, for
+ * read in a --full run, for a container never read or whose listed record changed since (a
+ * stored field, or any field of the listing by its digest, see sameListedDigestSql), for
  * today's slice (unless read in the last RECHECK_MIN_AGE_HOURS) and for any read more than
  * EQUIPMENT_RECHECK_DAYS ago, and for every
  * container when the platform cannot read the occupancy alone (or service splitters are not
