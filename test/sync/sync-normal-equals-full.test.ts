@@ -16,7 +16,7 @@ import { startSimulatedSync, type SimulatedSync } from './fixtures/simulated-syn
  * changes are applied to a small simulated network; after each normal run, the stored network
  * must equal what a --full run stores into an empty schema.
  *
- * MAPSYNC_PROPERTY_STEPS sets how many changes (default 200, for CI; a run follows every 2 to 6); MAPSYNC_PROPERTY_SEED
+ * MAPSYNC_PROPERTY_STEPS sets how many changes (default 200, for CI; a run follows every 3 to 7); MAPSYNC_PROPERTY_SEED
  * the seed (default fixed). A failure prints the seed and the changes that led to it.
  */
 const STEPS = Number(process.env.MAPSYNC_PROPERTY_STEPS ?? 200);
@@ -98,7 +98,7 @@ describe('a normal run stores what a --full run into an empty schema stores, wha
     let step = 0;
     let runs = 0;
     while (step < STEPS) {
-      const batch = random.int(2, 6);
+      const batch = random.int(3, 7);
       for (let i = 0; i < batch && step < STEPS; i += 1) {
         const op = random.pick(ops);
         const done = op();
