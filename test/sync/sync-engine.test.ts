@@ -278,21 +278,24 @@ describe('sync engine', () => {
     assert.equal((await h.sync()).status, 'succeeded');
     assert.equal(platform.calls.diagrams, 3 + 1 + dueToday.length, 'boxes, the pole with equipment, and the bare poles due today');
 
-    // Equipment mounted on a bare pole that is not due: seen by --full (or on its recheck day).
+    // Service equipment mounted on a bare pole that is not due: the platform lists the pole as
+    // holding service equipment, so the normal run reads that pole (and no other bare one).
     const notDue = bare.find((id) => !dueToday.includes(id));
     if (notDue) {
       addEquipment(n, splitter('S7', { id: notDue, kind: 'pole' }, 'service'));
-      const skipped = await h.sync();
-      assert.equal(skipped.counts.splitters?.created, 0);
-      const full = await h.sync({ full: true });
-      assert.equal(full.status, 'succeeded', full.error ?? '');
-      assert.equal(full.counts.splitters?.created, 1);
+      platform.calls.diagrams = 0;
+      const seen = await h.sync();
+      assert.equal(seen.status, 'succeeded', seen.error ?? '');
+      assert.equal(seen.counts.splitters?.created, 1);
+      assert.equal(platform.calls.diagrams, 3 + 1 + 1, 'boxes, the pole with equipment, and the pole listed as holding service equipment');
       const autoBox = await db.knex('boxes').where({ integration_id: 'bare-poles', external_id: `auto:pole:${notDue}` }).first();
       assert.equal(autoBox?.auto, true);
+      const full = await h.sync({ full: true });
+      assert.equal(full.counts.splitters?.created, 0, 'the normal run had it already');
       // From now on that pole carries equipment, so every run reads it.
       platform.calls.diagrams = 0;
       assert.equal((await h.sync()).status, 'succeeded');
-      assert.equal(platform.calls.diagrams, 3 + 2, 'the --full run read every pole moments ago: none is due');
+      assert.equal(platform.calls.diagrams, 3 + 2, 'boxes and the two poles with equipment');
     }
 
     // A pole that changed (moved) is read again even when not due.
