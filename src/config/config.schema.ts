@@ -76,6 +76,14 @@ export const integrationSchema = z.strictObject({
       removalGuardPercent: z.number().min(0).max(100).default(30),
     })
     .default({ attachRadiusMeters: 3, removalGuardPercent: 30 }),
+  runs: z
+    .strictObject({
+      /** A run still going after this many minutes (from its start) is stopped and failed. */
+      deadlineMinutes: z.number().min(0.01).max(7 * 24 * 60).default(720),
+      /** A run whose progress has not moved for this many minutes is stalled: stopped and failed. */
+      stallMinutes: z.number().min(0.01).max(24 * 60).default(10),
+    })
+    .default({ deadlineMinutes: 720, stallMinutes: 10 }),
   push: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, {
   AxiosError,
+  CanceledError,
   type AxiosInstance,
   type AxiosRequestConfig,
   type InternalAxiosRequestConfig,
@@ -9,6 +10,7 @@ import axios, {
 import axiosRetry from 'axios-retry';
 import { PlatformError, fieldErrorsOf, platformMessageOf } from './platform-error.ts';
 import { RequestLimiter } from './request-limiter.ts';
+import { currentPlatformCallSignal } from './call-scope.ts';
 
 declare module 'axios' {
   interface AxiosRequestConfig {
@@ -22,6 +24,8 @@ declare module 'axios' {
     /** Internal: the wall-clock limit of this attempt, and whether it ended it. */
     platformDeadline?: NodeJS.Timeout;
     platformDeadlineHit?: boolean;
+    /** Internal: detaches this attempt from the caller's abort signal. */
+    platformUnlink?: () => void;
   }
 }
 
@@ -241,6 +245,12 @@ export class PlatformHttpClient {
     config.platformStartedAt = performance.now();
     config.platformAttempt ??= 1;
     config.platformDeadlineHit = false;
+    const caller = currentPlatformCallSignal();
+    if (caller?.aborted) {
+      this.limiter.release();
+      config.platformHoldsSlot = false;
+      throw new CanceledError('the calling run was stopped', config);
+    }
     const deadline = new AbortController();
     config.signal = deadline.signal;
     config.platformDeadline = setTimeout(() => {
@@ -248,6 +258,11 @@ export class PlatformHttpClient {
       deadline.abort(new Error(`no answer before the timeout (${this.timeoutMs} ms, wall clock, body included)`));
     }, this.timeoutMs);
     config.platformDeadline.unref();
+    if (caller) {
+      const onAbort = () => deadline.abort(caller.reason);
+      caller.addEventListener('abort', onAbort, { once: true });
+      config.platformUnlink = () => caller.removeEventListener('abort', onAbort);
+    }
     this.counters.requests += 1;
     this.options.onRequest?.({
       platform: this.platform,
@@ -260,6 +275,8 @@ export class PlatformHttpClient {
 
   private afterAttempt(config: AxiosRequestConfig, status: number | null, outcome: ResponseInfo['outcome']): void {
     if (config.platformDeadline) clearTimeout(config.platformDeadline);
+    config.platformUnlink?.();
+    config.platformUnlink = undefined;
     if (!config.platformHoldsSlot) return;
     config.platformHoldsSlot = false;
     this.limiter.release();
@@ -379,6 +396,20 @@ export function retryAfterMs(header: unknown, now = Date.now()): number | null {
   const at = Date.parse(text);
   if (Number.isNaN(at)) return null;
   return Math.max(0, at - now);
+}
+
+/**
+ * The endpoint with its ids folded, for a metric label of bounded cardinality:
+ * `GET /postes/123/equipamentos` → `GET /postes/:id/equipamentos`. A segment counts as an
+ * id when it holds a digit (platform ids, integration codes such as `MS-12`) or is a UUID.
+ */
+export function endpointFamily(endpoint: string): string {
+  const [method, path = ''] = endpoint.includes(' ') ? endpoint.split(' ', 2) : ['', endpoint];
+  const folded = path
+    .split('/')
+    .map((segment) => (/\d/.test(segment) ? ':id' : segment))
+    .join('/');
+  return method ? `${method} ${folded}` : folded;
 }
 
 function endpointOf(config: AxiosRequestConfig): string {
