@@ -19,6 +19,7 @@
  * unchanged container, reusing its stored equipment while the occupancy agrees with it (see
  * pull.ts); each container is read in full at least once a week.
  */
+import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IntegrationConfig } from '../config/config.schema.ts';
@@ -301,6 +302,9 @@ interface RunWatchInput {
 function watchRun(ctx: SyncContext, input: RunWatchInput): { signal: AbortSignal; stop: () => Promise<void> } {
   const { runId, progress, log } = input;
   const controller = new AbortController();
+  // Every platform call in flight listens to it (up to the concurrency cap, and more while
+  // adapters read ahead): not a leak.
+  setMaxListeners(0, controller.signal);
   const startedAt = Date.now();
   let inFlight: Promise<void> | null = null;
   const minutes = (ms: number) => `${Math.round((ms / MINUTE_MS) * 100) / 100} min`;
@@ -313,7 +317,10 @@ function watchRun(ctx: SyncContext, input: RunWatchInput): { signal: AbortSignal
     await input.interrupt().catch(() => undefined);
   };
   const onOuterAbort = () => {
-    if (!controller.signal.aborted) controller.abort(input.outer!.reason ?? new RunFailure('the run was cancelled'));
+    if (controller.signal.aborted) return;
+    const reason: unknown = input.outer!.reason;
+    // abort() without a reason gives a bare AbortError ("This operation was aborted").
+    controller.abort(reason instanceof Error && reason.name !== 'AbortError' ? reason : new RunFailure('the run was cancelled'));
   };
   if (input.outer?.aborted) onOuterAbort();
   input.outer?.addEventListener('abort', onOuterAbort, { once: true });
