@@ -21,10 +21,11 @@ export interface RequestLimiterOptions {
  */
 const SPACING_MARGIN = 0.02;
 /**
- * Timers have a 1 ms floor: a budget of more than one start a millisecond is enforced over
- * a window of this length (that many starts per window) instead of one start per spacing.
+ * p-queue counts starts in whole milliseconds, so a spacing of 2.04 ms would round to 3 ms
+ * and lose a third of the budget. Below this spacing, k starts are allowed per window of
+ * k spacings (at least this long), which keeps the rounding loss under 5%.
  */
-const MIN_WINDOW_MS = 10;
+const MIN_WINDOW_MS = 20;
 
 export class RequestLimiter {
   readonly concurrency: number;
@@ -40,9 +41,9 @@ export class RequestLimiter {
     if (!(options.requestsPerMinute > 0)) throw new Error('requestsPerMinute must be positive');
     this.concurrency = Math.floor(options.concurrency);
     this.minSpacingMs = (60_000 / options.requestsPerMinute) * (1 + SPACING_MARGIN);
-    // One start per spacing; at very high budgets, k starts per 10 ms window (same rate).
-    const perWindow = this.minSpacingMs >= MIN_WINDOW_MS ? 1 : Math.max(1, Math.floor(MIN_WINDOW_MS / this.minSpacingMs));
-    const interval = perWindow === 1 ? Math.max(1, Math.ceil(this.minSpacingMs)) : MIN_WINDOW_MS;
+    // One start per spacing; at high budgets, k starts per window of k spacings (same rate).
+    const perWindow = Math.max(1, Math.ceil(MIN_WINDOW_MS / this.minSpacingMs));
+    const interval = Math.ceil(perWindow * this.minSpacingMs);
     this.queue = new PQueue({ concurrency: this.concurrency, intervalCap: perWindow, interval, strict: true });
   }
 
