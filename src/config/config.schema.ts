@@ -1,6 +1,6 @@
-import cron from 'node-cron';
 import { z } from 'zod';
 import { DEFAULT_ELEMENT_KINDS, ELEMENT_KINDS } from '../domain/network.ts';
+import { cronSyntaxProblem, scheduleProblem } from '../scheduler/cron-time.ts';
 
 export const PLATFORMS = ['geogrid', 'ozmap', 'simulator'] as const;
 export type PlatformName = (typeof PLATFORMS)[number];
@@ -52,7 +52,10 @@ export const integrationSchema = z.strictObject({
     .transform((kinds) => [...new Set(kinds)]),
   schedule: z
     .string()
-    .refine((value) => cron.validate(value), { message: 'is not a valid cron expression (e.g. "0 4 * * *")' })
+    .superRefine((value, ctx) => {
+      const problem = cronSyntaxProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: `is not a valid cron expression (e.g. "0 4 * * *"): ${problem}` });
+    })
     .default('0 4 * * *'),
   timezone: z
     .string()
@@ -73,6 +76,14 @@ export const integrationSchema = z.strictObject({
       removalGuardPercent: z.number().min(0).max(100).default(30),
     })
     .default({ attachRadiusMeters: 3, removalGuardPercent: 30 }),
+  runs: z
+    .strictObject({
+      /** A run still going after this many minutes (from its start) is stopped and failed. */
+      deadlineMinutes: z.number().min(0.01).max(7 * 24 * 60).default(720),
+      /** A run whose progress has not moved for this many minutes is stalled: stopped and failed. */
+      stallMinutes: z.number().min(0.01).max(24 * 60).default(10),
+    })
+    .default({ deadlineMinutes: 720, stallMinutes: 10 }),
   push: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -107,6 +118,12 @@ export const configSchema = z
           message: `duplicate integration id "${integration.id}" (also at integrations[${first}])`,
         });
       } else seenIds.set(integration.id, index);
+
+      // Needs the zone, and only once the syntax is known good (else that is the message).
+      if (cronSyntaxProblem(integration.schedule) === null && isValidTimeZone(integration.timezone)) {
+        const problem = scheduleProblem(integration.schedule, integration.timezone);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['integrations', index, 'schedule'], message: problem });
+      }
 
       const projectName = 'link' in integration.project ? integration.project.link : integration.project.create;
       const projectKey = `${integration.apiUrl.toLowerCase()}|${projectName.toLowerCase()}`;

@@ -21,8 +21,14 @@ export function createMetrics() {
     }),
     platformRequests: new Counter({
       name: 'mapsync_platform_requests_total',
-      help: 'HTTP requests made to mapping platforms, by outcome',
-      labelNames: ['platform', 'outcome'] as const,
+      help: 'HTTP attempts made to mapping platforms (a retry is one more), by integration, endpoint family (ids as :id) and HTTP status (or timeout / network_error)',
+      labelNames: ['integration', 'endpoint', 'status'] as const,
+      registers: [registry],
+    }),
+    platformRetries: new Counter({
+      name: 'mapsync_platform_retries_total',
+      help: 'Platform attempts that were retries of a failed one, by integration and endpoint family',
+      labelNames: ['integration', 'endpoint'] as const,
       registers: [registry],
     }),
     pushes: new Counter({

@@ -1,5 +1,5 @@
 import { GeogridAdapter } from './geogrid/geogrid.adapter.ts';
-import type { PlatformHttpLogger } from './http/platform-http-client.ts';
+import type { PlatformHttpClientOptions, PlatformHttpLogger } from './http/platform-http-client.ts';
 import type { PlatformAdapter } from './platform-adapter.ts';
 
 export type PlatformName = 'geogrid' | 'ozmap' | 'simulator';
@@ -16,6 +16,9 @@ export interface AdapterFactoryOptions {
   logger?: PlatformHttpLogger;
   /** Extra trusted CA (PEM), e.g. the local simulator's certificate. */
   ca?: string | Buffer;
+  /** Called for each attempt and each answer (metrics). */
+  onRequest?: PlatformHttpClientOptions['onRequest'];
+  onResponse?: PlatformHttpClientOptions['onResponse'];
 }
 
 export class UnsupportedPlatformError extends Error {
@@ -37,6 +40,8 @@ export function createPlatformAdapter(integration: AdapterIntegration, options: 
         ...(integration.http ? { http: integration.http } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.ca ? { ca: options.ca } : {}),
+        ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+        ...(options.onResponse ? { onResponse: options.onResponse } : {}),
       });
     case 'ozmap':
       throw new UnsupportedPlatformError(integration.platform, integration.id);

@@ -1,194 +1,113 @@
-import { parse as parseCron, type ParsedFields } from 'node-cron';
+import { Cron } from 'croner';
 
 /**
- * When a cron expression fires, computed in a given IANA time zone with node-cron's own
- * parser and matching rules (day of month AND day of week must both match, as node-cron
- * does). node-cron 4 only tells the next run from "now"; the scheduler also needs the
- * next run from any instant and the last slot before boot, hence this module.
+ * The one reading of a schedule's cron expression, shared by `config check`, the API's
+ * next run, the catch-up at boot and the timers themselves (croner), so that none of them
+ * can call a schedule valid, or name a slot, that another disagrees with.
  *
- * Wall times that do not exist in the zone (the hour skipped when DST starts) never fire,
- * as in node-cron; a wall time that occurs twice (DST ends) fires at both instants.
+ * Syntax: 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first;
+ * names (jan, mon), ranges, steps, `?`, and `L`, `W`, `LW` (day of month), `5L`, `1#2`
+ * (day of week). Day of month AND day of week must both match, as in node-cron, which
+ * mapsync used before: `0 4 13 * 5` is Friday the 13th, not every 13th and every Friday.
+ *
+ * A fixed wall time that does not exist in the zone (skipped when DST starts) fires when
+ * the clock jumps, so a daily run is not lost; one that occurs twice (DST ends) fires
+ * once. America/Sao_Paulo has had no DST since 2019.
  */
 
-const MAX_DAYS = 366 * 8;
-const DAY_MS = 86_400_000;
+/** A schedule must fire within this horizon, else it is a config error (issue 11 §6). */
+export const SCHEDULE_HORIZON_YEARS = 5;
 
-interface LocalDate {
-  year: number;
-  month: number; // 1-12
-  day: number;
-}
-
-interface Schedule {
-  seconds: number[];
-  minutes: number[];
-  hours: number[];
-  fields: ParsedFields;
-}
-
-const schedules = new Map<string, Schedule>();
-
-function compile(expression: string): Schedule {
-  let schedule = schedules.get(expression);
-  if (!schedule) {
-    const fields = parseCron(expression);
-    const ascending = (values: number[]) => [...values].sort((a, b) => a - b);
-    schedule = { seconds: ascending(fields.second), minutes: ascending(fields.minute), hours: ascending(fields.hour), fields };
-    schedules.set(expression, schedule);
+export class ScheduleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScheduleError';
   }
-  return schedule;
 }
 
-/** The first instant strictly after `from` at which the expression fires in `timeZone`. */
+export type ScheduledJob = Cron;
+
+function cronOptions(timeZone: string) {
+  return { timezone: timeZone, domAndDow: true, mode: '5-or-6-parts' as const };
+}
+
+/**
+ * The parsed schedule, paused (no timer). Throws ScheduleError with croner's reason for
+ * bad syntax or an unknown zone.
+ */
+function parse(expression: string, timeZone: string): Cron {
+  try {
+    return new Cron(expression, { ...cronOptions(timeZone), paused: true });
+  } catch (error) {
+    throw new ScheduleError(reasonOf(error));
+  }
+}
+
+function reasonOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/^CronPattern:\s*/, '');
+}
+
+/**
+ * Why this schedule can not be used, or null when it fires within the next
+ * SCHEDULE_HORIZON_YEARS years from `now`: bad syntax (`0 4 * *`, `61 4 * * *`), or a date
+ * that never comes (`0 4 30 2 *`, `0 4 30W 2 *`, `0 4 31 4 *`).
+ */
+export function scheduleProblem(expression: string, timeZone: string, now: Date = new Date()): string | null {
+  let job: Cron;
+  try {
+    job = parse(expression, timeZone);
+  } catch (error) {
+    return `is not a valid cron expression (e.g. "0 4 * * *"): ${(error as Error).message}`;
+  }
+  const next = job.nextRun(now);
+  const horizon = new Date(now);
+  horizon.setUTCFullYear(horizon.getUTCFullYear() + SCHEDULE_HORIZON_YEARS);
+  if (!next || next > horizon) {
+    return `never fires in the next ${SCHEDULE_HORIZON_YEARS} years in ${timeZone} (a date that does not exist, such as 30 February?)`;
+  }
+  return null;
+}
+
+/** The syntax alone (no zone): null when croner reads it, else the reason. */
+export function cronSyntaxProblem(expression: string): string | null {
+  try {
+    parse(expression, 'UTC');
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** The first instant strictly after `from` at which the expression fires in `timeZone`; null if never. Throws ScheduleError. */
 export function nextRunAt(expression: string, timeZone: string, from: Date = new Date()): Date | null {
-  const schedule = compile(expression);
-  const fromMs = from.getTime();
-  let date = localDateOf(fromMs, timeZone);
-  // Start a day early: the local date of `from` may lag behind an instant already on the next day.
-  date = addDays(date, -1);
-  for (let i = 0; i < MAX_DAYS; i++, date = addDays(date, 1)) {
-    if (!dayMatches(schedule.fields, date)) continue;
-    for (const instant of instantsOnDay(schedule, date, timeZone)) {
-      if (instant > fromMs) return new Date(instant);
-    }
-  }
-  return null;
+  return parse(expression, timeZone).nextRun(from);
 }
 
-/** The last instant at or before `at` at which the expression fired in `timeZone`. */
+/** The last instant at or before `at` at which the expression fired in `timeZone`; null if never. Throws ScheduleError. */
 export function previousRunAt(expression: string, timeZone: string, at: Date = new Date()): Date | null {
-  const schedule = compile(expression);
-  const atMs = at.getTime();
-  let date = addDays(localDateOf(atMs, timeZone), 1);
-  for (let i = 0; i < MAX_DAYS; i++, date = addDays(date, -1)) {
-    if (!dayMatches(schedule.fields, date)) continue;
-    const instants = instantsOnDay(schedule, date, timeZone);
-    for (let j = instants.length - 1; j >= 0; j--) {
-      if (instants[j]! <= atMs) return new Date(instants[j]!);
-    }
-  }
-  return null;
+  // croner looks strictly before its reference, at whole seconds: one second past `at`
+  // (rounded down) makes the slot at `at` itself count.
+  const reference = new Date(Math.floor(at.getTime() / 1000) * 1000 + 1000);
+  return parse(expression, timeZone).previousRuns(1, reference)[0] ?? null;
 }
 
-/** Every firing instant on one local date, ascending. */
-function instantsOnDay(schedule: Schedule, date: LocalDate, timeZone: string): number[] {
-  const instants: number[] = [];
-  for (const hour of schedule.hours) {
-    for (const minute of schedule.minutes) {
-      for (const second of schedule.seconds) {
-        instants.push(...wallTimeToInstants(date, hour, minute, second, timeZone));
-      }
-    }
-  }
-  return instants.sort((a, b) => a - b);
-}
-
-/** The UTC instants showing this wall time in the zone: none in a DST gap, two in an overlap. */
-function wallTimeToInstants(date: LocalDate, hour: number, minute: number, second: number, timeZone: string): number[] {
-  const asUtc = Date.UTC(date.year, date.month - 1, date.day, hour, minute, second);
-  const offsets = new Set([offsetMs(asUtc - DAY_MS, timeZone), offsetMs(asUtc, timeZone), offsetMs(asUtc + DAY_MS, timeZone)]);
-  const found = new Set<number>();
-  for (const offset of offsets) {
-    const candidate = asUtc - offset;
-    if (offsetMs(candidate, timeZone) === offset) found.add(candidate);
-  }
-  return [...found];
-}
-
-const partFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = partFormatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
+/**
+ * Starts the timer of a schedule: `onSlot` gets the slot it fires for. Throws
+ * ScheduleError when the schedule can not be read or never fires (the caller keeps the
+ * other integrations' timers going).
+ */
+export function scheduleJob(expression: string, timeZone: string, onSlot: (slot: Date) => void, now: Date = new Date()): ScheduledJob {
+  const problem = scheduleProblem(expression, timeZone, now);
+  if (problem) throw new ScheduleError(`schedule "${expression}" ${problem}`);
+  try {
+    return new Cron(expression, { ...cronOptions(timeZone), unref: true }, (job: Cron) => {
+      // croner calls at or after the slot's instant (never before), so the last slot at
+      // or before the call is the one it fires for.
+      const slot = previousRunAt(expression, timeZone, job.currentRun() ?? new Date());
+      if (slot) onSlot(slot);
     });
-    partFormatters.set(timeZone, formatter);
+  } catch (error) {
+    throw new ScheduleError(reasonOf(error));
   }
-  return formatter;
-}
-
-function wallClock(instant: number, timeZone: string) {
-  const parts: Record<string, number> = {};
-  for (const part of formatterFor(timeZone).formatToParts(new Date(instant))) {
-    if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  }
-  return {
-    year: parts.year!,
-    month: parts.month!,
-    day: parts.day!,
-    hour: parts.hour === 24 ? 0 : parts.hour!,
-    minute: parts.minute!,
-    second: parts.second!,
-  };
-}
-
-/** The zone's UTC offset at an instant (local minus UTC), in ms, whole seconds. */
-function offsetMs(instant: number, timeZone: string): number {
-  const whole = Math.floor(instant / 1000) * 1000;
-  const c = wallClock(whole, timeZone);
-  return Date.UTC(c.year, c.month - 1, c.day, c.hour, c.minute, c.second) - whole;
-}
-
-function localDateOf(instant: number, timeZone: string): LocalDate {
-  const { year, month, day } = wallClock(instant, timeZone);
-  return { year, month, day };
-}
-
-function addDays(date: LocalDate, days: number): LocalDate {
-  const d = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
-}
-
-function dayMatches(fields: ParsedFields, date: LocalDate): boolean {
-  if (!fields.month.includes(date.month)) return false;
-  const weekday = new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay();
-  return dayOfMonthMatches(fields.dayOfMonth, date) && dayOfWeekMatches(fields.dayOfWeek, date, weekday);
-}
-
-function lastDayOfMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-
-function nearestWeekday(year: number, month: number, target: number): number {
-  const last = lastDayOfMonth(year, month);
-  if (target < 1 || target > last) return -1;
-  const weekday = new Date(Date.UTC(year, month - 1, target)).getUTCDay();
-  if (weekday === 6) return target === 1 ? target + 2 : target - 1;
-  if (weekday === 0) return target === last ? target - 2 : target + 1;
-  return target;
-}
-
-function dayOfMonthMatches(values: (number | string)[], { year, month, day }: LocalDate): boolean {
-  const last = lastDayOfMonth(year, month);
-  return values.some((value) => {
-    if (value === day) return true;
-    if (typeof value !== 'string') return false;
-    if (value === 'L') return day === last;
-    const weekdayToken = /^(\d{1,2}|L)W$/.exec(value);
-    if (weekdayToken) {
-      const target = weekdayToken[1] === 'L' ? last : Number(weekdayToken[1]);
-      return nearestWeekday(year, month, target) === day;
-    }
-    const offsetToken = /^L-(\d{1,2})$/.exec(value);
-    return offsetToken !== null && last - Number(offsetToken[1]) === day;
-  });
-}
-
-function dayOfWeekMatches(values: (number | string)[], { month, day, year }: LocalDate, weekday: number): boolean {
-  return values.some((value) => {
-    if (value === weekday || (value === 7 && weekday === 0)) return true;
-    if (typeof value !== 'string') return false;
-    const nth = /^([0-7])#([1-5])$/.exec(value);
-    if (nth) return Number(nth[1]) % 7 === weekday && Math.floor((day - 1) / 7) + 1 === Number(nth[2]);
-    const lastOf = /^([0-7])L$/i.exec(value);
-    return lastOf !== null && Number(lastOf[1]) % 7 === weekday && day + 7 > lastDayOfMonth(year, month);
-  });
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { IntegrationConfig } from '../config/config.schema.ts';
-import { queueRun, RunAlreadyActiveError } from '../sync/sync-runs.repository.ts';
+import { DEFAULT_STALE_AFTER_MS, queueRun, reapStaleRuns, RunAlreadyActiveError } from '../sync/sync-runs.repository.ts';
 import { previousRunAt } from './cron-time.ts';
 
 export type SlotOutcome =
@@ -24,20 +24,25 @@ export async function queueScheduledRun(knex: Knex, integration: IntegrationConf
 }
 
 /**
- * At boot: when the last slot of the integration's schedule passed while no process was
- * running it, queue one `catch_up` run for that slot. Nothing is queued when any run was
- * queued at or after the slot (any trigger), when a run was already queued for that slot
- * or a later one, or when the integration was first registered after the slot (a fresh
- * install has missed nothing).
+ * At boot: when the last slot of the integration's schedule passed without a run that
+ * brought the network up to date, queue one `catch_up` run for that slot. Nothing is
+ * queued when a run queued at or after the slot (any trigger, or scheduled for that slot
+ * or a later one) succeeded or is still queued or running, or when the integration was
+ * first registered after the slot (a fresh install has missed nothing). A failed or
+ * reaped run does not count: a deploy at 04:05 that killed the 04:00 run must not leave
+ * the network a day stale (issue 12).
  */
 export async function catchUpMissedRun(knex: Knex, integration: IntegrationConfig, now: Date): Promise<SlotOutcome> {
   const slot = previousRunAt(integration.schedule, integration.timezone, now);
   if (!slot) return { outcome: 'no_slot' };
   const registered = await knex('integrations').where({ id: integration.id }).first<{ created_at: Date } | undefined>('created_at');
   if (registered && new Date(registered.created_at) > slot) return { outcome: 'ran_since_slot', runId: null, slot };
+  // A run left `running` by the process that died in the deploy is no run at all.
+  await reapStaleRuns(knex, { staleAfterMs: DEFAULT_STALE_AFTER_MS, onlyRunning: true });
   const since = await knex('sync_runs')
     .where({ integration_id: integration.id })
     .andWhere((q) => q.where('queued_at', '>=', slot).orWhere('scheduled_for', '>=', slot))
+    .whereIn('status', ['succeeded', 'queued', 'running'])
     .orderBy('queued_at', 'desc')
     .first<{ id: string } | undefined>('id');
   if (since) return { outcome: 'ran_since_slot', runId: since.id, slot };

@@ -1,8 +1,7 @@
-import cron, { type ScheduledTask } from 'node-cron';
 import type { IntegrationConfig } from '../config/config.schema.ts';
 import type { AppContext } from '../service/app-context.ts';
 import type { BackgroundWorker } from '../service/background-worker.ts';
-import { nextRunAt, previousRunAt } from './cron-time.ts';
+import { nextRunAt, previousRunAt, scheduleJob, scheduleProblem, type ScheduledJob } from './cron-time.ts';
 import { catchUpMissedRun, queueScheduledRun, type SlotOutcome } from './scheduled-runs.ts';
 
 export interface SchedulerOptions {
@@ -13,19 +12,24 @@ export interface SchedulerOptions {
 export interface Scheduler extends BackgroundWorker {
   /** Next scheduled run of an integration, or null when it is not scheduled here. */
   nextRun(integrationId: string): Date | null;
+  /** Why an integration has no timer although it should (its schedule failed), else null. */
+  scheduleError(integrationId: string): string | null;
   /** Queues the run for a slot (default: the last one), as a timer tick does. Exposed for tests. */
   tick(integration: IntegrationConfig, slot?: Date): Promise<SlotOutcome>;
 }
 
 /**
- * One node-cron task per enabled integration, on its own expression and time zone. The
- * tasks only queue runs; the run worker executes them. Tasks are built from the config
- * at start and destroyed at stop, so a changed config takes effect on restart.
+ * One croner job per enabled integration, on its own expression and time zone. The jobs
+ * only queue runs; the run worker executes them. Jobs are built from the config at start
+ * and stopped at stop, so a changed config takes effect on restart. An integration whose
+ * schedule can not be used gets no job and keeps its reason (shown by the API); the
+ * others are scheduled all the same.
  */
 export function createScheduler(ctx: AppContext, options: SchedulerOptions = {}): Scheduler {
   const now = options.now ?? (() => new Date());
   const logger = ctx.logger.child({ component: 'scheduler' });
-  const tasks = new Map<string, ScheduledTask>();
+  const tasks = new Map<string, ScheduledJob>();
+  const failures = new Map<string, string>();
   const inFlight = new Set<Promise<unknown>>();
 
   const track = <T>(promise: Promise<T>): Promise<T> => {
@@ -37,9 +41,7 @@ export function createScheduler(ctx: AppContext, options: SchedulerOptions = {})
   const enabledIntegrations = () => [...ctx.integrations.values()].filter((integration) => integration.enabled);
 
   async function tick(integration: IntegrationConfig, firedFor?: Date): Promise<SlotOutcome> {
-    // node-cron hands over the slot it fired for; the clock is only a fallback, as a timer
-    // firing a hair early would otherwise name the previous slot.
-    const slot = firedFor ? new Date(Math.floor(firedFor.getTime() / 1000) * 1000) : previousRunAt(integration.schedule, integration.timezone, now());
+    const slot = firedFor ?? previousRunAt(integration.schedule, integration.timezone, now());
     if (!slot) return { outcome: 'no_slot' };
     const result = await queueScheduledRun(ctx.knex, integration, slot);
     logSlot(integration, 'schedule', result);
@@ -73,40 +75,52 @@ export function createScheduler(ctx: AppContext, options: SchedulerOptions = {})
         }
       }
       for (const integration of enabledIntegrations()) {
-        const task = cron.createTask(
-          integration.schedule,
-          (context) =>
-            track(
-              tick(integration, context.date).catch((error) =>
-                logger.error({ integration: integration.id, err: error }, 'could not queue the scheduled run'),
+        try {
+          const job = scheduleJob(
+            integration.schedule,
+            integration.timezone,
+            (slot) =>
+              void track(
+                tick(integration, slot).catch((error) =>
+                  logger.error({ integration: integration.id, err: error }, 'could not queue the scheduled run'),
+                ),
               ),
-            ),
-          { timezone: integration.timezone, name: `mapsync-sync-${integration.id}` },
-        );
-        await task.start();
-        tasks.set(integration.id, task);
-        logger.info(
-          {
-            integration: integration.id,
-            schedule: integration.schedule,
-            timezone: integration.timezone,
-            nextRunAt: nextRunAt(integration.schedule, integration.timezone, now())?.toISOString() ?? null,
-          },
-          'sync scheduled',
-        );
+            now(),
+          );
+          tasks.set(integration.id, job);
+          logger.info(
+            {
+              integration: integration.id,
+              schedule: integration.schedule,
+              timezone: integration.timezone,
+              nextRunAt: job.nextRun(now())?.toISOString() ?? null,
+            },
+            'sync scheduled',
+          );
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          failures.set(integration.id, reason);
+          logger.error({ integration: integration.id, schedule: integration.schedule, timezone: integration.timezone, reason }, 'sync NOT scheduled');
+        }
       }
     },
 
     async stop() {
-      for (const task of tasks.values()) await task.destroy();
+      for (const task of tasks.values()) task.stop();
       tasks.clear();
+      failures.clear();
       await Promise.allSettled([...inFlight]);
     },
 
     nextRun(integrationId) {
       const integration = ctx.integrations.get(integrationId);
-      if (!integration || !integration.enabled || !ctx.config.scheduler.enabled) return null;
+      if (!integration || !integration.enabled || !ctx.config.scheduler.enabled || failures.has(integrationId)) return null;
+      if (scheduleProblem(integration.schedule, integration.timezone, now())) return null;
       return nextRunAt(integration.schedule, integration.timezone, now());
+    },
+
+    scheduleError(integrationId) {
+      return failures.get(integrationId) ?? null;
     },
 
     tick,

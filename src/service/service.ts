@@ -8,6 +8,7 @@ import { buildHttpServer } from '../http/http-server.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { createPlatformAdapter } from '../platforms/adapter-factory.ts';
+import { endpointFamily } from '../platforms/http/platform-http-client.ts';
 import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
 import { upsertCustomers } from '../customers/customers.service.ts';
 import { ensureIntegrations } from '../sync/sync-runs.repository.ts';
@@ -70,17 +71,27 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const platformCa = platformCaFromEnv(env);
     const adapters = new Map<string, PlatformAdapter>();
     const wakers = { runs: [] as (() => void)[], pushes: [] as (() => void)[] };
+    const metrics = createMetrics();
     const ctx: AppContext = {
       knex: database.knex,
       logger,
-      metrics: createMetrics(),
+      metrics,
       config,
       integrations: new Map(config.integrations.map((integration) => [integration.id, integration])),
       demo: demo !== null,
       adapterFor(integration: IntegrationConfig) {
         let adapter = adapters.get(integration.id);
         if (!adapter) {
-          adapter = createPlatformAdapter(integration, { logger, ca: demo?.ca ?? platformCa });
+          const labels = (endpoint: string) => ({ integration: integration.id, endpoint: endpointFamily(endpoint) });
+          adapter = createPlatformAdapter(integration, {
+            logger,
+            ca: demo?.ca ?? platformCa,
+            onRequest: (info) => {
+              if (info.attempt > 1) metrics.platformRetries.inc(labels(info.endpoint));
+            },
+            onResponse: (info) =>
+              metrics.platformRequests.inc({ ...labels(info.endpoint), status: info.status === null ? info.outcome : String(info.status) }),
+          });
           adapters.set(integration.id, adapter);
         }
         return adapter;

@@ -2,6 +2,7 @@
  * Runs the GeoGrid v3 simulator as its own process for the demo and the benchmarks:
  *   node --import tsx src/simulator/main.ts --seed 1 --size 100000 --port 0 [--https] [--ca-file f]
  *     [--token t] [--rpm N] [--concurrency N] [--error-rate r] [--hang-rate r] [--malformed-rate r] [--latency ms]
+ *     [--drip-rate r --drip-every ms]
  * Prints one JSON line `{"url":…,"origin":…,"counts":…}` on stdout when ready.
  */
 import { Command } from 'commander';
@@ -23,6 +24,8 @@ const program = new Command()
   .option('--hang-rate <r>', 'share of requests never answered', '0')
   .option('--malformed-rate <r>', 'share of records served malformed', '0')
   .option('--latency <ms>', 'added latency per answer', '0')
+  .option('--drip-rate <r>', 'share of answers whose body drips in slowly', '0')
+  .option('--drip-every <ms>', 'with --drip-rate, the pause between 16-byte chunks', '500')
   .parse();
 
 const opts = program.opts<Record<string, string | boolean | undefined>>();
@@ -43,6 +46,7 @@ const simulator = await startSimulator({
     hangRate: num('hangRate'),
     malformedRate: num('malformedRate'),
     latencyMs: num('latency'),
+    ...(num('dripRate') > 0 ? { drip: { rate: num('dripRate'), everyMs: num('dripEvery') } } : {}),
   },
 });
 

@@ -46,6 +46,11 @@ export interface SimulatorFaults {
   hangRate?: number;
   /** Share of records (items, equipment rows, customers) served malformed, stable per record. */
   malformedRate?: number;
+  /**
+   * Share of API answers whose body drips in: headers at once, then `chunkBytes` (default 16)
+   * every `everyMs`, so no gap is ever long enough for an idle timeout to fire.
+   */
+  drip?: { rate: number; everyMs: number; chunkBytes?: number };
 }
 
 export interface SimulatorOptions {
@@ -87,6 +92,7 @@ export interface SimulatorStats {
   unauthorized: number;
   injectedErrors: number;
   injectedHangs: number;
+  injectedDrips: number;
   downAnswers: number;
   byRoute: Record<string, number>;
 }
@@ -165,6 +171,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     unauthorized: 0,
     injectedErrors: 0,
     injectedHangs: 0,
+    injectedDrips: 0,
     downAnswers: 0,
     byRoute: {},
   });
@@ -651,7 +658,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
     const [routeName, answer] = await route(method, url.pathname.slice(apiAt + API_MARKER.length), url.searchParams, body);
     stats.byRoute[routeName] = (stats.byRoute[routeName] ?? 0) + 1;
+    const drip = faults.drip;
+    if (drip && drip.rate > 0 && faultRandom.chance(drip.rate)) {
+      stats.injectedDrips += 1;
+      return sendDripping(res, answer, drip.everyMs, drip.chunkBytes ?? 16);
+    }
     send(res, answer);
+  };
+
+  const sendDripping = async (res: http.ServerResponse, answer: HttpAnswer, everyMs: number, chunkBytes: number) => {
+    if (res.destroyed || res.writableEnded) return;
+    const payload = Buffer.from(JSON.stringify(answer.body));
+    res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': payload.length, ...answer.headers });
+    res.flushHeaders();
+    for (let at = 0; at < payload.length; at += chunkBytes) {
+      if (res.destroyed) return;
+      res.write(payload.subarray(at, at + chunkBytes));
+      await delay(everyMs);
+    }
+    if (!res.destroyed) res.end();
   };
 
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {

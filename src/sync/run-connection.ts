@@ -14,6 +14,7 @@ export class RunConnection {
   private constructor(
     readonly knex: Knex,
     private readonly client: pg.Client,
+    private readonly backendPid: number | null,
   ) {}
 
   static async open(root: Knex): Promise<RunConnection> {
@@ -25,7 +26,11 @@ export class RunConnection {
     });
     try {
       const client = (await knex.client.acquireConnection()) as pg.Client;
-      return new RunConnection(knex, client);
+      const pid = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').then(
+        (result) => Number(result.rows[0]?.pid ?? 0) || null,
+        () => null,
+      );
+      return new RunConnection(knex, client, pid);
     } catch (error) {
       await knex.destroy();
       throw error;
@@ -46,6 +51,15 @@ export class RunConnection {
   /** A knex transaction on this very session (for code that takes a `Knex.Transaction`). */
   async transaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     return this.knex.transaction(work, { connection: this.client });
+  }
+
+  /**
+   * Breaks off the statement this session is running, from another session (`other`): a
+   * stopped run must not wait on a statement for ever. Its transaction, if any, rolls back.
+   */
+  async cancelStatement(other: Knex): Promise<void> {
+    if (this.backendPid === null) return;
+    await other.raw('SELECT pg_cancel_backend(?)', [this.backendPid]);
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ export class RunProgressTracker {
   private progress: RunProgress = { phase: 'pulling', kinds: {} };
   private lastReport = 0;
   private lastLog = 0;
+  private moved = Date.now();
 
   constructor(
     private readonly logger: pino.Logger,
@@ -20,7 +21,13 @@ export class RunProgressTracker {
     return this.progress;
   }
 
+  /** When the run last moved (a phase began, records came in or were rejected), ms since the epoch. */
+  get movedAt(): number {
+    return this.moved;
+  }
+
   phase(phase: RunPhase, message?: string): void {
+    this.moved = Date.now();
     this.progress = { ...this.progress, phase, ...(message ? { message } : { message: undefined }) };
     if (message === undefined) delete this.progress.message;
     this.logger.info({ ...this.fields, phase, ...(message ? { detail: message } : {}) }, `sync ${phase}`);
@@ -30,12 +37,14 @@ export class RunProgressTracker {
   fetched(kind: string, count: number): void {
     // A phase's opening message ("resolving the project") is over once data flows.
     if (this.progress.message !== undefined) this.progress = { phase: this.progress.phase, kinds: this.progress.kinds };
+    this.moved = Date.now();
     this.entry(kind).fetched += count;
     this.report(false, kind);
   }
 
   rejected(kind: string, count: number): void {
     if (count === 0) return;
+    this.moved = Date.now();
     this.entry(kind).rejected += count;
     this.report(false, kind);
   }

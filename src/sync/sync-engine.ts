@@ -19,9 +19,11 @@
  * unchanged container, reusing its stored equipment while the occupancy agrees with it (see
  * pull.ts); each container is read in full at least once a week.
  */
+import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IntegrationConfig } from '../config/config.schema.ts';
+import { withPlatformCallSignal } from '../platforms/http/call-scope.ts';
 import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
 import { reconcileBindingsAfterSync } from '../push/binding-reconciliation.ts';
 import { erpFingerprint, linkCustomers } from './customer-linker.ts';
@@ -38,6 +40,7 @@ import { createStaging, dropStaging, prepareRunSession, stagingTables } from './
 import type { SyncContext } from './sync-context.ts';
 import {
   DEFAULT_STALE_AFTER_MS,
+  failActiveRun,
   finishRun,
   getRun,
   heartbeat,
@@ -54,6 +57,7 @@ export interface ExecuteRunHooks {
 }
 
 export const HEARTBEAT_EVERY_MS = 5000;
+const MINUTE_MS = 60_000;
 
 /**
  * Test hook: pause this long inside the merge transaction, after every write and before the
@@ -119,21 +123,37 @@ export async function executeRun(ctx: SyncContext, runId: string, hooks: Execute
     if (!running) return (await getRun(ctx.knex, runId)) as RunRecord;
 
     const progress = new RunProgressTracker(ctx.logger, { runId, integration: integration.id }, hooks.onProgress);
-    stopHeartbeat = startHeartbeat(ctx, runId, progress, log);
+    const watch = watchRun(ctx, {
+      runId,
+      progress,
+      log,
+      stallMs: integration.runs.stallMinutes * MINUTE_MS,
+      deadlineMs: integration.runs.deadlineMinutes * MINUTE_MS,
+      outer: hooks.signal,
+      interrupt: () => db.cancelStatement(ctx.knex),
+    });
+    stopHeartbeat = watch.stop;
     const started = Date.now();
     try {
       adapter = ctx.adapterFor(integration);
-      const counts = await runSync(ctx, db, { runId, integration, adapter, options: running.options, progress, signal: hooks.signal, tables });
+      const runAdapter = adapter;
+      // Platform calls made by this run are broken off when it is stopped (see call-scope).
+      const counts = await withPlatformCallSignal(watch.signal, () =>
+        runSync(ctx, db, { runId, integration, adapter: runAdapter, options: running.options, progress, signal: watch.signal, tables }),
+      );
       await stopHeartbeat();
       stopHeartbeat = null;
       log.info({ phase: 'done', counts, ms: Date.now() - started }, 'sync succeeded');
     } catch (error) {
       await stopHeartbeat?.();
       stopHeartbeat = null;
-      const message = messageOf(error);
-      log.error({ phase: progress.current.phase, err: { message, ...(error instanceof RunFailure ? {} : { stack: (error as Error)?.stack }) } }, 'sync failed');
+      // Stopped from outside (stall, deadline, operator, shutdown): that is the reason, not
+      // whatever the interrupted step threw.
+      const message = watch.signal.aborted ? messageOf(watch.signal.reason) : messageOf(error);
+      log.error({ phase: progress.current.phase, err: { message, ...(error instanceof RunFailure || watch.signal.aborted ? {} : { stack: (error as Error)?.stack }) } }, 'sync failed');
       const counts = emptyCounts();
       for (const [kind, entry] of Object.entries(progress.current.kinds)) if (counts[kind]) (counts[kind] as KindCounts).rejected = entry.rejected;
+      // A no-op when the run was already ended (reaped, stalled, cancelled): its reason stays.
       await finishRun(ctx.knex, runId, { status: 'failed', counts, progress: progress.current, error: message });
     }
     return (await getRun(ctx.knex, runId)) as RunRecord;
@@ -240,8 +260,12 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
       process.stderr.write(`sync paused inside the merge transaction (${PAUSE_IN_MERGE_ENV})\n`);
       await sleep(pause);
     }
+    if (input.signal?.aborted) throw new RunFailure(messageOf(input.signal.reason));
     progress.phase('done');
-    await finishRun(trx, input.runId, { status: 'succeeded', counts, error: null, progress: progress.current });
+    // The run may have been reaped or cancelled while it merged: then nothing is committed
+    // unseen, the transaction rolls back and the run stays failed with its reason.
+    const stillOurs = await finishRun(trx, input.runId, { status: 'succeeded', counts, error: null, progress: progress.current });
+    if (!stillOurs) throw new RunFailure('the run was ended (reaped or cancelled) while it merged; its merge was rolled back');
   });
   // After the commit: the run has succeeded whatever happens here.
   await analyzeBulkChanges(db, counts).catch((error: unknown) =>
@@ -250,22 +274,93 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
   return counts;
 }
 
-/** Heartbeat on the application's pool, every few seconds, never overlapping itself. */
-function startHeartbeat(ctx: SyncContext, runId: string, progress: RunProgressTracker, log: SyncContext['logger']): () => Promise<void> {
+interface RunWatchInput {
+  runId: string;
+  progress: RunProgressTracker;
+  log: SyncContext['logger'];
+  /** No progress for this long: the run is stalled. */
+  stallMs: number;
+  /** From the start of the run. */
+  deadlineMs: number;
+  /** The host's own stop (service shutdown). */
+  outer: AbortSignal | undefined;
+  /** Breaks off the statement the run may be waiting on. */
+  interrupt: () => Promise<void>;
+}
+
+/**
+ * Watches a running run from the application's pool, every few seconds, never overlapping
+ * itself. While the run moves it writes the heartbeat (and the progress). It stops the run
+ * (aborts its signal, breaks off its statement) and fails it in the table with the reason
+ * when:
+ *   - its progress has not moved for `stallMs` (runs.stallMinutes): the heartbeat follows
+ *     progress, not a bare timer, so a live but stalled run no longer holds the
+ *     one-active-run slot for ever;
+ *   - it has run for `deadlineMs` (runs.deadlineMinutes);
+ *   - its row is no longer `running` (cancelled by an operator, or reaped).
+ */
+function watchRun(ctx: SyncContext, input: RunWatchInput): { signal: AbortSignal; stop: () => Promise<void> } {
+  const { runId, progress, log } = input;
+  const controller = new AbortController();
+  // Every platform call in flight listens to it (up to the concurrency cap, and more while
+  // adapters read ahead): not a leak.
+  setMaxListeners(0, controller.signal);
+  const startedAt = Date.now();
   let inFlight: Promise<void> | null = null;
+  const minutes = (ms: number) => `${Math.round((ms / MINUTE_MS) * 100) / 100} min`;
+
+  const stopRun = async (reason: string, alreadyEnded: boolean) => {
+    if (controller.signal.aborted) return;
+    controller.abort(new RunFailure(reason));
+    log.warn({ phase: progress.current.phase, reason }, 'sync run stopped');
+    if (!alreadyEnded) await failActiveRun(ctx.knex, runId, reason);
+    await input.interrupt().catch(() => undefined);
+  };
+  const onOuterAbort = () => {
+    if (controller.signal.aborted) return;
+    const reason: unknown = input.outer!.reason;
+    // abort() without a reason gives a bare AbortError ("This operation was aborted").
+    controller.abort(reason instanceof Error && reason.name !== 'AbortError' ? reason : new RunFailure('the run was cancelled'));
+  };
+  if (input.outer?.aborted) onOuterAbort();
+  input.outer?.addEventListener('abort', onOuterAbort, { once: true });
+
+  const check = async () => {
+    if (controller.signal.aborted) return;
+    const now = Date.now();
+    const phase = progress.current.phase;
+    if (now - startedAt >= input.deadlineMs) {
+      return stopRun(`deadline: the run was still ${phase} after ${minutes(input.deadlineMs)} (runs.deadlineMinutes); stopped, previous state kept`, false);
+    }
+    if (now - progress.movedAt >= input.stallMs) {
+      return stopRun(`stalled: no progress for ${minutes(now - progress.movedAt)} while ${phase} (runs.stallMinutes is ${minutes(input.stallMs)}); stopped, previous state kept`, false);
+    }
+    if (!(await heartbeat(ctx.knex, runId, progress.current))) {
+      const row = await getRun(ctx.knex, runId);
+      // Its own merge committed while this beat waited on the row: nothing to stop.
+      if (row?.status === 'succeeded') return;
+      return stopRun(row?.error ?? `the run is ${row?.status ?? 'gone'}`, true);
+    }
+  };
   const beat = () => {
     if (inFlight) return;
-    inFlight = heartbeat(ctx.knex, runId, progress.current)
+    inFlight = check()
       .catch((error: unknown) => log.warn({ err: { message: messageOf(error) } }, 'heartbeat failed'))
       .finally(() => {
         inFlight = null;
       });
   };
-  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  // Often enough to notice a stall or a deadline within a quarter of it (tests use seconds).
+  const every = Math.max(50, Math.min(HEARTBEAT_EVERY_MS, input.stallMs / 4, input.deadlineMs / 4));
+  const timer = setInterval(beat, every);
   timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await inFlight;
+  return {
+    signal: controller.signal,
+    async stop() {
+      clearInterval(timer);
+      input.outer?.removeEventListener('abort', onOuterAbort);
+      await inFlight;
+    },
   };
 }
 

@@ -238,18 +238,29 @@ export async function markRunning(knex: Knex, runId: string, owner: string): Pro
   return rows[0] ? toRunRecord(rows[0]) : null;
 }
 
-export async function heartbeat(knex: Knex, runId: string, progress: RunProgress | null): Promise<void> {
-  await knex('sync_runs')
+/**
+ * Records that the run is alive and where it is. Returns false when the row is no longer
+ * `running` (reaped, cancelled): the run must then stop and commit nothing.
+ */
+export async function heartbeat(knex: Knex, runId: string, progress: RunProgress | null): Promise<boolean> {
+  const updated = await knex('sync_runs')
     .where({ id: runId, status: 'running' })
     .update({ heartbeat_at: knex.fn.now(), progress: progress ? JSON.stringify(progress) : null });
+  return updated > 0;
 }
 
+/**
+ * Records the outcome of a run that is still queued or running. Returns false (and writes
+ * nothing) when the run already ended meanwhile, e.g. reaped or cancelled: inside the merge
+ * transaction the caller must then roll back. The UPDATE locks the row, so a reaper that
+ * comes later waits for the commit and then finds the run finished.
+ */
 export async function finishRun(
   knex: Knex,
   runId: string,
   outcome: { status: 'succeeded' | 'failed'; counts: Record<string, KindCounts>; error: string | null; progress: RunProgress | null },
-): Promise<void> {
-  await knex('sync_runs')
+): Promise<boolean> {
+  const updated = await knex('sync_runs')
     .where({ id: runId })
     .whereIn('status', ['queued', 'running'])
     .update({
@@ -260,4 +271,37 @@ export async function finishRun(
       heartbeat_at: knex.fn.now(),
       finished_at: knex.fn.now(),
     });
+  return updated > 0;
+}
+
+/** Fails a queued or running run with a reason (stall, deadline, operator); false when it had already ended. */
+export async function failActiveRun(knex: Knex, runId: string, reason: string): Promise<boolean> {
+  if (!isUuid(runId)) return false;
+  const updated = await knex('sync_runs')
+    .where({ id: runId })
+    .whereIn('status', ['queued', 'running'])
+    .update({ status: 'failed', error: reason, finished_at: knex.fn.now() });
+  return updated > 0;
+}
+
+export const CANCELLED_BY_OPERATOR = 'cancelled by operator';
+
+export type CancelOutcome =
+  | { outcome: 'cancelled'; run: RunRecord; wasRunning: boolean }
+  | { outcome: 'already_finished'; run: RunRecord }
+  | { outcome: 'not_found' };
+
+/**
+ * Cancels a queued or running run: it becomes `failed` with the reason "cancelled by
+ * operator" at once, which frees the integration's one-active-run slot. A running run
+ * notices at its next heartbeat (a few seconds) and stops; its merge, if it reaches one,
+ * is rolled back (see finishRun), so the previous state stays whole.
+ */
+export async function cancelRun(knex: Knex, runId: string): Promise<CancelOutcome> {
+  const before = await getRun(knex, runId);
+  if (!before) return { outcome: 'not_found' };
+  const cancelled = await failActiveRun(knex, runId, CANCELLED_BY_OPERATOR);
+  const after = (await getRun(knex, runId)) as RunRecord;
+  if (!cancelled) return { outcome: 'already_finished', run: after };
+  return { outcome: 'cancelled', run: after, wasRunning: before.status === 'running' };
 }

@@ -74,7 +74,7 @@ describe('config loader', () => {
   test('a bad cron expression and a bad time zone', () => {
     const dir = dirWith({ 'isp.yaml': `integrations:\n${integration({ schedule: '"61 4 * * *"', timezone: 'America/Recife_Sul' })}\n` });
     assert.deepEqual(problemsOf(dir), [
-      'isp.yaml: integrations[0].schedule: is not a valid cron expression (e.g. "0 4 * * *")',
+      'isp.yaml: integrations[0].schedule: is not a valid cron expression (e.g. "0 4 * * *"): Invalid value for minute: 61',
       'isp.yaml: integrations[0].timezone: is not a known IANA time zone (e.g. "America/Sao_Paulo")',
     ]);
   });

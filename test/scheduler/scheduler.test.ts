@@ -5,6 +5,7 @@ import { silentLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { catchUpMissedRun, queueScheduledRun } from '../../src/scheduler/scheduled-runs.ts';
 import { createScheduler } from '../../src/scheduler/scheduler.ts';
+import { presentIntegration } from '../../src/http/presenters/integration.presenter.ts';
 import type { AppContext } from '../../src/service/app-context.ts';
 import { ensureIntegrations } from '../../src/sync/sync-runs.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
@@ -86,6 +87,41 @@ describe('scheduler', () => {
     assert.equal((await runs()).length, 0);
   });
 
+  test('catch-up: only a succeeded or still-active run since the slot counts as ran', async () => {
+    // The 04:00 São Paulo slot of 2026-11-24 is 07:00Z; a deploy at 04:05 boots at 07:05Z.
+    const slot = new Date('2026-11-24T07:00:00Z');
+    const boot = new Date('2026-11-24T07:05:00Z');
+    const cases: Array<{ status: string; error?: string; heartbeat?: Date; expected: string }> = [
+      { status: 'failed', error: 'platform answered 503', expected: 'queued' },
+      { status: 'failed', error: 'reaped: the process running it is gone (its sync lock was released)', expected: 'queued' },
+      { status: 'failed', error: 'cancelled by operator', expected: 'queued' },
+      // Left `running` by the process the deploy killed: no lock is held, so it is reaped, then caught up.
+      { status: 'running', heartbeat: new Date(), expected: 'queued' },
+      { status: 'succeeded', expected: 'ran_since_slot' },
+      { status: 'queued', expected: 'ran_since_slot' },
+    ];
+    for (const c of cases) {
+      await db.knex('sync_runs').del();
+      const [row] = await db.knex('sync_runs').insert({
+        integration_id: integration.id, trigger: 'schedule', status: c.status, error: c.error ?? null,
+        queued_at: slot, scheduled_for: slot,
+        ...(c.status === 'running' ? { started_at: slot, heartbeat_at: c.heartbeat, owner: 'gone:1' } : {}),
+        ...(c.status === 'failed' || c.status === 'succeeded' ? { finished_at: new Date('2026-11-24T07:04:00Z') } : {}),
+      }).returning('id');
+      const result = await catchUpMissedRun(db.knex, integration, boot);
+      assert.equal(result.outcome, c.expected, `${c.status} ${c.error ?? ''}`);
+      if (c.expected === 'queued') {
+        assert.ok('slot' in result && result.slot.toISOString() === slot.toISOString());
+        const rows = await runs();
+        assert.equal(rows.length, 2);
+        assert.equal(rows.find((r) => r.id !== row.id)!.trigger, 'catch_up');
+        assert.equal(rows.find((r) => r.id === row.id)!.status, 'failed');
+      } else {
+        assert.equal((await runs()).length, 1);
+      }
+    }
+  });
+
   test('a slot is queued once even when a second process fires after the first run ended', async () => {
     const slot = new Date('2026-11-24T07:00:00Z');
     const first = await queueScheduledRun(db.knex, integration, slot);
@@ -146,6 +182,41 @@ describe('scheduler', () => {
     assert.ok(wakes() >= 2);
     await new Promise((r) => setTimeout(r, 2_500));
     assert.equal((await runs()).length, 2, 'no task fires after stop');
+  });
+
+  test("one integration's schedule that can not run leaves the others scheduled, and shows on that integration", async () => {
+    // Built past the config schema, which refuses both schedules: as if a check had been missed.
+    const first = { ...integration, id: 'aaa-first' };
+    const never = { ...integration, id: 'bbb-never', schedule: '0 4 30W 2 *' };
+    const broken = { ...integration, id: 'ccc-broken', schedule: '0 4 L-2 * *' };
+    const last = { ...integration, id: 'ddd-last', schedule: '30 3 * * *' };
+    const all = [first, never, broken, last];
+    await ensureIntegrations(db.knex, all);
+    const { ctx } = contextFor(db.knex, all, { enabled: true, catchUpMissedRuns: true });
+    const now = () => new Date('2026-11-24T05:00:00Z');
+    const scheduler = createScheduler(ctx, { now });
+    await scheduler.start();
+    try {
+      assert.equal(scheduler.nextRun(first.id)?.toISOString(), '2026-11-24T07:00:00.000Z');
+      assert.equal(scheduler.nextRun(last.id)?.toISOString(), '2026-11-24T06:30:00.000Z');
+      assert.equal(scheduler.nextRun(never.id), null);
+      assert.equal(scheduler.nextRun(broken.id), null);
+      assert.match(scheduler.scheduleError(never.id) ?? '', /never fires in the next 5 years/);
+      assert.match(scheduler.scheduleError(broken.id) ?? '', /not a valid cron expression/);
+      assert.equal(scheduler.scheduleError(first.id), null);
+
+      // The API shows the same: no next run for the broken ones, with the reason.
+      for (const item of all) {
+        const view = await presentIntegration(db.knex, ctx.config, item, now());
+        const expected = scheduler.nextRun(item.id)?.toISOString() ?? null;
+        assert.equal(view.schedule.nextRunAt, expected, item.id);
+        assert.equal(view.schedule.scheduled, expected !== null, item.id);
+        assert.equal(view.schedule.error === null, scheduler.scheduleError(item.id) === null, item.id);
+      }
+      assert.match((await presentIntegration(db.knex, ctx.config, never, now())).schedule.error ?? '', /^schedule "0 4 30W 2 \*" never fires/);
+    } finally {
+      await scheduler.stop();
+    }
   });
 
   test('a disabled scheduler creates no task and no next run', async () => {

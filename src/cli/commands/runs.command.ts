@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { openDatabase } from '../../db/database.ts';
 import { loadRunReport } from '../../http/presenters/run-report.ts';
 import { presentRun } from '../../http/presenters/run.presenter.ts';
-import { getRun, isUuid, listRuns } from '../../sync/sync-runs.repository.ts';
-import { printJson, println, UsageError, type CliRuntime } from '../cli-runtime.ts';
+import { cancelRun, getRun, isUuid, listRuns } from '../../sync/sync-runs.repository.ts';
+import { EXIT, printJson, println, UsageError, type CliRuntime } from '../cli-runtime.ts';
 import { cliLogger } from '../cli-integration.ts';
 import { formatIssues, formatRun } from '../progress/run-summary.ts';
 
@@ -61,6 +61,36 @@ export function registerRunsCommand(program: Command, cli: CliRuntime): void {
         for (const line of [...formatRun(view), ...formatIssues(report.issues, report.summary.byCode, report.page.total)]) {
           println(cli.stdout, line);
         }
+      } finally {
+        await database.close();
+      }
+    });
+
+  runs
+    .command('cancel')
+    .description('cancel a queued or running run: it fails with "cancelled by operator"; a running one stops within seconds and commits nothing')
+    .argument('<runId>', 'run id (UUID)')
+    .option('--json', 'print JSON')
+    .action(async (runId: string, cancelOptions: { json?: boolean }) => {
+      const json = cancelOptions.json === true || runs.opts<{ json?: boolean }>().json === true;
+      if (!isUuid(runId)) throw new UsageError(`"${runId}" is not a run id (a UUID, as \`mapsync runs\` lists)`);
+      const database = await openDatabase(cliLogger(cli), cli.env);
+      try {
+        const result = await cancelRun(database.knex, runId);
+        if (result.outcome === 'not_found') throw new UsageError(`no sync run ${runId}`);
+        const view = presentRun(result.run);
+        if (result.outcome === 'already_finished') {
+          cli.exitCode = EXIT.runFailed;
+          if (json) return printJson(cli, { cancelled: false, run: view });
+          return println(cli.stderr, `sync run ${runId} already finished (${view.status}); there is nothing to cancel`);
+        }
+        if (json) return printJson(cli, { cancelled: true, run: view });
+        println(
+          cli.stdout,
+          result.wasRunning
+            ? `cancelled sync run ${runId} (${view.integrationId}); it stops at its next checkpoint and commits nothing`
+            : `cancelled sync run ${runId} (${view.integrationId}) before it started`,
+        );
       } finally {
         await database.close();
       }

@@ -26,7 +26,7 @@
       <td><b>${esc(i.id)}</b><br><small>${esc(i.project.name)}</small></td><td>${esc(i.platform)}</td>
       <td>${esc(i.elements.join(', '))}</td>
       <td class="${esc(i.lastRun?.status)}">${i.lastRun ? `${esc(i.lastRun.status)}<br><small>${time(i.lastRun.queuedAt)}</small>` : '–'}</td>
-      <td>${i.schedule.nextRunAt ? `${time(i.schedule.nextRunAt)}<br><small>${esc(i.schedule.cron)} ${esc(i.schedule.timezone)}</small>` : 'not scheduled'}</td>
+      <td>${i.schedule.nextRunAt ? `${time(i.schedule.nextRunAt)}<br><small>${esc(i.schedule.cron)} ${esc(i.schedule.timezone)}</small>` : i.schedule.error ? `<span class="failed">not scheduled: ${esc(i.schedule.error)}</span>` : 'not scheduled'}</td>
       <td><button data-sync="${esc(i.id)}">Sync now</button></td></tr>`);
     $('#integrations tbody').innerHTML = rows.join('');
     const select = $('#map-integration');

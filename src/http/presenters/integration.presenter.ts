@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { IntegrationConfig, MapsyncConfig } from '../../config/config.schema.ts';
-import { nextRunAt } from '../../scheduler/cron-time.ts';
+import { nextRunAt, scheduleProblem } from '../../scheduler/cron-time.ts';
 import { listRuns } from '../../sync/sync-runs.repository.ts';
 import { presentRun, type RunView } from './run.presenter.ts';
 
@@ -12,7 +12,7 @@ export interface IntegrationView {
   project: { mode: 'link' | 'create'; name: string; id: number | null; externalId: string | null };
   scope: { folders: string[] };
   elements: string[];
-  schedule: { cron: string; timezone: string; scheduled: boolean; nextRunAt: string | null };
+  schedule: { cron: string; timezone: string; scheduled: boolean; nextRunAt: string | null; error: string | null };
   lastRun: RunView | null;
 }
 
@@ -42,7 +42,10 @@ export async function presentIntegration(
       .first<{ id: number; external_id: string | null; name: string } | undefined>('id', 'external_id', 'name'),
     listRuns(knex, { integrationId: integration.id, limit: 1 }),
   ]);
-  const scheduled = config.scheduler.enabled && integration.enabled;
+  // The scheduler reads the schedule with this same function: a schedule it could not
+  // start is shown here as not scheduled, with the reason, never with a next run.
+  const problem = scheduleProblem(integration.schedule, integration.timezone, now);
+  const scheduled = config.scheduler.enabled && integration.enabled && problem === null;
   const mode = 'link' in integration.project ? 'link' : 'create';
   const name = 'link' in integration.project ? integration.project.link : integration.project.create;
   return {
@@ -58,6 +61,7 @@ export async function presentIntegration(
       timezone: integration.timezone,
       scheduled,
       nextRunAt: scheduled ? (nextRunAt(integration.schedule, integration.timezone, now)?.toISOString() ?? null) : null,
+      error: problem === null ? null : `schedule "${integration.schedule}" ${problem}`,
     },
     lastRun: runs[0] ? presentRun(runs[0]) : null,
   };

@@ -28,8 +28,9 @@ const integrationViewSchema = {
       properties: {
         cron: { type: 'string' },
         timezone: { type: 'string' },
-        scheduled: { type: 'boolean', description: 'false when the integration or the scheduler is disabled' },
+        scheduled: { type: 'boolean', description: 'false when the integration or the scheduler is disabled, or the schedule can not run (see error)' },
         nextRunAt: { type: ['string', 'null'], format: 'date-time', description: 'UTC, computed in the integration time zone' },
+        error: { type: ['string', 'null'], description: 'why the schedule can not run (bad syntax, or no run in the next 5 years); null when it is fine' },
       },
     },
     lastRun: { anyOf: [{ type: 'null' }, runViewSchema] },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../service/app-context.ts';
-import { getRun, listRuns } from '../../sync/sync-runs.repository.ts';
-import { errorResponses, UUID_PATTERN } from '../openapi.ts';
+import { cancelRun, getRun, listRuns } from '../../sync/sync-runs.repository.ts';
+import { errorResponses, errorSchema, UUID_PATTERN } from '../openapi.ts';
 import { issueViewSchema, loadRunReport } from '../presenters/run-report.ts';
 import { presentRun, runViewSchema } from '../presenters/run.presenter.ts';
 
@@ -57,6 +57,41 @@ export async function syncRunsRoutes(app: FastifyInstance, ctx: AppContext): Pro
       const run = await getRun(ctx.knex, request.params.runId);
       if (!run) return reply.code(404).send(unknownRun(request.params.runId));
       return presentRun(run);
+    },
+  );
+
+  app.post<{ Params: { runId: string } }>(
+    '/v1/sync-runs/:runId/cancel',
+    {
+      schema: {
+        summary: 'cancel a queued or running run',
+        description:
+          'The run becomes `failed` with the error "cancelled by operator" at once, which frees the integration for a new run. A running run stops at its next checkpoint (within seconds) and commits nothing: the previous state stays. 409 when the run had already finished.',
+        tags: ['sync runs'],
+        params: runIdParams,
+        response: {
+          200: runViewSchema,
+          409: {
+            description: 'the run had already finished',
+            type: 'object',
+            properties: { ...errorSchema.properties, run: runViewSchema },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await cancelRun(ctx.knex, request.params.runId);
+      if (result.outcome === 'not_found') return reply.code(404).send(unknownRun(request.params.runId));
+      if (result.outcome === 'already_finished') {
+        return reply.code(409).send({
+          error: 'run_finished',
+          message: `sync run ${result.run.id} already finished (${result.run.status}); there is nothing to cancel`,
+          run: presentRun(result.run),
+        });
+      }
+      request.log.info({ runId: result.run.id, integration: result.run.integrationId, wasRunning: result.wasRunning }, 'sync run cancelled by operator');
+      return presentRun(result.run);
     },
   );
 

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, {
   AxiosError,
+  CanceledError,
   type AxiosInstance,
   type AxiosRequestConfig,
   type InternalAxiosRequestConfig,
@@ -9,6 +10,7 @@ import axios, {
 import axiosRetry from 'axios-retry';
 import { PlatformError, fieldErrorsOf, platformMessageOf } from './platform-error.ts';
 import { RequestLimiter } from './request-limiter.ts';
+import { currentPlatformCallSignal } from './call-scope.ts';
 
 declare module 'axios' {
   interface AxiosRequestConfig {
@@ -19,6 +21,11 @@ declare module 'axios' {
     /** Internal: when the attempt started, for metrics. */
     platformStartedAt?: number;
     platformAttempt?: number;
+    /** Internal: the wall-clock limit of this attempt, and whether it ended it. */
+    platformDeadline?: NodeJS.Timeout;
+    platformDeadlineHit?: boolean;
+    /** Internal: detaches this attempt from the caller's abort signal. */
+    platformUnlink?: () => void;
   }
 }
 
@@ -48,7 +55,10 @@ export interface PlatformHttpClientOptions {
   concurrency?: number;
   /** Request starts per minute, evenly spaced (default 300). */
   requestsPerMinute?: number;
-  /** Per attempt (default 15000). */
+  /**
+   * Per attempt, wall clock from sending to the last byte of the body (default 15000). axios's
+   * own timeout is only an idle timeout once headers arrive, which a dripping body beats.
+   */
   timeoutMs?: number;
   /** Retries after the first attempt for idempotent calls (default 4). */
   retries?: number;
@@ -92,8 +102,9 @@ const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 /**
  * The HTTP client every platform adapter uses: a concurrency cap and an evenly spaced
  * per-minute budget that also hold across retries, Retry-After on 429 (pausing every
- * request), jittered backoff for idempotent calls only, a timeout on each attempt, and
- * errors that name the platform and the endpoint and never carry a header.
+ * request), jittered backoff for idempotent calls only and only for errors that may pass
+ * (never a certificate error or a 4xx other than 408/429), a wall-clock limit on each
+ * attempt, and errors that name the platform and the endpoint and never carry a header.
  */
 export class PlatformHttpClient {
   readonly platform: string;
@@ -110,6 +121,7 @@ export class PlatformHttpClient {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly maxRetryDelayMs: number;
+  private readonly timeoutMs: number;
 
   constructor(private readonly options: PlatformHttpClientOptions) {
     this.platform = options.platform;
@@ -117,6 +129,7 @@ export class PlatformHttpClient {
     this.limiter = new RequestLimiter({ concurrency, requestsPerMinute: options.requestsPerMinute ?? 300 });
     this.secrets = Object.values(options.headers ?? {}).filter((v) => v.length >= 6);
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 60_000;
+    this.timeoutMs = options.timeoutMs ?? 15_000;
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
     this.httpsAgent = new https.Agent({
       keepAlive: true,
@@ -127,7 +140,7 @@ export class PlatformHttpClient {
     this.axios = axios.create({
       baseURL: options.baseURL.replace(/\/+$/, ''),
       headers: { Accept: 'application/json', ...(options.headers ?? {}) },
-      timeout: options.timeoutMs ?? 15_000,
+      timeout: this.timeoutMs,
       httpAgent: this.httpAgent,
       httpsAgent: this.httpsAgent,
       maxRedirects: 0,
@@ -166,6 +179,9 @@ export class PlatformHttpClient {
       },
       onRetry: (retryCount, error, config) => {
         this.counters.retries += 1;
+        // The spent attempt's abort signal would make axios-retry skip the backoff; the next
+        // attempt gets a fresh one in beforeAttempt.
+        delete config.signal;
         config.platformAttempt = retryCount + 1;
         options.logger?.warn(
           {
@@ -228,6 +244,25 @@ export class PlatformHttpClient {
     config.platformHoldsSlot = true;
     config.platformStartedAt = performance.now();
     config.platformAttempt ??= 1;
+    config.platformDeadlineHit = false;
+    const caller = currentPlatformCallSignal();
+    if (caller?.aborted) {
+      this.limiter.release();
+      config.platformHoldsSlot = false;
+      throw new CanceledError('the calling run was stopped', config);
+    }
+    const deadline = new AbortController();
+    config.signal = deadline.signal;
+    config.platformDeadline = setTimeout(() => {
+      config.platformDeadlineHit = true;
+      deadline.abort(new Error(`no answer before the timeout (${this.timeoutMs} ms, wall clock, body included)`));
+    }, this.timeoutMs);
+    config.platformDeadline.unref();
+    if (caller) {
+      const onAbort = () => deadline.abort(caller.reason);
+      caller.addEventListener('abort', onAbort, { once: true });
+      config.platformUnlink = () => caller.removeEventListener('abort', onAbort);
+    }
     this.counters.requests += 1;
     this.options.onRequest?.({
       platform: this.platform,
@@ -239,6 +274,9 @@ export class PlatformHttpClient {
   }
 
   private afterAttempt(config: AxiosRequestConfig, status: number | null, outcome: ResponseInfo['outcome']): void {
+    if (config.platformDeadline) clearTimeout(config.platformDeadline);
+    config.platformUnlink?.();
+    config.platformUnlink = undefined;
     if (!config.platformHoldsSlot) return;
     config.platformHoldsSlot = false;
     this.limiter.release();
@@ -308,11 +346,28 @@ function proxyConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 function isTimeout(error: AxiosError): boolean {
-  return error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT' || /timeout/i.test(error.message);
+  return error.config?.platformDeadlineHit === true || error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT' || /timeout/i.test(error.message);
 }
 
-function isTransient(error: AxiosError): boolean {
-  if (!error.response) return error.code !== 'ERR_CANCELED';
+/**
+ * TLS failures that no retry can cure: the certificate is expired, self-signed, for another
+ * host, or from an unknown CA (Node's codes, from OpenSSL's X509_V_ERR_* names).
+ */
+const PERMANENT_TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER|DECRYPT)|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_/;
+
+/**
+ * Whether the same call may pass later. Not: a certificate error, an error of the request
+ * itself (bad URL, bad option), a 4xx but 408 and 429. A host that does not resolve
+ * (ENOTFOUND, EAI_AGAIN) is retried: resolvers fail for a moment, and a few retries cost
+ * seconds while a lost nightly run costs a day.
+ */
+export function isTransient(error: AxiosError): boolean {
+  if (!error.response) {
+    if (error.config?.platformDeadlineHit) return true;
+    const code = error.code ?? '';
+    if (code === 'ERR_CANCELED' || code === 'ERR_INVALID_URL' || code === 'ERR_BAD_OPTION' || code === 'ERR_BAD_OPTION_VALUE') return false;
+    return !PERMANENT_TLS_CODES.test(code);
+  }
   const status = error.response.status;
   return status === 429 || status === 408 || status >= 500;
 }
@@ -326,7 +381,9 @@ function isRetryable(error: AxiosError): boolean {
 }
 
 function networkMessage(error: AxiosError): string {
+  if (error.config?.platformDeadlineHit) return 'no answer before the timeout (wall clock per attempt, body included)';
   if (isTimeout(error)) return 'no answer before the timeout';
+  if (PERMANENT_TLS_CODES.test(error.code ?? '')) return `TLS certificate error ${error.code}: ${error.message} (not retried: it will not pass by itself)`;
   return error.code ? `network error ${error.code}` : 'network error';
 }
 
@@ -339,6 +396,20 @@ export function retryAfterMs(header: unknown, now = Date.now()): number | null {
   const at = Date.parse(text);
   if (Number.isNaN(at)) return null;
   return Math.max(0, at - now);
+}
+
+/**
+ * The endpoint with its ids folded, for a metric label of bounded cardinality:
+ * `GET /postes/123/equipamentos` → `GET /postes/:id/equipamentos`. A segment counts as an
+ * id when it holds a digit (platform ids, integration codes such as `MS-12`) or is a UUID.
+ */
+export function endpointFamily(endpoint: string): string {
+  const [method, path = ''] = endpoint.includes(' ') ? endpoint.split(' ', 2) : ['', endpoint];
+  const folded = path
+    .split('/')
+    .map((segment) => (/\d/.test(segment) ? ':id' : segment))
+    .join('/');
+  return method ? `${method} ${folded}` : folded;
 }
 
 function endpointOf(config: AxiosRequestConfig): string {
