@@ -1,5 +1,7 @@
 import type { Page, PlatformPort, PlatformSplitter, Rejection } from '../domain/network.ts';
+import type { PositionRule } from '../domain/positions.ts';
 import type { ContainerRef, PlatformAdapter, PlatformScope } from '../platforms/platform-adapter.ts';
+import { cleanRecordText, screenPosition } from '../platforms/record-validation.ts';
 import type { RunConnection } from './run-connection.ts';
 import type { RunIssuesWriter } from './run-issues.writer.ts';
 import type { RunProgressTracker } from './run-progress.ts';
@@ -31,6 +33,8 @@ export interface PullContext {
   tables: StagingTables;
   issues: RunIssuesWriter;
   progress: RunProgressTracker;
+  /** Where a pole or box can plausibly be (Brazil, and the integration's `area`). */
+  positions: PositionRule;
   signal?: AbortSignal;
 }
 
@@ -130,11 +134,50 @@ async function pullList<T extends { externalId: string }>(
     checkAbort(ctx.signal);
     ctx.progress.fetched(kind, page.items.length);
     await recordRejections(ctx, page.rejected);
-    batch.push(...page.items);
+    for (const listed of page.items) {
+      const item = await storableText(ctx, kind, listed.externalId, listed);
+      if (item === null) continue;
+      if (kind !== 'customers' && !(await plausiblyPlaced(ctx, kind, item as unknown as { externalId: string; lat: number; lon: number }))) continue;
+      batch.push(item);
+    }
     if (batch.length >= STAGE_BATCH) await flush();
   }
   if (batch.length > 0) await flush();
   await writer.drain();
+}
+
+/**
+ * Every record from a platform passes here before staging: a text field holding a NUL or a
+ * lone surrogate (which PostgreSQL cannot store) is cleaned and the record kept, with a
+ * `text_cleaned` issue naming it; an id holding one rejects the record (`unstorable_text`),
+ * since the cleaned id would name another element. Null when rejected.
+ */
+async function storableText<T>(ctx: PullContext, kind: string, externalId: string, item: T): Promise<T | null> {
+  const { record, cleaned, badIds } = cleanRecordText(item);
+  if (record === item) return item;
+  const shownId = JSON.stringify(externalId);
+  if (badIds.length > 0) {
+    await reject(ctx, kind, externalId, 'unstorable_text', `${kind} ${shownId}: ${badIds.join(', ')} holds a NUL byte or a lone surrogate, which cannot be stored; the record was not read`);
+    return null;
+  }
+  await noteCleaned(ctx, kind, externalId, cleaned);
+  return record;
+}
+
+async function noteCleaned(ctx: PullContext, kind: string, externalId: string, cleaned: string[]): Promise<void> {
+  await ctx.issues.add({
+    kind,
+    externalId,
+    code: 'text_cleaned',
+    reason: `${kind} ${JSON.stringify(externalId)}: ${cleaned.join(', ')} held a NUL byte or a lone surrogate; stored without the NUL, with U+FFFD for the surrogate`,
+  });
+}
+
+async function plausiblyPlaced(ctx: PullContext, kind: string, item: { externalId: string; lat: number; lon: number }): Promise<boolean> {
+  const rejection = screenPosition(ctx.positions, kind === 'poles' ? 'pole' : 'box', item.externalId, item.lat, item.lon);
+  if (rejection === null) return true;
+  await reject(ctx, kind, item.externalId, rejection.code, rejection.reason);
+  return false;
 }
 
 async function recordRejections(ctx: PullContext, rejected: Rejection[]): Promise<void> {
@@ -224,6 +267,7 @@ async function planEquipmentReads(ctx: PullContext): Promise<void> {
  */
 async function pullOccupancy(ctx: PullContext): Promise<void> {
   if (!ctx.adapter.portOccupancy) return;
+  // Containers the platform no longer knows, or whose ports show an unstorable id: read in full.
   const gone: { kind: 'box' | 'pole'; id: string }[] = [];
   let rows: StagedOccupancy[] = [];
   const writer = new OverlappedWriter();
@@ -239,7 +283,14 @@ async function pullOccupancy(ctx: PullContext): Promise<void> {
         gone.push({ kind: container.kind, id: container.externalId });
         continue;
       }
-      for (const port of ports) {
+      for (const listedPort of ports) {
+        const { record: port, cleaned, badIds } = cleanRecordText(listedPort);
+        if (badIds.length > 0) {
+          // The diagram read rejects that port with an issue.
+          gone.push({ kind: container.kind, id: container.externalId });
+          break;
+        }
+        if (cleaned.length > 0) await noteCleaned(ctx, 'ports', port.portExternalId, cleaned);
         rows.push({
           containerKind: container.kind,
           containerExternalId: container.externalId,
@@ -382,8 +433,11 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
   for await (const page of ctx.adapter.splitters(stagedContainers(ctx, 'diagram'))) {
     checkAbort(ctx.signal);
     await recordRejections(ctx, page.rejected);
-    for (const splitter of page.items) {
+    for (const listed of page.items) {
       ctx.progress.fetched('splitters', 1);
+      const bare = await storableText(ctx, 'splitters', listed.externalId, { ...listed, ports: [] as PlatformPort[] });
+      if (bare === null) continue;
+      const splitter: PlatformSplitter = { ...bare, ports: listed.ports };
       const problem = splitterProblem(splitter);
       if (problem) {
         await reject(ctx, 'splitters', splitter.externalId, 'bad_value', problem);
@@ -394,8 +448,10 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
       splitters.push({ splitter, boxExternalId, keep });
       // Ports are kept for service splitters: they are what customers are bound to.
       if (!keep || splitter.role !== 'service') continue;
-      for (const port of splitter.ports) {
+      for (const listedPort of splitter.ports) {
         ctx.progress.fetched('ports', 1);
+        const port = await storableText(ctx, 'ports', listedPort.externalId, listedPort);
+        if (port === null) continue;
         const portProblem = portProblemOf(port);
         if (portProblem) {
           await reject(ctx, 'ports', port.externalId || null, 'bad_value', portProblem);

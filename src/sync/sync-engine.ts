@@ -22,6 +22,7 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IntegrationConfig } from '../config/config.schema.ts';
+import { loadPositionRule } from '../domain/positions.ts';
 import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
 import { reconcileBindingsAfterSync } from '../push/binding-reconciliation.ts';
 import { erpFingerprint, linkCustomers } from './customer-linker.ts';
@@ -179,6 +180,7 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
     tables,
     issues,
     progress,
+    positions: await loadPositionRule(integration.area),
     ...(input.signal ? { signal: input.signal } : {}),
   });
 
