@@ -36,13 +36,16 @@ export function registerRunsCommand(program: Command, cli: CliRuntime): void {
     .command('show')
     .description("one run: status, counts per kind, and its issues (rejected elements, unlinked customers), each with why")
     .argument('<runId>', 'run id (UUID)')
-    .option('--json', 'print JSON (every issue unless --limit is given)')
+    .option('--json', 'print JSON (every issue unless --issues is given)')
     .option('--issues <count>', 'how many issues to list (default 50; with --json: all)')
     .option('--kind <kind>', 'only issues of this element kind (e.g. customers, poles)')
     .option('--code <code>', 'only issues with this code (e.g. unmatched, bad_coordinates)')
     .action(async (runId: string, showOptions: { json?: boolean; issues?: string; kind?: string; code?: string }) => {
       // `--json` after `show` is parsed by `runs` itself, which has the same option.
       const options = { ...showOptions, json: showOptions.json === true || runs.opts<{ json?: boolean }>().json === true };
+      // So is `--limit`, which would otherwise be ignored without a word.
+      if (runs.getOptionValueSource('limit') === 'cli') throw new UsageError('`runs show` takes --issues <count>, not --limit');
+      if (runs.getOptionValueSource('integration') === 'cli') throw new UsageError('`runs show` takes no --integration: a run id names one run');
       if (!isUuid(runId)) throw new UsageError(`"${runId}" is not a run id (a UUID, as \`mapsync runs\` lists)`);
       const limit = options.issues === undefined ? (options.json ? 1_000_000 : 50) : Number(options.issues);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--issues must be a whole number of at least 1');
