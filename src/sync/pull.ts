@@ -130,6 +130,7 @@ async function pullList<T extends { externalId: string }>(
     batch = [];
     return writer.submit(async () => rejectDuplicates(ctx, kind, await stage(full)));
   };
+  ctx.progress.detail(`reading ${kind}`);
   for await (const page of pages) {
     checkAbort(ctx.signal);
     ctx.progress.fetched(kind, page.items.length);
@@ -144,6 +145,7 @@ async function pullList<T extends { externalId: string }>(
   }
   if (batch.length > 0) await flush();
   await writer.drain();
+  ctx.progress.detail(null);
 }
 
 /**
@@ -276,7 +278,7 @@ async function pullOccupancy(ctx: PullContext): Promise<void> {
     rows = [];
     return writer.submit(() => stageOccupancy(ctx.db, ctx.tables.occupancy, batch));
   };
-  for await (const batch of ctx.adapter.portOccupancy(stagedContainers(ctx, 'occupancy'))) {
+  for await (const batch of ctx.adapter.portOccupancy(containersToRead(ctx, 'occupancy'))) {
     checkAbort(ctx.signal);
     for (const { container, ports } of batch) {
       if (ports === null) {
@@ -307,6 +309,7 @@ async function pullOccupancy(ctx: PullContext): Promise<void> {
   }
   await flush();
   await writer.drain();
+  ctx.progress.detail(null);
   // Joined port by port to the stored ports: indexed whatever the planner guesses.
   await ctx.db.query(`CREATE INDEX ON ${ctx.tables.occupancy} (port_external_id)`);
   await ctx.db.query(`ANALYZE ${ctx.tables.occupancy}`);
@@ -394,6 +397,33 @@ async function stageStoredEquipment(ctx: PullContext): Promise<void> {
   }
 }
 
+/** Containers handed to the adapter at a time: small, so the progress counts them as they go. */
+const HANDOFF_CHUNK = 20;
+
+/**
+ * The containers to read in the given mode, handed to the adapter a few at a time while the
+ * progress says how many of how many have been handed over (an adapter asks for the next
+ * ones once it has started reading the previous ones).
+ */
+async function* containersToRead(ctx: PullContext, mode: Exclude<ReadMode, 'stored'>): AsyncGenerator<ContainerRef[]> {
+  const [row] = await ctx.db.query<{ n: number }>(
+    `SELECT (SELECT count(*) FROM ${ctx.tables.boxes} WHERE read_mode = $1) + (SELECT count(*) FROM ${ctx.tables.poles} WHERE read_mode = $1) AS n`,
+    [mode],
+  );
+  const total = Number(row?.n ?? 0);
+  const what = mode === 'diagram' ? 'reading equipment' : 'reading port occupancy';
+  let handed = 0;
+  ctx.progress.detail(`${what}: 0 of ${total} containers`);
+  for await (const batch of stagedContainers(ctx, mode)) {
+    for (let i = 0; i < batch.length; i += HANDOFF_CHUNK) {
+      const chunk = batch.slice(i, i + HANDOFF_CHUNK);
+      yield chunk;
+      handed += chunk.length;
+      ctx.progress.detail(`${what}: ${handed} of ${total} containers`);
+    }
+  }
+}
+
 /** The containers to read in the given mode, from staging in id order, a batch at a time. */
 async function* stagedContainers(ctx: PullContext, mode: Exclude<ReadMode, 'stored'>): AsyncGenerator<ContainerRef[]> {
   for (const [table, kind, filter] of [
@@ -430,7 +460,7 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
     });
   };
 
-  for await (const page of ctx.adapter.splitters(stagedContainers(ctx, 'diagram'))) {
+  for await (const page of ctx.adapter.splitters(containersToRead(ctx, 'diagram'))) {
     checkAbort(ctx.signal);
     await recordRejections(ctx, page.rejected);
     for (const listed of page.items) {
@@ -473,6 +503,7 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
   }
   await flush();
   await writer.drain();
+  ctx.progress.detail(null);
 }
 
 async function reject(ctx: PullContext, kind: string, externalId: string | null, code: string, reason: string): Promise<void> {

@@ -122,9 +122,10 @@ export async function executeRun(ctx: SyncContext, runId: string, hooks: Execute
     const progress = new RunProgressTracker(ctx.logger, { runId, integration: integration.id }, hooks.onProgress);
     stopHeartbeat = startHeartbeat(ctx, runId, progress, log);
     const started = Date.now();
+    const stopTicking = progress.startTicking();
     try {
       adapter = ctx.adapterFor(integration);
-      const counts = await runSync(ctx, db, { runId, integration, adapter, options: running.options, progress, signal: hooks.signal, tables });
+      const counts = await runSync(ctx, db, { runId, integration, adapter, options: running.options, progress, signal: hooks.signal, tables }).finally(stopTicking);
       await stopHeartbeat();
       stopHeartbeat = null;
       log.info({ phase: 'done', counts, ms: Date.now() - started }, 'sync succeeded');
