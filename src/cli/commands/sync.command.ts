@@ -1,18 +1,25 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { openDatabase } from '../../db/database.ts';
-import { upsertCustomers } from '../../customers/customers.service.ts';
-import { migrateLatest } from '../../db/migrator.ts';
-import { presentRun } from '../../http/presenters/run.presenter.ts';
-import { createPlatformAdapter } from '../../platforms/adapter-factory.ts';
-import { platformCaFromEnv } from '../../service/platform-ca.ts';
-import { executeRun } from '../../sync/sync-engine.ts';
-import { ensureIntegrations, queueRun, RunAlreadyActiveError } from '../../sync/sync-runs.repository.ts';
 import { EXIT, printJson, println, type CliRuntime } from '../cli-runtime.ts';
-import { cliLogger } from '../cli-integration.ts';
-import { loadIntegrationOrDemo } from '../cli-demo.ts';
 import { progressDisplay } from '../progress/progress-display.ts';
 import { formatRun } from '../progress/run-summary.ts';
+
+/** Loaded when a sync runs: `mapsync --help` and the other commands start without them. */
+async function syncModules() {
+  const [customers, database, migrator, runPresenter, adapters, platformCa, engine, runs, cliIntegration, cliDemo] = await Promise.all([
+    import('../../customers/customers.service.ts'),
+    import('../../db/database.ts'),
+    import('../../db/migrator.ts'),
+    import('../../http/presenters/run.presenter.ts'),
+    import('../../platforms/adapter-factory.ts'),
+    import('../../service/platform-ca.ts'),
+    import('../../sync/sync-engine.ts'),
+    import('../../sync/sync-runs.repository.ts'),
+    import('../cli-integration.ts'),
+    import('../cli-demo.ts'),
+  ]);
+  return { ...customers, ...database, ...migrator, ...runPresenter, ...adapters, ...platformCa, ...engine, ...runs, ...cliIntegration, ...cliDemo };
+}
 
 interface SyncOptions {
   full?: boolean;
@@ -32,6 +39,20 @@ export function registerSyncCommand(program: Command, cli: CliRuntime): void {
     .option('-d, --dir <folder>', 'config folder (env MAPSYNC_CONFIG_DIR, default ./config)')
     .addHelpText('after', '\nExit status: 0 the run succeeded, 1 it failed, 2 usage or configuration error.')
     .action(async (integrationId: string, options: SyncOptions) => {
+      const {
+        upsertCustomers,
+        openDatabase,
+        migrateLatest,
+        presentRun,
+        createPlatformAdapter,
+        platformCaFromEnv,
+        executeRun,
+        ensureIntegrations,
+        queueRun,
+        RunAlreadyActiveError,
+        cliLogger,
+        loadIntegrationOrDemo,
+      } = await syncModules();
       const logger = cliLogger(cli);
       const { config, integration, demo } = await loadIntegrationOrDemo(cli, integrationId, options.dir, logger);
       let database: Awaited<ReturnType<typeof openDatabase>>;
