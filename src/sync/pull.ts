@@ -99,8 +99,8 @@ function checkAbort(signal?: AbortSignal): void {
 
 /** Streams every kind the run needs from the platform into staging. Memory holds a page at a time. */
 export async function pullIntoStaging(ctx: PullContext): Promise<void> {
-  await pullList(ctx, 'poles', ctx.adapter.poles(ctx.scope), (items) => stagePoles(ctx.db, ctx.tables.poles, items));
-  await pullList(ctx, 'boxes', ctx.adapter.boxes(ctx.scope), (items) => stageBoxes(ctx.db, ctx.tables.boxes, items));
+  await pullList(ctx, 'poles', ctx.adapter.poles(ctx.scope), (items) => stagePoles(ctx.db, ctx.tables.poles, items), (pole) => plausiblyPlaced(ctx, 'poles', pole));
+  await pullList(ctx, 'boxes', ctx.adapter.boxes(ctx.scope), (items) => stageBoxes(ctx.db, ctx.tables.boxes, items), (box) => plausiblyPlaced(ctx, 'boxes', box));
   await ctx.db.query(`ANALYZE ${ctx.tables.poles}`);
   await ctx.db.query(`ANALYZE ${ctx.tables.boxes}`);
   if (ctx.selection.serviceSplitters || ctx.selection.distributionSplitters) {
@@ -122,6 +122,8 @@ async function pullList<T extends { externalId: string }>(
   kind: 'poles' | 'boxes' | 'customers',
   pages: AsyncIterable<Page<T>>,
   stage: (items: T[]) => Promise<string[]>,
+  /** False rejects the item (it has recorded why). */
+  accept: (item: T) => Promise<boolean> = async () => true,
 ): Promise<void> {
   let batch: T[] = [];
   const writer = new OverlappedWriter();
@@ -138,7 +140,7 @@ async function pullList<T extends { externalId: string }>(
     for (const listed of page.items) {
       const item = await storableText(ctx, kind, listed.externalId, listed);
       if (item === null) continue;
-      if (kind !== 'customers' && !(await plausiblyPlaced(ctx, kind, item as unknown as { externalId: string; lat: number; lon: number }))) continue;
+      if (!(await accept(item))) continue;
       batch.push(item);
     }
     if (batch.length >= STAGE_BATCH) await flush();
@@ -175,7 +177,7 @@ async function noteCleaned(ctx: PullContext, kind: string, externalId: string, c
   });
 }
 
-async function plausiblyPlaced(ctx: PullContext, kind: string, item: { externalId: string; lat: number; lon: number }): Promise<boolean> {
+async function plausiblyPlaced(ctx: PullContext, kind: 'poles' | 'boxes', item: { externalId: string; lat: number; lon: number }): Promise<boolean> {
   const rejection = screenPosition(ctx.positions, kind === 'poles' ? 'pole' : 'box', item.externalId, item.lat, item.lon);
   if (rejection === null) return true;
   await reject(ctx, kind, item.externalId, rejection.code, rejection.reason);
