@@ -169,8 +169,10 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
 
   progress.phase('pulling', 'resolving the project');
   const project = await resolveProject(ctx.knex, integration, input.adapter);
+  progress.detail('preparing the staging tables');
   await prepareRunSession(db);
   await createStaging(db, tables, { poles: selection.poles, boxes: selection.boxes, customers: selection.customers });
+  const positions = await loadPositionRule(integration.area);
   await pullIntoStaging({
     db,
     integrationId: integration.id,
@@ -181,7 +183,7 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
     tables,
     issues,
     progress,
-    positions: await loadPositionRule(integration.area),
+    positions,
     ...(input.signal ? { signal: input.signal } : {}),
   });
 
