@@ -1,4 +1,4 @@
-import type { Rejection, RejectionCode } from '../domain/network.ts';
+import type { PlatformProject, Rejection, RejectionCode } from '../domain/network.ts';
 import { BRAZIL_EXTENT, areaContains, type PositionRule } from '../domain/positions.ts';
 
 /**
@@ -142,6 +142,17 @@ export function cleanRecordText<T>(record: T): TextCleaning<T> {
     return value;
   };
   return { record: walk(record, '', '') as T, cleaned, badIds };
+}
+
+/**
+ * The platform's projects with storable names (see cleanText); a project whose id holds a NUL
+ * or a lone surrogate is left out, as it could not be read back by that id.
+ */
+export function storableProjects(projects: PlatformProject[]): PlatformProject[] {
+  return projects.flatMap((project) => {
+    const { record, badIds } = cleanRecordText(project);
+    return badIds.length > 0 ? [] : [record];
+  });
 }
 
 /** Remembers the ids seen in one stream, to reject a repeated one. */

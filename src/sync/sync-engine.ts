@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { IntegrationConfig } from '../config/config.schema.ts';
 import { loadPositionRule } from '../domain/positions.ts';
 import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
+import { storableProjects } from '../platforms/record-validation.ts';
 import { reconcileBindingsAfterSync } from '../push/binding-reconciliation.ts';
 import { erpFingerprint, linkCustomers } from './customer-linker.ts';
 import { analyzeBulkChanges, mergeStaging, planRemovals, recordEquipmentReads, recordPoleChecks, removalGuardViolation, removedPortsWithBindings, type MergeParams } from './merge.ts';
@@ -168,7 +169,11 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
   const issues = new RunIssuesWriter(db, input.runId, integration.id);
 
   progress.phase('pulling', 'resolving the project');
-  const project = await resolveProject(ctx.knex, integration, input.adapter);
+  // Project names are platform text too: stored, they must be storable.
+  const projectReader = Object.assign(Object.create(input.adapter) as PlatformAdapter, {
+    listProjects: async () => storableProjects(await input.adapter.listProjects()),
+  });
+  const project = await resolveProject(ctx.knex, integration, projectReader);
   progress.detail('preparing the staging tables');
   await prepareRunSession(db);
   await createStaging(db, tables, { poles: selection.poles, boxes: selection.boxes, customers: selection.customers });

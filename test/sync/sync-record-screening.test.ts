@@ -43,7 +43,17 @@ describe('sync: record screening', () => {
     assert.ok(ports.length > 0 && !ports.some((id: string) => id.startsWith('S1-3')));
   });
 
-  test("positions outside the integration's area are rejected; swapped ones say so", async () => {
+  test('a project name holding a NUL is stored cleaned, and still found by name', async () => {
+    const n = sampleNetwork();
+    n.projects = [{ externalId: '10', name: 'Centro\u0000', parentName: 'Rede \ud800' }, { externalId: '11\u0000', name: 'Outro', parentName: null }];
+    const h = await createHarness(db.knex, () => new FakePlatform(n), integrationConfig({ id: 'project-text', project: { link: 'Centro' } }));
+    const run = await h.sync();
+    assert.equal(run.status, 'succeeded', run.error ?? '');
+    const project = await db.knex('projects').where({ integration_id: 'project-text' }).first();
+    assert.equal(project?.name, 'Centro');
+  });
+
+    test("positions outside the integration's area are rejected; swapped ones say so", async () => {
     const n = sampleNetwork();
     n.poles.push(pole('PSP', -46.63, -23.55)); // São Paulo: Brazil, but outside the area
     n.poles.push(pole('PSW', LAT, LON)); // swapped
