@@ -86,6 +86,8 @@ export function screenPosition(rule: PositionRule, kind: RejectionKind, external
 const NUL = '\u0000';
 const LONE_SURROGATE = '[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]';
 const UNSTORABLE = new RegExp(`${NUL}|${LONE_SURROGATE}`);
+/** Cheap first look: most text has neither a NUL nor any surrogate (emoji are pairs of them). */
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 
 /** The text without NUL characters and with each lone surrogate replaced by U+FFFD. */
 export function cleanText(text: string): string {
@@ -94,7 +96,7 @@ export function cleanText(text: string): string {
 
 /** True when the text holds a NUL or a lone surrogate. */
 export function needsCleaning(text: string): boolean {
-  return UNSTORABLE.test(text);
+  return SUSPECT.test(text) && UNSTORABLE.test(text);
 }
 
 /** What cleaning a record found: the paths of changed text fields, split by whether they are ids. */
@@ -133,7 +135,10 @@ export function cleanRecordText<T>(record: T): TextCleaning<T> {
     }
     if (isRecord(value)) {
       let out: Record<string, unknown> | null = null;
-      for (const [k, v] of Object.entries(value)) {
+      for (const k in value) {
+        const v = value[k];
+        // Clean text (nearly all of it) is checked without building its path.
+        if (v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && !needsCleaning(v))) continue;
         const next = walk(v, path === '' ? k : `${path}.${k}`, k);
         if (next !== v) (out ??= { ...value })[k] = next;
       }
