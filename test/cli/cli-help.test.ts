@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import type { Command } from 'commander';
 import { EXIT, type CliRuntime } from '../../src/cli/cli-runtime.ts';
 import { createProgram, main } from '../../src/cli/main.ts';
+import { PROJECT_ROOT } from '../helpers/child-process.ts';
 
 class Capture extends Writable {
   text = '';
@@ -65,6 +68,34 @@ describe('runs show: the options of `runs` are refused rather than ignored', () 
       const code = await main(['node', 'mapsync', ...args], { stdout: new Capture(), stderr, env: {} });
       assert.equal(code, EXIT.usage);
       assert.match(stderr.text, /`runs show` takes/);
+    });
+  }
+});
+
+describe("README's CLI table names only commands and options that exist", () => {
+  const cli: CliRuntime = { stdout: new Capture(), stderr: new Capture(), env: {}, exitCode: EXIT.ok };
+  const program = createProgram(cli);
+  const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('| command | does |'));
+  const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
+
+  test('the table lists every command', () => {
+    const listed = new Set(rows.map((row) => /^\| `mapsync ([a-z]+(?: [a-z]+)?)/.exec(row)?.[1]?.split(' ')[0]));
+    for (const command of program.commands) assert.ok(listed.has(command.name()), `README does not list \`mapsync ${command.name()}\``);
+  });
+
+  for (const row of rows) {
+    const usage = /^\| `mapsync ([^`]+)`/.exec(row)?.[1] ?? '';
+    test(usage, () => {
+      let command: Command = program;
+      for (const word of usage.split(' ')) {
+        const sub = command.commands.find((c) => c.name() === word);
+        if (!sub) break;
+        command = sub;
+      }
+      assert.notEqual(command, program, `no command \`mapsync ${usage}\``);
+      const options = new Set(command.options.map((o) => o.long));
+      for (const [option] of usage.matchAll(/--[a-z][a-z-]*/g)) assert.ok(options.has(option), `\`mapsync ${command.name()}\` takes no ${option}`);
     });
   }
 });
