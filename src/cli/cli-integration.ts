@@ -23,7 +23,7 @@ export function loadIntegration(
   if (!integration) {
     const known = config.integrations.map((candidate) => candidate.id);
     throw new UsageError(
-      `unknown integration "${integrationId}"; configured: ${known.length > 0 ? known.join(', ') : '(none)'}`,
+      `unknown integration "${integrationId}"; configured: ${known.length > 0 ? known.join(', ') : '(none: `mapsync sync demo` runs the demo integration)'}`,
     );
   }
   return { config, integration };

@@ -4,14 +4,8 @@ import { PostgisMissingError } from '../db/postgis-check.ts';
 import { EXIT, UsageError, type CliRuntime } from './cli-runtime.ts';
 import { commandRegistrations } from './commands/index.ts';
 
-/** Runs `mapsync <args>` and returns the exit code. argv is process.argv-shaped. */
-export async function main(argv: string[], runtime: Partial<CliRuntime> = {}): Promise<number> {
-  const cli: CliRuntime = {
-    stdout: runtime.stdout ?? process.stdout,
-    stderr: runtime.stderr ?? process.stderr,
-    env: runtime.env ?? process.env,
-    exitCode: EXIT.ok,
-  };
+/** The `mapsync` command tree, writing to the runtime's streams; commands record their exit code on `cli`. */
+export function createProgram(cli: CliRuntime): Command {
   const program = new Command('mapsync')
     .description('Keeps an ISP ERP in step with its fibre-network mapping platform, in PostGIS')
     .exitOverride()
@@ -20,6 +14,18 @@ export async function main(argv: string[], runtime: Partial<CliRuntime> = {}): P
       writeErr: (text) => cli.stderr.write(text),
     });
   for (const register of commandRegistrations) register(program, cli);
+  return program;
+}
+
+/** Runs `mapsync <args>` and returns the exit code. argv is process.argv-shaped. */
+export async function main(argv: string[], runtime: Partial<CliRuntime> = {}): Promise<number> {
+  const cli: CliRuntime = {
+    stdout: runtime.stdout ?? process.stdout,
+    stderr: runtime.stderr ?? process.stderr,
+    env: runtime.env ?? process.env,
+    exitCode: EXIT.ok,
+  };
+  const program = createProgram(cli);
 
   try {
     await program.parseAsync(argv);

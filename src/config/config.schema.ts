@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_ELEMENT_KINDS, ELEMENT_KINDS } from '../domain/network.ts';
 import { cronSyntaxProblem, scheduleProblem } from '../scheduler/cron-time.ts';
+import { BRAZIL_EXTENT, areasOverlap, describeArea } from '../domain/positions.ts';
 
 export const PLATFORMS = ['geogrid', 'ozmap', 'simulator'] as const;
 export type PlatformName = (typeof PLATFORMS)[number];
@@ -34,6 +35,28 @@ const projectSchema = z.union(
   { error: 'must be { link: "<existing project name or id>" } or { create: "<new project name>" }' },
 );
 
+const degrees = (limit: number) =>
+  z.number({ error: 'must be a number of degrees' }).min(-limit, `must be between -${limit} and ${limit}`).max(limit, `must be between -${limit} and ${limit}`);
+
+/** Optional bounding box (EPSG:4326 degrees) the integration's network lies in; positions outside are rejected. */
+const areaSchema = z
+  .strictObject(
+    { minLon: degrees(180), minLat: degrees(90), maxLon: degrees(180), maxLat: degrees(90) },
+    {
+      error: (issue) =>
+        issue.code === 'invalid_type'
+          ? 'must be { minLon, minLat, maxLon, maxLat } in degrees (e.g. { minLon: -47.3, minLat: -23.1, maxLon: -46.8, maxLat: -22.7 })'
+          : undefined,
+    },
+  )
+  .superRefine((area, ctx) => {
+    if (area.minLon >= area.maxLon) ctx.addIssue({ code: 'custom', path: ['maxLon'], message: `must be greater than minLon (${area.minLon})` });
+    if (area.minLat >= area.maxLat) ctx.addIssue({ code: 'custom', path: ['maxLat'], message: `must be greater than minLat (${area.minLat}); south is negative` });
+    if (area.minLon < area.maxLon && area.minLat < area.maxLat && !areasOverlap(area, BRAZIL_EXTENT)) {
+      ctx.addIssue({ code: 'custom', message: `does not overlap Brazil (${describeArea(BRAZIL_EXTENT)}): are longitude and latitude swapped?` });
+    }
+  });
+
 export const integrationSchema = z.strictObject({
   id: z
     .string({ error: 'is required' })
@@ -45,6 +68,7 @@ export const integrationSchema = z.strictObject({
   scope: z
     .strictObject({ folders: z.array(z.union([z.string().min(1), z.number()]).transform(String)).default([]) })
     .default({ folders: [] }),
+  area: areaSchema.optional(),
   elements: z
     .array(z.enum(ELEMENT_KINDS, { error: `must be one of: ${ELEMENT_KINDS.join(', ')}` }))
     .min(1, 'needs at least one element kind')

@@ -93,6 +93,12 @@ export type RejectionCode =
   | 'missing_id'
   | 'duplicate_id'
   | 'bad_coordinates'
+  /** A valid point outside Brazil or the integration's `area` (src/domain/positions.ts). */
+  | 'implausible_coordinates'
+  /** Implausible as given, plausible with latitude and longitude swapped. */
+  | 'coordinates_swapped'
+  /** An id holding a NUL or a lone surrogate: cleaning it would name another element. */
+  | 'unstorable_text'
   | 'missing_field'
   | 'bad_value'
   | 'unreadable_record';

@@ -1,5 +1,7 @@
 import type { Page, PlatformPort, PlatformSplitter, Rejection } from '../domain/network.ts';
+import type { PositionRule } from '../domain/positions.ts';
 import type { ContainerRef, PlatformAdapter, PlatformScope } from '../platforms/platform-adapter.ts';
+import { cleanRecordText, screenPosition } from '../platforms/record-validation.ts';
 import type { RunConnection } from './run-connection.ts';
 import type { RunIssuesWriter } from './run-issues.writer.ts';
 import type { RunProgressTracker } from './run-progress.ts';
@@ -32,6 +34,8 @@ export interface PullContext {
   tables: StagingTables;
   issues: RunIssuesWriter;
   progress: RunProgressTracker;
+  /** Where a pole or box can plausibly be (Brazil, and the integration's `area`). */
+  positions: PositionRule;
   signal?: AbortSignal;
 }
 
@@ -96,8 +100,8 @@ function checkAbort(signal?: AbortSignal): void {
 
 /** Streams every kind the run needs from the platform into staging. Memory holds a page at a time. */
 export async function pullIntoStaging(ctx: PullContext): Promise<void> {
-  await pullList(ctx, 'poles', ctx.adapter.poles(ctx.scope), (items) => stagePoles(ctx.db, ctx.tables.poles, items));
-  await pullList(ctx, 'boxes', ctx.adapter.boxes(ctx.scope), (items) => stageBoxes(ctx.db, ctx.tables.boxes, items));
+  await pullList(ctx, 'poles', ctx.adapter.poles(ctx.scope), (items) => stagePoles(ctx.db, ctx.tables.poles, items), (pole) => plausiblyPlaced(ctx, 'poles', pole));
+  await pullList(ctx, 'boxes', ctx.adapter.boxes(ctx.scope), (items) => stageBoxes(ctx.db, ctx.tables.boxes, items), (box) => plausiblyPlaced(ctx, 'boxes', box));
   await ctx.db.query(`ANALYZE ${ctx.tables.poles}`);
   await ctx.db.query(`ANALYZE ${ctx.tables.boxes}`);
   if (ctx.selection.serviceSplitters || ctx.selection.distributionSplitters) {
@@ -121,6 +125,8 @@ async function pullList<T extends { externalId: string }>(
   kind: 'poles' | 'boxes' | 'customers',
   pages: AsyncIterable<Page<T>>,
   stage: (items: T[]) => Promise<string[]>,
+  /** False rejects the item (it has recorded why). */
+  accept: (item: T) => Promise<boolean> = async () => true,
 ): Promise<void> {
   let batch: T[] = [];
   const writer = new OverlappedWriter();
@@ -129,15 +135,56 @@ async function pullList<T extends { externalId: string }>(
     batch = [];
     return writer.submit(async () => rejectDuplicates(ctx, kind, await stage(full)));
   };
+  ctx.progress.detail(`reading ${kind}`);
   for await (const page of pages) {
     checkAbort(ctx.signal);
     ctx.progress.fetched(kind, page.items.length);
     await recordRejections(ctx, page.rejected);
-    batch.push(...page.items);
+    for (const listed of page.items) {
+      const item = await storableText(ctx, kind, listed.externalId, listed);
+      if (item === null) continue;
+      if (!(await accept(item))) continue;
+      batch.push(item);
+    }
     if (batch.length >= STAGE_BATCH) await flush();
   }
   if (batch.length > 0) await flush();
   await writer.drain();
+  ctx.progress.detail(null);
+}
+
+/**
+ * Every record from a platform passes here before staging: a text field holding a NUL or a
+ * lone surrogate (which PostgreSQL cannot store) is cleaned and the record kept, with a
+ * `text_cleaned` issue naming it; an id holding one rejects the record (`unstorable_text`),
+ * since the cleaned id would name another element. Null when rejected.
+ */
+async function storableText<T>(ctx: PullContext, kind: string, externalId: string, item: T): Promise<T | null> {
+  const { record, cleaned, badIds } = cleanRecordText(item);
+  if (record === item) return item;
+  const shownId = JSON.stringify(externalId);
+  if (badIds.length > 0) {
+    await reject(ctx, kind, externalId, 'unstorable_text', `${kind} ${shownId}: ${badIds.join(', ')} holds a NUL byte or a lone surrogate, which cannot be stored; the record was not read`);
+    return null;
+  }
+  await noteCleaned(ctx, kind, externalId, cleaned);
+  return record;
+}
+
+async function noteCleaned(ctx: PullContext, kind: string, externalId: string, cleaned: string[]): Promise<void> {
+  await ctx.issues.add({
+    kind,
+    externalId,
+    code: 'text_cleaned',
+    reason: `${kind} ${JSON.stringify(externalId)}: ${cleaned.join(', ')} held a NUL byte or a lone surrogate; stored without the NUL, with U+FFFD for the surrogate`,
+  });
+}
+
+async function plausiblyPlaced(ctx: PullContext, kind: 'poles' | 'boxes', item: { externalId: string; lat: number; lon: number }): Promise<boolean> {
+  const rejection = screenPosition(ctx.positions, kind === 'poles' ? 'pole' : 'box', item.externalId, item.lat, item.lon);
+  if (rejection === null) return true;
+  await reject(ctx, kind, item.externalId, rejection.code, rejection.reason);
+  return false;
 }
 
 async function recordRejections(ctx: PullContext, rejected: Rejection[]): Promise<void> {
@@ -336,6 +383,7 @@ async function keepServiceSplittersNotFound(ctx: PullContext, listed: boolean | 
  */
 async function pullOccupancy(ctx: PullContext): Promise<void> {
   if (!ctx.adapter.portOccupancy) return;
+  // Containers the platform no longer knows, or whose ports show an unstorable id: read in full.
   const gone: { kind: 'box' | 'pole'; id: string }[] = [];
   let rows: StagedOccupancy[] = [];
   const writer = new OverlappedWriter();
@@ -344,14 +392,21 @@ async function pullOccupancy(ctx: PullContext): Promise<void> {
     rows = [];
     return writer.submit(() => stageOccupancy(ctx.db, ctx.tables.occupancy, batch));
   };
-  for await (const batch of ctx.adapter.portOccupancy(stagedContainers(ctx, 'occupancy'))) {
+  for await (const batch of ctx.adapter.portOccupancy(containersToRead(ctx, 'occupancy'))) {
     checkAbort(ctx.signal);
     for (const { container, ports } of batch) {
       if (ports === null) {
         gone.push({ kind: container.kind, id: container.externalId });
         continue;
       }
-      for (const port of ports) {
+      for (const listedPort of ports) {
+        const { record: port, cleaned, badIds } = cleanRecordText(listedPort);
+        if (badIds.length > 0) {
+          // The diagram read rejects that port with an issue.
+          gone.push({ kind: container.kind, id: container.externalId });
+          break;
+        }
+        if (cleaned.length > 0) await noteCleaned(ctx, 'ports', port.portExternalId, cleaned);
         rows.push({
           containerKind: container.kind,
           containerExternalId: container.externalId,
@@ -371,6 +426,7 @@ async function pullOccupancy(ctx: PullContext): Promise<void> {
   }
   await flush();
   await writer.drain();
+  ctx.progress.detail(null);
   // Joined port by port to the stored ports: indexed whatever the planner guesses.
   await ctx.db.query(`CREATE INDEX ON ${ctx.tables.occupancy} (port_external_id)`);
   await ctx.db.query(`ANALYZE ${ctx.tables.occupancy}`);
@@ -465,6 +521,33 @@ async function stageStoredEquipment(ctx: PullContext): Promise<void> {
   }
 }
 
+/** Containers handed to the adapter at a time: small, so the progress counts them as they go. */
+const HANDOFF_CHUNK = 20;
+
+/**
+ * The containers to read in the given mode, handed to the adapter a few at a time while the
+ * progress says how many of how many have been handed over (an adapter asks for the next
+ * ones once it has started reading the previous ones).
+ */
+async function* containersToRead(ctx: PullContext, mode: Exclude<ReadMode, 'stored'>): AsyncGenerator<ContainerRef[]> {
+  const [row] = await ctx.db.query<{ n: number }>(
+    `SELECT (SELECT count(*) FROM ${ctx.tables.boxes} WHERE read_mode = $1) + (SELECT count(*) FROM ${ctx.tables.poles} WHERE read_mode = $1) AS n`,
+    [mode],
+  );
+  const total = Number(row?.n ?? 0);
+  const what = mode === 'diagram' ? 'reading equipment' : 'reading port occupancy';
+  let handed = 0;
+  ctx.progress.detail(`${what}: 0 of ${total} containers`);
+  for await (const batch of stagedContainers(ctx, mode)) {
+    for (let i = 0; i < batch.length; i += HANDOFF_CHUNK) {
+      const chunk = batch.slice(i, i + HANDOFF_CHUNK);
+      yield chunk;
+      handed += chunk.length;
+      ctx.progress.detail(`${what}: ${handed} of ${total} containers`);
+    }
+  }
+}
+
 /** The containers to read in the given mode, from staging in id order, a batch at a time. */
 async function* stagedContainers(ctx: PullContext, mode: Exclude<ReadMode, 'stored'>): AsyncGenerator<ContainerRef[]> {
   for (const [table, kind, filter] of [
@@ -501,11 +584,14 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
     });
   };
 
-  for await (const page of ctx.adapter.splitters(stagedContainers(ctx, 'diagram'))) {
+  for await (const page of ctx.adapter.splitters(containersToRead(ctx, 'diagram'))) {
     checkAbort(ctx.signal);
     await recordRejections(ctx, page.rejected);
-    for (const splitter of page.items) {
+    for (const listed of page.items) {
       ctx.progress.fetched('splitters', 1);
+      const bare = await storableText(ctx, 'splitters', listed.externalId, { ...listed, ports: [] as PlatformPort[] });
+      if (bare === null) continue;
+      const splitter: PlatformSplitter = { ...bare, ports: listed.ports };
       const problem = splitterProblem(splitter);
       if (problem) {
         await reject(ctx, 'splitters', splitter.externalId, 'bad_value', problem);
@@ -516,8 +602,10 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
       splitters.push({ splitter, boxExternalId, keep });
       // Ports are kept for service splitters: they are what customers are bound to.
       if (!keep || splitter.role !== 'service') continue;
-      for (const port of splitter.ports) {
+      for (const listedPort of splitter.ports) {
         ctx.progress.fetched('ports', 1);
+        const port = await storableText(ctx, 'ports', listedPort.externalId, listedPort);
+        if (port === null) continue;
         const portProblem = portProblemOf(port);
         if (portProblem) {
           await reject(ctx, 'ports', port.externalId || null, 'bad_value', portProblem);
@@ -539,6 +627,7 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
   }
   await flush();
   await writer.drain();
+  ctx.progress.detail(null);
 }
 
 async function reject(ctx: PullContext, kind: string, externalId: string | null, code: string, reason: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { cleanText } from '../platforms/record-validation.ts';
 import type { RunConnection } from './run-connection.ts';
 
 export interface IssueInput {
@@ -21,8 +22,14 @@ export class RunIssuesWriter {
     private readonly integrationId: string,
   ) {}
 
+  /** An issue's text often quotes platform data: it is made storable (see cleanText) here. */
   async add(issue: IssueInput): Promise<void> {
-    this.buffer.push(issue);
+    this.buffer.push({
+      kind: issue.kind,
+      externalId: issue.externalId === null ? null : cleanText(issue.externalId),
+      code: issue.code,
+      reason: cleanText(issue.reason),
+    });
     this.total += 1;
     if (this.buffer.length >= FLUSH_AT) await this.flush();
   }
@@ -40,7 +47,7 @@ export class RunIssuesWriter {
         batch.map((i) => i.kind),
         batch.map((i) => i.externalId),
         batch.map((i) => i.code),
-        batch.map((i) => i.reason.slice(0, MAX_REASON_LENGTH)),
+        batch.map((i) => cleanText(i.reason.slice(0, MAX_REASON_LENGTH))),
       ],
     );
   }

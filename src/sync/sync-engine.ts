@@ -24,7 +24,9 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IntegrationConfig } from '../config/config.schema.ts';
 import { withPlatformCallSignal } from '../platforms/http/call-scope.ts';
+import { loadPositionRule } from '../domain/positions.ts';
 import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
+import { storableProjects } from '../platforms/record-validation.ts';
 import { reconcileBindingsAfterSync } from '../push/binding-reconciliation.ts';
 import { erpFingerprint, linkCustomers } from './customer-linker.ts';
 import { analyzeBulkChanges, mergeStaging, planRemovals, recordEquipmentReads, recordPoleChecks, removalGuardViolation, removedPortsWithBindings, type MergeParams } from './merge.ts';
@@ -134,13 +136,14 @@ export async function executeRun(ctx: SyncContext, runId: string, hooks: Execute
     });
     stopHeartbeat = watch.stop;
     const started = Date.now();
+    const stopTicking = progress.startTicking();
     try {
       adapter = ctx.adapterFor(integration);
       const runAdapter = adapter;
       // Platform calls made by this run are broken off when it is stopped (see call-scope).
       const counts = await withPlatformCallSignal(watch.signal, () =>
         runSync(ctx, db, { runId, integration, adapter: runAdapter, options: running.options, progress, signal: watch.signal, tables }),
-      );
+      ).finally(stopTicking);
       await stopHeartbeat();
       stopHeartbeat = null;
       log.info({ phase: 'done', counts, ms: Date.now() - started }, 'sync succeeded');
@@ -186,9 +189,15 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
   const issues = new RunIssuesWriter(db, input.runId, integration.id);
 
   progress.phase('pulling', 'resolving the project');
-  const project = await resolveProject(ctx.knex, integration, input.adapter);
+  // Project names are platform text too: stored, they must be storable.
+  const projectReader = Object.assign(Object.create(input.adapter) as PlatformAdapter, {
+    listProjects: async () => storableProjects(await input.adapter.listProjects()),
+  });
+  const project = await resolveProject(ctx.knex, integration, projectReader);
+  progress.detail('preparing the staging tables');
   await prepareRunSession(db);
   await createStaging(db, tables, { poles: selection.poles, boxes: selection.boxes, customers: selection.customers });
+  const positions = await loadPositionRule(integration.area);
   await pullIntoStaging({
     db,
     integrationId: integration.id,
@@ -199,6 +208,7 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
     tables,
     issues,
     progress,
+    positions,
     ...(input.signal ? { signal: input.signal } : {}),
   });
 

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { defaultConfigDirectory, loadConfig } from '../../config/config.loader.ts';
 import { ConfigError } from '../../config/config-error.ts';
 import { EXIT, printJson, println, type CliRuntime } from '../cli-runtime.ts';
 
@@ -13,7 +12,9 @@ export function registerConfigCommand(program: Command, cli: CliRuntime): void {
     .description('validate config/ and say exactly what is wrong, with the path of each bad key')
     .option('-d, --dir <folder>', 'config folder (env MAPSYNC_CONFIG_DIR, default ./config)')
     .option('--json', 'print the result as JSON')
-    .action((options: { dir?: string; json?: boolean }) => {
+    .action(async (options: { dir?: string; json?: boolean }) => {
+      // Loaded when the command runs: `mapsync --help` and the other commands start without them.
+      const { defaultConfigDirectory, loadConfig } = await import('../../config/config.loader.ts');
       const directory = options.dir ?? defaultConfigDirectory(cli.env);
       try {
         const loaded = loadConfig(directory, cli.env);

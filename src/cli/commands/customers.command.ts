@@ -1,12 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { CsvImportError, importContractsCsv, type CsvImportProgress, type CsvImportResult } from '../../customers/customers-csv-import.ts';
-import { openDatabase } from '../../db/database.ts';
-import { migrateLatest } from '../../db/migrator.ts';
+import type { CsvImportProgress, CsvImportResult } from '../../customers/customers-csv-import.ts';
 import { EXIT, printJson, println, UsageError, type CliRuntime } from '../cli-runtime.ts';
-import { cliLogger } from '../cli-integration.ts';
 
 /** Errors listed in the summary; --json prints them all. */
 const SHOWN_ERRORS = 50;
@@ -37,8 +33,16 @@ export function registerCustomersCommand(program: Command, cli: CliRuntime): voi
     )
     .action(async (file: string, options: { json?: boolean }) => {
       if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
+      // Loaded when the command runs: `mapsync --help` and the other commands start without them.
+      const [{ CsvImportError, importContractsCsv }, { openDatabase }, { migrateLatest }, { cliLogger }, { default: cliProgress }] = await Promise.all([
+        import('../../customers/customers-csv-import.ts'),
+        import('../../db/database.ts'),
+        import('../../db/migrator.ts'),
+        import('../cli-integration.ts'),
+        import('cli-progress'),
+      ]);
       const database = await openDatabase(cliLogger(cli), cli.env);
-      const display = progressDisplay(cli, path.basename(file));
+      const display = progressDisplay(cli, path.basename(file), cliProgress);
       try {
         if (cli.env.MAPSYNC_AUTO_MIGRATE !== '0') await migrateLatest(database.knex);
         let result: CsvImportResult;
@@ -80,7 +84,11 @@ function printSummary(cli: CliRuntime, result: CsvImportResult): void {
 }
 
 /** A bar on a terminal (stderr); nothing elsewhere, so logs and pipes stay clean. */
-function progressDisplay(cli: CliRuntime, title: string): { update(progress: CsvImportProgress): void; stop(): void } {
+function progressDisplay(
+  cli: CliRuntime,
+  title: string,
+  cliProgress: typeof import('cli-progress'),
+): { update(progress: CsvImportProgress): void; stop(): void } {
   const stream = cli.stderr as NodeJS.WriteStream;
   if (!stream.isTTY) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(

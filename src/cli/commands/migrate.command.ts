@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { openDatabase } from '../../db/database.ts';
-import { migrateLatest, migrateRollbackAll } from '../../db/migrator.ts';
-import { createLogger } from '../../observability/logger.ts';
 import { println, type CliRuntime } from '../cli-runtime.ts';
 
 export function registerMigrateCommand(program: Command, cli: CliRuntime): void {
@@ -10,6 +7,12 @@ export function registerMigrateCommand(program: Command, cli: CliRuntime): void 
     .description('apply database migrations (DATABASE_URL, or the embedded database)')
     .option('--down', 'revert every migration (drops mapsync tables and their data)')
     .action(async (options: { down?: boolean }) => {
+      // Loaded when the command runs: `mapsync --help` and the other commands start without them.
+      const [{ openDatabase }, { migrateLatest, migrateRollbackAll }, { createLogger }] = await Promise.all([
+        import('../../db/database.ts'),
+        import('../../db/migrator.ts'),
+        import('../../observability/logger.ts'),
+      ]);
       const database = await openDatabase(createLogger({ level: 'warn' }), cli.env);
       try {
         const names = options.down ? await migrateRollbackAll(database.knex) : await migrateLatest(database.knex);

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { createPlatformAdapter } from '../../platforms/adapter-factory.ts';
-import { platformCaFromEnv } from '../../service/platform-ca.ts';
 import { printJson, println, type CliRuntime } from '../cli-runtime.ts';
-import { cliLogger, loadIntegration } from '../cli-integration.ts';
 
 export function registerProjectsCommand(program: Command, cli: CliRuntime): void {
   program
@@ -12,6 +9,12 @@ export function registerProjectsCommand(program: Command, cli: CliRuntime): void
     .option('--json', 'print JSON')
     .option('-d, --dir <folder>', 'config folder (env MAPSYNC_CONFIG_DIR, default ./config)')
     .action(async (integrationId: string, options: { json?: boolean; dir?: string }) => {
+      // Loaded when the command runs: `mapsync --help` and the other commands start without them.
+      const [{ createPlatformAdapter }, { platformCaFromEnv }, { cliLogger, loadIntegration }] = await Promise.all([
+        import('../../platforms/adapter-factory.ts'),
+        import('../../service/platform-ca.ts'),
+        import('../cli-integration.ts'),
+      ]);
       const { integration } = loadIntegration(cli, integrationId, options.dir);
       const adapter = createPlatformAdapter(integration, { logger: cliLogger(cli), ca: platformCaFromEnv(cli.env) });
       try {

@@ -1,11 +1,18 @@
 import type { Command } from 'commander';
-import { openDatabase } from '../../db/database.ts';
-import { loadRunReport } from '../../http/presenters/run-report.ts';
-import { presentRun } from '../../http/presenters/run.presenter.ts';
-import { cancelRun, getRun, isUuid, listRuns } from '../../sync/sync-runs.repository.ts';
 import { EXIT, printJson, println, UsageError, type CliRuntime } from '../cli-runtime.ts';
-import { cliLogger } from '../cli-integration.ts';
 import { formatIssues, formatRun } from '../progress/run-summary.ts';
+
+/** Loaded when a runs command runs: `mapsync --help` and the other commands start without them. */
+async function runsModules() {
+  const [{ openDatabase }, { loadRunReport }, { presentRun }, { cancelRun, getRun, isUuid, listRuns }, { cliLogger }] = await Promise.all([
+    import('../../db/database.ts'),
+    import('../../http/presenters/run-report.ts'),
+    import('../../http/presenters/run.presenter.ts'),
+    import('../../sync/sync-runs.repository.ts'),
+    import('../cli-integration.ts'),
+  ]);
+  return { openDatabase, loadRunReport, presentRun, cancelRun, getRun, isUuid, listRuns, cliLogger };
+}
 
 export function registerRunsCommand(program: Command, cli: CliRuntime): void {
   const runs = program
@@ -17,6 +24,7 @@ export function registerRunsCommand(program: Command, cli: CliRuntime): void {
     .action(async (options: { integration?: string; limit: string; json?: boolean }) => {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+      const { openDatabase, listRuns, presentRun, cliLogger } = await runsModules();
       const database = await openDatabase(cliLogger(cli), cli.env);
       try {
         const list = (await listRuns(database.knex, { ...(options.integration ? { integrationId: options.integration } : {}), limit })).map(presentRun);
@@ -36,13 +44,17 @@ export function registerRunsCommand(program: Command, cli: CliRuntime): void {
     .command('show')
     .description("one run: status, counts per kind, and its issues (rejected elements, unlinked customers), each with why")
     .argument('<runId>', 'run id (UUID)')
-    .option('--json', 'print JSON (every issue unless --limit is given)')
+    .option('--json', 'print JSON (every issue unless --issues is given)')
     .option('--issues <count>', 'how many issues to list (default 50; with --json: all)')
     .option('--kind <kind>', 'only issues of this element kind (e.g. customers, poles)')
     .option('--code <code>', 'only issues with this code (e.g. unmatched, bad_coordinates)')
     .action(async (runId: string, showOptions: { json?: boolean; issues?: string; kind?: string; code?: string }) => {
       // `--json` after `show` is parsed by `runs` itself, which has the same option.
+      const { openDatabase, loadRunReport, presentRun, getRun, isUuid, cliLogger } = await runsModules();
       const options = { ...showOptions, json: showOptions.json === true || runs.opts<{ json?: boolean }>().json === true };
+      // So is `--limit`, which would otherwise be ignored without a word.
+      if (runs.getOptionValueSource('limit') === 'cli') throw new UsageError('`runs show` takes --issues <count>, not --limit');
+      if (runs.getOptionValueSource('integration') === 'cli') throw new UsageError('`runs show` takes no --integration: a run id names one run');
       if (!isUuid(runId)) throw new UsageError(`"${runId}" is not a run id (a UUID, as \`mapsync runs\` lists)`);
       const limit = options.issues === undefined ? (options.json ? 1_000_000 : 50) : Number(options.issues);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--issues must be a whole number of at least 1');
@@ -72,6 +84,7 @@ export function registerRunsCommand(program: Command, cli: CliRuntime): void {
     .argument('<runId>', 'run id (UUID)')
     .option('--json', 'print JSON')
     .action(async (runId: string, cancelOptions: { json?: boolean }) => {
+      const { openDatabase, presentRun, cancelRun, isUuid, cliLogger } = await runsModules();
       const json = cancelOptions.json === true || runs.opts<{ json?: boolean }>().json === true;
       if (!isUuid(runId)) throw new UsageError(`"${runId}" is not a run id (a UUID, as \`mapsync runs\` lists)`);
       const database = await openDatabase(cliLogger(cli), cli.env);

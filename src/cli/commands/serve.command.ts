@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { createLogger } from '../../observability/logger.ts';
-import { startService } from '../../service/service.ts';
 import type { CliRuntime } from '../cli-runtime.ts';
 
 export function registerServeCommand(program: Command, cli: CliRuntime): void {
@@ -10,6 +8,8 @@ export function registerServeCommand(program: Command, cli: CliRuntime): void {
     .option('-p, --port <port>', 'port to listen on (env PORT, default 8080)')
     .option('--host <host>', 'address to listen on (env HOST, default 127.0.0.1)')
     .action(async (options: { port?: string; host?: string }) => {
+      // Loaded when the command runs: `mapsync --help` and the other commands start without them.
+      const [{ createLogger }, { startService }] = await Promise.all([import('../../observability/logger.ts'), import('../../service/service.ts')]);
       const logger = createLogger();
       const service = await startService({
         env: cli.env,

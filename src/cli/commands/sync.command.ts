@@ -1,16 +1,25 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { openDatabase } from '../../db/database.ts';
-import { migrateLatest } from '../../db/migrator.ts';
-import { presentRun } from '../../http/presenters/run.presenter.ts';
-import { createPlatformAdapter } from '../../platforms/adapter-factory.ts';
-import { platformCaFromEnv } from '../../service/platform-ca.ts';
-import { executeRun } from '../../sync/sync-engine.ts';
-import { ensureIntegrations, queueRun, RunAlreadyActiveError } from '../../sync/sync-runs.repository.ts';
 import { EXIT, printJson, println, type CliRuntime } from '../cli-runtime.ts';
-import { cliLogger, loadIntegration } from '../cli-integration.ts';
 import { progressDisplay } from '../progress/progress-display.ts';
 import { formatRun } from '../progress/run-summary.ts';
+
+/** Loaded when a sync runs: `mapsync --help` and the other commands start without them. */
+async function syncModules() {
+  const [customers, database, migrator, runPresenter, adapters, platformCa, engine, runs, cliIntegration, cliDemo] = await Promise.all([
+    import('../../customers/customers.service.ts'),
+    import('../../db/database.ts'),
+    import('../../db/migrator.ts'),
+    import('../../http/presenters/run.presenter.ts'),
+    import('../../platforms/adapter-factory.ts'),
+    import('../../service/platform-ca.ts'),
+    import('../../sync/sync-engine.ts'),
+    import('../../sync/sync-runs.repository.ts'),
+    import('../cli-integration.ts'),
+    import('../cli-demo.ts'),
+  ]);
+  return { ...customers, ...database, ...migrator, ...runPresenter, ...adapters, ...platformCa, ...engine, ...runs, ...cliIntegration, ...cliDemo };
+}
 
 interface SyncOptions {
   full?: boolean;
@@ -23,17 +32,37 @@ export function registerSyncCommand(program: Command, cli: CliRuntime): void {
   program
     .command('sync')
     .description('run one sync of an integration now, in this process')
-    .argument('<integration>', 'integration id from config/')
+    .argument('<integration>', 'integration id from config/; "demo" when config/ has none (embedded database only, unless MAPSYNC_DEMO=1)')
     .option('--full', 're-read and rewrite everything, even unchanged elements')
     .option('--force', 'merge even when the run would remove more than the mass-removal guard allows')
     .option('--json', 'print the run record as JSON on stdout (progress still goes to stderr)')
     .option('-d, --dir <folder>', 'config folder (env MAPSYNC_CONFIG_DIR, default ./config)')
     .addHelpText('after', '\nExit status: 0 the run succeeded, 1 it failed, 2 usage or configuration error.')
     .action(async (integrationId: string, options: SyncOptions) => {
-      const { config, integration } = loadIntegration(cli, integrationId, options.dir);
+      const {
+        upsertCustomers,
+        openDatabase,
+        migrateLatest,
+        presentRun,
+        createPlatformAdapter,
+        platformCaFromEnv,
+        executeRun,
+        ensureIntegrations,
+        queueRun,
+        RunAlreadyActiveError,
+        cliLogger,
+        loadIntegrationOrDemo,
+      } = await syncModules();
       const logger = cliLogger(cli);
-      const database = await openDatabase(logger, cli.env);
-      const adapter = createPlatformAdapter(integration, { logger, ca: platformCaFromEnv(cli.env) });
+      const { config, integration, demo } = await loadIntegrationOrDemo(cli, integrationId, options.dir, logger);
+      let database: Awaited<ReturnType<typeof openDatabase>>;
+      try {
+        database = await openDatabase(logger, cli.env);
+      } catch (error) {
+        await demo?.close();
+        throw error;
+      }
+      const adapter = createPlatformAdapter(integration, { logger, ca: demo?.ca ?? platformCaFromEnv(cli.env) });
       const abort = new AbortController();
       const onSignal = () => abort.abort(new Error('interrupted'));
       process.once('SIGINT', onSignal);
@@ -41,6 +70,7 @@ export function registerSyncCommand(program: Command, cli: CliRuntime): void {
       try {
         if (cli.env.MAPSYNC_AUTO_MIGRATE !== '0') await migrateLatest(database.knex);
         await ensureIntegrations(database.knex, config.integrations);
+        if (demo) await upsertCustomers(database.knex, demo.erpContracts);
         let runId: string;
         try {
           runId = (await queueRun(database.knex, { integrationId, trigger: 'cli', options: { full: options.full === true, force: options.force === true } })).id;
@@ -74,6 +104,7 @@ export function registerSyncCommand(program: Command, cli: CliRuntime): void {
         process.off('SIGTERM', onSignal);
         await adapter.close?.();
         await database.close();
+        await demo?.close();
       }
     });
 }

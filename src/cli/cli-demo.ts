@@ -1,0 +1,62 @@
+import { defaultConfigDirectory, loadConfig } from '../config/config.loader.ts';
+import type { IntegrationConfig, MapsyncConfig } from '../config/config.schema.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Demo } from '../service/demo.ts';
+import { UsageError, type CliRuntime } from './cli-runtime.ts';
+import { loadIntegration } from './cli-integration.ts';
+
+/** DEMO_INTEGRATION_ID of src/service/demo.ts, which is loaded only when the demo runs. */
+const DEMO_ID = 'demo';
+
+/**
+ * Why the demo integration may not run from the CLI now, or null when it may. It runs only
+ * when config/ has no integration (a configured one, even named "demo", wins), never when
+ * MAPSYNC_DEMO=0, and only on the embedded database unless MAPSYNC_DEMO=1 asks for it on
+ * DATABASE_URL: the demo writes fake ERP contracts, which must never land in a real database
+ * by accident (issue 16).
+ */
+export function demoRefusal(config: MapsyncConfig, env: NodeJS.ProcessEnv): string | null {
+  if (config.integrations.length > 0) return null;
+  if (env.MAPSYNC_DEMO === '0') return 'the demo is disabled (MAPSYNC_DEMO=0) and config/ has no integration';
+  if (env.DATABASE_URL && env.MAPSYNC_DEMO !== '1') {
+    return (
+      `the demo runs only on the embedded database, and DATABASE_URL is set: it would write fake ERP contracts there. ` +
+      `Unset DATABASE_URL to use the embedded database, or set MAPSYNC_DEMO=1 to run the demo on that database on purpose`
+    );
+  }
+  return null;
+}
+
+/** True when `integrationId` names the demo and config/ has no integration. */
+export function wantsDemo(config: MapsyncConfig, integrationId: string): boolean {
+  return integrationId === DEMO_ID && config.integrations.length === 0;
+}
+
+/**
+ * Starts the demo's simulator for one CLI command and returns the config with the demo
+ * integration in it. Throws UsageError (exit 2) when the demo may not run here.
+ */
+export async function startCliDemo(cli: CliRuntime, config: MapsyncConfig, logger: Logger): Promise<{ config: MapsyncConfig; demo: Demo }> {
+  const refusal = demoRefusal(config, cli.env);
+  if (refusal) throw new UsageError(`cannot run the demo integration: ${refusal}`);
+  // Loaded only for the demo: the simulator is not needed by any other command.
+  const { startDemo } = await import('../service/demo.ts');
+  const demo = await startDemo({ logger, env: cli.env });
+  return { config: { ...config, integrations: [demo.integration] }, demo };
+}
+
+/**
+ * The integration a command names: from config/, or the demo when config/ has none and the
+ * command names "demo" (then `demo` is set, and must be closed by the caller).
+ */
+export async function loadIntegrationOrDemo(
+  cli: CliRuntime,
+  integrationId: string,
+  directory: string | undefined,
+  logger: Logger,
+): Promise<{ config: MapsyncConfig; integration: IntegrationConfig; demo: Demo | null }> {
+  const { config } = loadConfig(directory ?? defaultConfigDirectory(cli.env), cli.env);
+  if (!wantsDemo(config, integrationId)) return { ...loadIntegration(cli, integrationId, directory), demo: null };
+  const started = await startCliDemo(cli, config, logger);
+  return { config: started.config, integration: started.demo.integration, demo: started.demo };
+}
