@@ -7,6 +7,49 @@ import { startSimulator } from '../simulator/simulator.server.ts';
 
 export const DEMO_INTEGRATION_ID = 'demo';
 
+/** Shortest MAPSYNC_API_TOKEN accepted: a token an attacker cannot guess by trying. */
+export const MIN_API_TOKEN_LENGTH = 16;
+
+export type DemoDecision =
+  | { demo: true; reason: 'embedded' | 'asked' }
+  | { demo: false; reason: 'integrations_configured' | 'disabled' | 'real_database' };
+
+/**
+ * Whether mapsync runs its demo integration (simulated platform, fake ERP contracts, token
+ * "demo"). The demo writes hundreds of fake contracts, so it never starts by itself on a
+ * real database: only when no integration is configured AND either the database is the
+ * embedded one (DATABASE_URL unset) or MAPSYNC_DEMO=1 asks for it. MAPSYNC_DEMO=0 turns it
+ * off everywhere. `serve` and `mapsync sync demo` both follow this one rule.
+ */
+export function demoDecision(env: NodeJS.ProcessEnv, configuredIntegrations: number): DemoDecision {
+  if (configuredIntegrations > 0) return { demo: false, reason: 'integrations_configured' };
+  const asked = env.MAPSYNC_DEMO?.trim();
+  if (asked === '0') return { demo: false, reason: 'disabled' };
+  if (asked === '1') return { demo: true, reason: 'asked' };
+  if (!env.DATABASE_URL) return { demo: true, reason: 'embedded' };
+  return { demo: false, reason: 'real_database' };
+}
+
+/**
+ * The API token from MAPSYNC_API_TOKEN (trimmed), null when unset or empty.
+ * @throws ApiTokenError when it is shorter than MIN_API_TOKEN_LENGTH characters.
+ */
+export function apiTokenFromEnv(env: NodeJS.ProcessEnv): string | null {
+  const token = env.MAPSYNC_API_TOKEN?.trim();
+  if (!token) return null;
+  if (token.length < MIN_API_TOKEN_LENGTH) {
+    throw new ApiTokenError(
+      `MAPSYNC_API_TOKEN is ${token.length} character(s) long: use at least ${MIN_API_TOKEN_LENGTH} ` +
+        '(e.g. `openssl rand -hex 32`)',
+    );
+  }
+  return token;
+}
+
+export class ApiTokenError extends Error {
+  override name = 'ApiTokenError';
+}
+
 export interface Demo {
   integration: IntegrationConfig;
   /** The simulator's certificate, trusted by the demo integration's HTTP client. */
