@@ -9,6 +9,7 @@ import {
   type PushSettings,
 } from '../../bindings/bindings.service.ts';
 import type { AppContext } from '../../service/app-context.ts';
+import { idParamsSchema, idSchema } from '../input-validation.ts';
 import { errorResponses } from '../openapi.ts';
 
 const conflictSchema = {
@@ -23,11 +24,7 @@ const bindingResponses = {
   422: { description: 'refused: contract not active, port not a live service port', ...conflictSchema },
 } as const;
 
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1, description: 'binding id' } },
-} as const;
+const idParams = idParamsSchema('binding id');
 
 /** The push settings of each configured integration, for the binding service. */
 export function pushSettingsOf(ctx: AppContext): PushSettings {
@@ -65,7 +62,7 @@ export async function bindingsRoutes(app: FastifyInstance, ctx: AppContext): Pro
           additionalProperties: false,
           properties: {
             serviceId: { type: 'string', minLength: 1, description: "the ERP's id_cliente_servico (a number is taken as text)" },
-            portId: { type: 'integer', minimum: 1, description: 'mapsync port id' },
+            portId: idSchema('mapsync port id'),
             integrationId: { type: 'string', minLength: 1 },
             portExternalId: { type: 'string', minLength: 1, description: "the platform's port id" },
           },

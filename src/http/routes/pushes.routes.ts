@@ -2,13 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { toPushView } from '../../bindings/bindings.service.ts';
 import { OUTBOX_STATUSES, getPush, listPushes, retryPush, type OutboxStatus } from '../../push/outbox.repository.ts';
 import type { AppContext } from '../../service/app-context.ts';
+import { idParamsSchema, idSchema } from '../input-validation.ts';
 import { errorResponses, errorSchema } from '../openapi.ts';
 
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1, description: 'push (outbox row) id' } },
-} as const;
+const idParams = idParamsSchema('push (outbox row) id');
 
 export async function pushesRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get<{ Querystring: { status?: OutboxStatus; integration?: string; limit: number; after?: number } }>(
@@ -24,7 +21,7 @@ export async function pushesRoutes(app: FastifyInstance, ctx: AppContext): Promi
             status: { type: 'string', enum: [...OUTBOX_STATUSES] },
             integration: { type: 'string', minLength: 1 },
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-            after: { type: 'integer', minimum: 0, description: 'only pushes with a greater id (paging: pass the last id seen)' },
+            after: { ...idSchema('only pushes with a greater id (paging: pass the last id seen)'), minimum: 0 },
           },
         },
         response: errorResponses,
