@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.ts';
-import { PostgisMissingError } from '../db/postgis-check.ts';
+import { DatabaseUnavailableError } from '../db/postgis-check.ts';
 import { ServiceStartError } from '../service/service.ts';
 import { EXIT, UsageError, type CliRuntime } from './cli-runtime.ts';
 import { commandRegistrations } from './commands/index.ts';
@@ -34,7 +34,7 @@ export async function main(argv: string[], runtime: Partial<CliRuntime> = {}): P
       cli.stderr.write(`${error.message}\n`);
       return EXIT.usage;
     }
-    if (error instanceof PostgisMissingError) {
+    if (error instanceof DatabaseUnavailableError) {
       cli.stderr.write(`${error.message}\n`);
       return EXIT.runFailed;
     }
