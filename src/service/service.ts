@@ -6,6 +6,7 @@ import { openDatabase, type Database } from '../db/database.ts';
 import { migrateLatest } from '../db/migrator.ts';
 import { buildHttpServer } from '../http/http-server.ts';
 import type { Logger } from '../observability/logger.ts';
+import { registerDatabaseMetrics } from '../observability/database-metrics.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { createPlatformAdapter } from '../platforms/adapter-factory.ts';
 import { endpointFamily } from '../platforms/http/platform-http-client.ts';
@@ -116,6 +117,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
     };
 
+    registerDatabaseMetrics(ctx.metrics.registry, ctx.knex, logger);
     http = await buildHttpServer(ctx, { apiToken });
     const port = options.port ?? Number(env.PORT ?? 8080);
     const host = options.host ?? env.HOST ?? '127.0.0.1';
