@@ -11,6 +11,7 @@ import {
 import type { AppContext } from '../../service/app-context.ts';
 import { idParamsSchema, idSchema } from '../input-validation.ts';
 import { errorResponses } from '../openapi.ts';
+import { bindingViewSchema } from '../presenters/binding-view.schema.ts';
 
 const conflictSchema = {
   type: 'object',
@@ -19,6 +20,7 @@ const conflictSchema = {
 } as const;
 
 const bindingResponses = {
+  200: { description: 'the binding', ...bindingViewSchema },
   ...errorResponses,
   409: { description: 'refused: port taken, contract already bound, binding cancelled', ...conflictSchema },
   422: { description: 'refused: contract not active, port not a live service port', ...conflictSchema },
@@ -67,7 +69,7 @@ export async function bindingsRoutes(app: FastifyInstance, ctx: AppContext): Pro
             portExternalId: { type: 'string', minLength: 1, description: "the platform's port id" },
           },
         },
-        response: bindingResponses,
+        response: { ...bindingResponses, 201: { description: 'the binding, created pending', ...bindingViewSchema } },
       },
     },
     async (request, reply) => {
@@ -93,7 +95,14 @@ export async function bindingsRoutes(app: FastifyInstance, ctx: AppContext): Pro
 
   app.get<{ Params: { id: number } }>(
     '/v1/bindings/:id',
-    { schema: { summary: 'one binding, with its pushes', tags: ['bindings'], params: idParams, response: errorResponses } },
+    {
+      schema: {
+        summary: 'one binding, with its pushes',
+        tags: ['bindings'],
+        params: idParams,
+        response: { 200: { description: 'the binding', ...bindingViewSchema }, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const binding = await getBindingView(ctx.knex, request.params.id);
       if (!binding) return reply.code(404).send({ error: 'binding_not_found', message: `no binding ${request.params.id}` });

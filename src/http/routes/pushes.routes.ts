@@ -4,6 +4,7 @@ import { OUTBOX_STATUSES, getPush, listPushes, retryPush, type OutboxStatus } fr
 import type { AppContext } from '../../service/app-context.ts';
 import { idParamsSchema, idSchema } from '../input-validation.ts';
 import { errorResponses, errorSchema } from '../openapi.ts';
+import { pushViewSchema } from '../presenters/binding-view.schema.ts';
 
 const idParams = idParamsSchema('push (outbox row) id');
 
@@ -24,7 +25,16 @@ export async function pushesRoutes(app: FastifyInstance, ctx: AppContext): Promi
             after: { ...idSchema('only pushes with a greater id (paging: pass the last id seen)'), minimum: 0 },
           },
         },
-        response: errorResponses,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              pushes: { type: 'array', items: pushViewSchema },
+              nextAfter: { type: ['integer', 'null'], description: 'pass as `after` for the next page; null on the last one' },
+            },
+          },
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
@@ -42,7 +52,7 @@ export async function pushesRoutes(app: FastifyInstance, ctx: AppContext): Promi
 
   app.get<{ Params: { id: number } }>(
     '/v1/pushes/:id',
-    { schema: { summary: 'one push', tags: ['pushes'], params: idParams, response: errorResponses } },
+    { schema: { summary: 'one push', tags: ['pushes'], params: idParams, response: { 200: { description: 'the push', ...pushViewSchema }, ...errorResponses } } },
     async (request, reply) => {
       const row = await getPush(ctx.knex, request.params.id);
       if (!row) return reply.code(404).send({ error: 'push_not_found', message: `no push ${request.params.id}` });
@@ -57,7 +67,7 @@ export async function pushesRoutes(app: FastifyInstance, ctx: AppContext): Promi
         summary: 'put a failed push back in line now (after fixing the data), with a fresh attempt count',
         tags: ['pushes'],
         params: idParams,
-        response: { ...errorResponses, 409: { description: 'the push is done, cancelled or being delivered', ...errorSchema } },
+        response: { 200: { description: 'the push, back in line', ...pushViewSchema }, ...errorResponses, 409: { description: 'the push is done, cancelled or being delivered', ...errorSchema } },
       },
     },
     async (request, reply) => {
