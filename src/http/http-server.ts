@@ -15,7 +15,7 @@ export async function buildHttpServer(ctx: AppContext, options: HttpServerOption
     // Unknown keys in a body or query are an error (400), not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
-  registerBearerAuth(app, options.apiToken);
+  await registerBearerAuth(app, options.apiToken);
   await registerOpenApi(app);
   registerInputValidation(app);
   for (const routes of routeModules) {

@@ -59,4 +59,33 @@ describe('OpenAPI document', () => {
     assert.deepEqual({ inReadmeOnly, inOpenApiOnly }, { inReadmeOnly: [], inOpenApiOnly: [] });
     assert.ok(readme.has('GET /v1/sync-runs'));
   });
+
+  test('bearer authentication (table): [authorization header, path] → status', async () => {
+    const cases: [string | null, string, number][] = [
+      [null, '/v1/integrations', 401],
+      ['', '/v1/integrations', 401],
+      [`Bearer ${svc.apiToken}`, '/v1/integrations', 200],
+      [`bearer ${svc.apiToken}`, '/v1/integrations', 200],
+      [`Bearer   ${svc.apiToken}  `, '/v1/integrations', 200],
+      [`Basic ${svc.apiToken}`, '/v1/integrations', 401],
+      [`Bearer ${svc.apiToken}x`, '/v1/integrations', 401],
+      [`Bearer ${svc.apiToken.slice(0, -1)}`, '/v1/integrations', 401],
+      ['Bearer', '/v1/integrations', 401],
+      [null, '/v1/pushes/1', 401],
+      [null, '/healthz', 200],
+      [null, '/readyz', 200],
+      [null, '/metrics', 200],
+      [null, '/openapi.json', 200],
+      [null, '/', 200],
+      [null, '/dashboard/app.js', 200],
+    ];
+    for (const [authorization, urlPath, expected] of cases) {
+      const response = await fetch(`${svc.url}${urlPath}`, { headers: authorization === null ? {} : { authorization } });
+      assert.equal(response.status, expected, `${authorization} ${urlPath}`);
+      if (expected === 401) {
+        assert.equal(response.headers.get('www-authenticate'), 'Bearer');
+        assert.deepEqual(await response.json(), { error: 'unauthorized', message: 'Send Authorization: Bearer <MAPSYNC_API_TOKEN>' });
+      }
+    }
+  });
 });
