@@ -67,14 +67,11 @@ function sqlState(error: unknown): string | null {
 
 /** Registers the shared checks on the root instance, before any route. */
 export function registerInputValidation(app: FastifyInstance): void {
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = String(body);
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new BadInputError('the body is not valid JSON'), undefined);
-    }
+  // fastify's own JSON parser (it refuses __proto__ and constructor.prototype keys), except for an empty body.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (String(body).trim() === '') return done(null, undefined);
+    jsonParser(request, String(body), done);
   });
 
   app.addHook('preValidation', async (request) => refuseUnstorableText(request));

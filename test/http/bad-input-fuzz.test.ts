@@ -67,6 +67,8 @@ describe('bad input never gives a 5xx', () => {
     ['GET', '/v1/projects/%00/network.geojson', undefined, 400, 'params/id'],
     ['GET', `/v1/projects/${svc?.integrationId}/network.geojson?kinds=%00`, undefined, 400, 'querystring/kinds'],
     ['POST', `/v1/bindings/${bindingId}/confirm`, '', 200, ''],
+    ['POST', '/v1/bindings', '{"serviceId":"1","portId":1,"__proto__":{"x":1}}', 400, ''],
+    ['POST', '/v1/bindings', '{"serviceId":', 400, ''],
   ];
 
   test('the examples of each class give 400 naming the field (table)', async () => {
