@@ -11,7 +11,8 @@ import { maskDocument, normaliseDocument } from '../domain/documents.ts';
 
 /**
  * Digit runs shaped like a CPF (11) or a numeric CNPJ (14), punctuated or not, are masked
- * whatever their check digits: a mistyped document is still personal data. Runs of 9, 10,
+ * whatever their check digits: a mistyped document is still personal data (a date-time
+ * stamp `YYYYMMDDhhmmss` excepted). Runs of 9, 10,
  * 12 or 13 digits (leading zeros dropped by a spreadsheet) and letter-bearing runs shaped
  * like an alphanumeric CNPJ are masked when they are valid documents, so ids and words
  * that only look alike stay readable.
@@ -20,10 +21,20 @@ const DOCUMENT_LIKE =
   /(?<![\p{L}\p{N}])(?:\d{3}[.\s]?\d{3}[.\s]?\d{3}[-\s]?\d{2}|[0-9A-Za-z]{2}\.?[0-9A-Za-z]{3}\.?[0-9A-Za-z]{3}\/?[0-9A-Za-z]{4}-?\d{2}|\d{9,13})(?![\p{L}\p{N}])/gu;
 const ALWAYS_MASKED = /^(?:\d{11}|\d{14})$/;
 
+/**
+ * `YYYYMMDDhhmmss` (migration names, file stamps) is 14 digits like a CNPJ; a plausible
+ * date-time (1970–2099) is left alone unless it is also a valid CNPJ.
+ */
+function isTimestamp(digits: string): boolean {
+  const match = /^(19[7-9]\d|20\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])([0-5]\d)([0-5]\d)$/.exec(digits);
+  return match !== null && !normaliseDocument(digits).ok;
+}
+
 export function maskDocumentsInText(text: string): string {
   if (text.length < 9) return text;
   return text.replace(DOCUMENT_LIKE, (match) => {
     const compact = match.replace(/[.\s/-]/g, '');
+    if (compact === match && isTimestamp(compact)) return match;
     if (ALWAYS_MASKED.test(compact) || normaliseDocument(match).ok) return maskDocument(match);
     return match;
   });

@@ -149,6 +149,9 @@ describe('logs carry no document and no token', () => {
       ['wrong digits 123.456.789-00', 'wrong digits ***.***.*89-00'],
       ['leading zeros dropped 4567890140', 'leading zeros dropped ********40'],
       ['run 1732934400000 took 12345 ms, id 900005', 'run 1732934400000 took 12345 ms, id 900005'],
+      ['applied 20261124050000_initial_schema.ts', 'applied 20261124050000_initial_schema.ts'],
+      ['not a date 20261399050000', 'not a date **********0000'],
+      ['mobile 11987654321', 'mobile *******4321'],
       ['sim-17387 and UUID 5f0c3a5e-1b2c-4d3e-8f9a-0b1c2d3e4f5a', 'sim-17387 and UUID 5f0c3a5e-1b2c-4d3e-8f9a-0b1c2d3e4f5a'],
     ];
     for (const [input, expected] of cases) assert.equal(maskDocumentsInText(input), expected, input);
