@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 WORK="$(mktemp -d)"
 # Port 0: the service picks a free port and logs its URL, so nothing else listening can answer for it.
 export MAPSYNC_DATA_DIR="$WORK/data" MAPSYNC_CONFIG_DIR="$WORK/config" PORT=0
+mkdir -p "$MAPSYNC_CONFIG_DIR"
 unset DATABASE_URL MAPSYNC_API_TOKEN
 BASE=""
 AUTH="Authorization: Bearer demo"

@@ -2,6 +2,7 @@ import { defaultConfigDirectory, loadConfig } from '../config/config.loader.ts';
 import type { IntegrationConfig, MapsyncConfig } from '../config/config.schema.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Demo } from '../service/demo.ts';
+import { demoDecision } from '../service/demo-rule.ts';
 import { UsageError, type CliRuntime } from './cli-runtime.ts';
 import { loadIntegration } from './cli-integration.ts';
 
@@ -16,15 +17,13 @@ const DEMO_ID = 'demo';
  * by accident (issue 16).
  */
 export function demoRefusal(config: MapsyncConfig, env: NodeJS.ProcessEnv): string | null {
-  if (config.integrations.length > 0) return null;
-  if (env.MAPSYNC_DEMO === '0') return 'the demo is disabled (MAPSYNC_DEMO=0) and config/ has no integration';
-  if (env.DATABASE_URL && env.MAPSYNC_DEMO !== '1') {
-    return (
-      `the demo runs only on the embedded database, and DATABASE_URL is set: it would write fake ERP contracts there. ` +
-      `Unset DATABASE_URL to use the embedded database, or set MAPSYNC_DEMO=1 to run the demo on that database on purpose`
-    );
-  }
-  return null;
+  const decision = demoDecision(env, config.integrations.length);
+  if (decision.demo || decision.reason === 'integrations_configured') return null;
+  if (decision.reason === 'disabled') return 'the demo is disabled (MAPSYNC_DEMO=0) and config/ has no integration';
+  return (
+    `the demo runs only on the embedded database, and DATABASE_URL is set: it would write fake ERP contracts there. ` +
+    `Unset DATABASE_URL to use the embedded database, or set MAPSYNC_DEMO=1 to run the demo on that database on purpose`
+  );
 }
 
 /** True when `integrationId` names the demo and config/ has no integration. */

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.ts';
-import { PostgisMissingError } from '../db/postgis-check.ts';
+import { DatabaseUnavailableError } from '../db/postgis-check.ts';
+import { ServiceStartError } from '../service/service.ts';
 import { EXIT, UsageError, type CliRuntime } from './cli-runtime.ts';
 import { commandRegistrations } from './commands/index.ts';
 
@@ -35,11 +36,11 @@ export async function main(argv: string[], runtime: Partial<CliRuntime> = {}): P
       // --help and --version end through here with exit code 0.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof ConfigError || error instanceof UsageError) {
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof ServiceStartError) {
       cli.stderr.write(`${error.message}\n`);
       return EXIT.usage;
     }
-    if (error instanceof PostgisMissingError) {
+    if (error instanceof DatabaseUnavailableError) {
       cli.stderr.write(`${error.message}\n`);
       return EXIT.runFailed;
     }

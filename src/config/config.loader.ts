@@ -19,6 +19,18 @@ export function defaultConfigDirectory(env: NodeJS.ProcessEnv = process.env): st
 }
 
 /**
+ * A config folder named on purpose (MAPSYNC_CONFIG_DIR, --dir) must exist: a typo would
+ * otherwise read as "no integrations" and silently change what mapsync does.
+ * @throws ConfigError when the folder does not exist or is not a folder.
+ */
+export function requireConfigDirectory(directory: string): void {
+  if (existsSync(directory) && statSync(directory).isDirectory()) return;
+  throw new ConfigError([
+    { file: null, path: '', message: `the config folder ${directory} does not exist (MAPSYNC_CONFIG_DIR or --dir)` },
+  ]);
+}
+
+/**
  * Reads every YAML/JSON file directly inside the folder (sub-folders such as
  * `examples/` are not read), substitutes `${ENV}` references and validates the result.
  * Throws a ConfigError naming each bad key by file and path.

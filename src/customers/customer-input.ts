@@ -4,6 +4,7 @@
  * an error naming the field, never the whole document.
  */
 import { normaliseDocument, type PersonType } from '../domain/documents.ts';
+import { unstorableTextProblem } from '../domain/storable-text.ts';
 
 export const CONTRACT_STATUSES = ['active', 'inactive', 'suspended', 'cancelled'] as const;
 export type ContractStatus = (typeof CONTRACT_STATUSES)[number];
@@ -80,6 +81,16 @@ export function parseContractItem(raw: unknown): ParsedItem {
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
     const field = canonicalField(key);
     if (field && fields[field] === undefined) fields[field] = value;
+  }
+
+  // Text PostgreSQL cannot store (NUL, unpaired surrogates) makes the item an error by itself.
+  const unstorable = Object.entries(fields).flatMap(([field, value]) => {
+    const problem = typeof value === 'string' ? unstorableTextProblem(value) : null;
+    return problem ? [{ field, message: problem }] : [];
+  });
+  if (unstorable.length > 0) {
+    const id = unstorable.some((u) => u.field === 'serviceId') ? null : textOf(fields.serviceId);
+    return { ok: false, errors: unstorable.map((u) => ({ serviceId: id, ...u })) };
   }
 
   const errors: Omit<ItemError, 'index'>[] = [];

@@ -38,7 +38,7 @@ export async function openDatabase(logger: Logger, env: NodeJS.ProcessEnv = proc
     poolMax: env.DATABASE_POOL_MAX ? Number(env.DATABASE_POOL_MAX) : undefined,
   });
   try {
-    const postgisVersion = await ensurePostgis(knex);
+    const postgisVersion = await ensurePostgis(knex, url);
     logger.info({ postgis: postgisVersion, embedded: embedded !== null }, 'database ready');
     return {
       knex,

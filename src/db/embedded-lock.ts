@@ -26,6 +26,14 @@ function isAlive(pid: number): boolean {
  * Claims a data folder for this process. Two processes opening one PGlite folder corrupt
  * it, and a lock left by a killed process must not block the next start.
  * Returns the release function.
+ *
+ * Why not proper-lockfile: it tells a dead owner only by staleness (the lock's mtime not
+ * refreshed by a timer for `stale` ms, at least 2 s), and records no pid. PGlite runs its
+ * queries as WebAssembly on this thread, so a long merge stalls the event loop and the
+ * refresh timer with it: a live owner's lock would be judged stale and a second process
+ * would open the folder, the corruption this lock exists to prevent. And after a SIGKILL
+ * the next start would have to wait out the stale window, where the pid check here takes
+ * over at once and names the owner of a busy folder.
  */
 export function claimDataDir(dataDir: string): () => void {
   const lockFile = `${dataDir}.lock`;

@@ -21,5 +21,11 @@ export function createKnex(options: KnexOptions): Knex {
     searchPath: options.schema ? [options.schema, 'public'] : undefined,
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 60_000,
+    log: {
+      // A failed connection is thrown to the caller, which names the cause (postgis-check.ts); knex would print it with a stack first.
+      warn(message: string) {
+        if (!String(message).startsWith('Acquire connection error')) console.warn(message);
+      },
+    },
   });
 }

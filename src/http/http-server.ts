@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../service/app-context.ts';
 import { registerBearerAuth } from './bearer-auth.ts';
+import { registerInputValidation } from './input-validation.ts';
 import { registerOpenApi } from './openapi.ts';
 import { routeModules } from './routes/index.ts';
 
@@ -14,16 +15,9 @@ export async function buildHttpServer(ctx: AppContext, options: HttpServerOption
     // Unknown keys in a body or query are an error (400), not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
-  registerBearerAuth(app, options.apiToken);
+  await registerBearerAuth(app, options.apiToken);
   await registerOpenApi(app);
-  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
-    if (error.validation) {
-      return reply.code(400).send({ error: 'bad_request', message: error.message });
-    }
-    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(status).send({ error: status >= 500 ? 'internal_error' : 'bad_request', message: error.message });
-  });
+  registerInputValidation(app);
   for (const routes of routeModules) {
     await app.register(async (scope) => routes(scope, ctx));
   }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { PushPayload } from './push-payload.ts';
+import { pusherSessionGoneSql } from './pusher-session.ts';
 
 export type OutboxAction = 'bind' | 'unbind';
 export type OutboxStatus = 'pending' | 'in_progress' | 'done' | 'failed' | 'cancelled';
@@ -17,6 +18,8 @@ export interface OutboxRow {
   last_error: string | null;
   last_status: number | null;
   locked_by: string | null;
+  /** Advisory-lock key of the claiming pusher's session (owner liveness), null without one. */
+  locked_session: number | null;
   locked_at: Date | null;
   done_at: Date | null;
   created_at: Date;
@@ -47,30 +50,31 @@ export async function enqueuePush(
 
 /**
  * Takes up to `limit` due rows for this owner: pending ones whose time has come, and rows
- * left in_progress past the lease by a process that died. SKIP LOCKED lets several
+ * left in_progress by a process that died (its session is gone, or the lease ran out). SKIP LOCKED lets several
  * processes claim side by side without waiting on or taking each other's rows.
  */
 export async function claimDuePushes(
   knex: Db,
-  options: { owner: string; integrationIds: string[]; limit: number; leaseMs: number },
+  options: { owner: string; integrationIds: string[]; limit: number; leaseMs: number; session?: number | null },
 ): Promise<OutboxRow[]> {
   if (options.limit <= 0 || options.integrationIds.length === 0) return [];
+  // A row whose claiming pusher's session is gone (process dead) is due at once; see pusher-session.ts.
   const result = await knex.raw(
     `WITH due AS (
        SELECT id FROM push_outbox
         WHERE integration_id = ANY(?::text[])
           AND ((status = 'pending' AND next_attempt_at <= now())
-            OR (status = 'in_progress' AND locked_at < now() - make_interval(secs => ?)))
+            OR (status = 'in_progress' AND (locked_at < now() - make_interval(secs => ?) OR ${pusherSessionGoneSql('locked_session')})))
         ORDER BY next_attempt_at, id
         LIMIT ?
         FOR UPDATE SKIP LOCKED
      )
      UPDATE push_outbox o
-        SET status = 'in_progress', locked_by = ?, locked_at = now(), attempts = o.attempts + 1, updated_at = now()
+        SET status = 'in_progress', locked_by = ?, locked_session = ?, locked_at = now(), attempts = o.attempts + 1, updated_at = now()
        FROM due
       WHERE o.id = due.id
      RETURNING o.*`,
-    [options.integrationIds, options.leaseMs / 1000, options.limit, options.owner],
+    [options.integrationIds, options.leaseMs / 1000, options.limit, options.owner, options.session ?? null],
   );
   return (result.rows as OutboxRow[]).sort((a, b) => a.id - b.id);
 }

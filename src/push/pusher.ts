@@ -29,6 +29,7 @@ import {
   reschedulePush,
   type OutboxRow,
 } from './outbox.repository.ts';
+import { PusherSession } from './pusher-session.ts';
 import { buildPushPayload, scrubDocument, type PushPayload } from './push-payload.ts';
 import { loadPushSubject, portProblem, type PushSubject } from './push-subject.ts';
 
@@ -76,6 +77,7 @@ export class Pusher {
   /** Rows this pusher holds now; their lease is renewed while they are in hand. */
   private readonly inHand = new Set<number>();
   private heartbeat: NodeJS.Timeout | null = null;
+  private session: Promise<PusherSession | null> | null = null;
   private stopping = false;
   private started = false;
   private polling: Promise<void> | null = null;
@@ -123,6 +125,9 @@ export class Pusher {
     await Promise.allSettled([...this.inFlight]);
     this.stopHeartbeat();
     this.started = false;
+    const session = this.session;
+    this.session = null;
+    await (await session)?.close();
   }
 
   /** Delivers everything due now, batch after batch, and resolves when nothing is left due. */
@@ -142,8 +147,18 @@ export class Pusher {
     }
   }
 
+  /** This pusher's liveness session, opened on first claim; null where none can be held. */
+  private sessionKey(): Promise<number | null> {
+    this.session ??= PusherSession.open(this.deps.knex).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'no pusher session: rows of this process are taken over only after the lease');
+      return null;
+    });
+    return this.session.then((session) => session?.key ?? null);
+  }
+
   private async claim(limit: number): Promise<OutboxRow[]> {
-    const rows = await claimDuePushes(this.deps.knex, { owner: this.owner, integrationIds: this.integrationIds, limit, leaseMs: this.leaseMs });
+    const session = await this.sessionKey();
+    const rows = await claimDuePushes(this.deps.knex, { owner: this.owner, integrationIds: this.integrationIds, limit, leaseMs: this.leaseMs, session });
     for (const row of rows) this.inHand.add(row.id);
     return rows;
   }

@@ -7,6 +7,29 @@ import { startSimulator } from '../simulator/simulator.server.ts';
 
 export const DEMO_INTEGRATION_ID = 'demo';
 
+export { demoDecision, MIN_API_TOKEN_LENGTH, type DemoDecision } from './demo-rule.ts';
+import { MIN_API_TOKEN_LENGTH } from './demo-rule.ts';
+
+/**
+ * The API token from MAPSYNC_API_TOKEN (trimmed), null when unset or empty.
+ * @throws ApiTokenError when it is shorter than MIN_API_TOKEN_LENGTH characters.
+ */
+export function apiTokenFromEnv(env: NodeJS.ProcessEnv): string | null {
+  const token = env.MAPSYNC_API_TOKEN?.trim();
+  if (!token) return null;
+  if (token.length < MIN_API_TOKEN_LENGTH) {
+    throw new ApiTokenError(
+      `MAPSYNC_API_TOKEN is ${token.length} character(s) long: use at least ${MIN_API_TOKEN_LENGTH} ` +
+        '(e.g. `openssl rand -hex 32`)',
+    );
+  }
+  return token;
+}
+
+export class ApiTokenError extends Error {
+  override name = 'ApiTokenError';
+}
+
 export interface Demo {
   integration: IntegrationConfig;
   /** The simulator's certificate, trusted by the demo integration's HTTP client. */

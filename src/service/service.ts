@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { defaultConfigDirectory, loadConfig } from '../config/config.loader.ts';
+import { defaultConfigDirectory, loadConfig, requireConfigDirectory } from '../config/config.loader.ts';
 import type { IntegrationConfig, MapsyncConfig } from '../config/config.schema.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { migrateLatest } from '../db/migrator.ts';
 import { buildHttpServer } from '../http/http-server.ts';
 import type { Logger } from '../observability/logger.ts';
+import { registerDatabaseMetrics } from '../observability/database-metrics.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { createPlatformAdapter } from '../platforms/adapter-factory.ts';
 import { endpointFamily } from '../platforms/http/platform-http-client.ts';
@@ -14,7 +15,7 @@ import { upsertCustomers } from '../customers/customers.service.ts';
 import { ensureIntegrations } from '../sync/sync-runs.repository.ts';
 import type { AppContext } from './app-context.ts';
 import type { BackgroundWorker } from './background-worker.ts';
-import { startDemo, type Demo } from './demo.ts';
+import { apiTokenFromEnv, demoDecision, startDemo, type Demo } from './demo.ts';
 import { platformCaFromEnv } from './platform-ca.ts';
 import { workerFactories } from './workers.ts';
 
@@ -40,18 +41,32 @@ export class ServiceStartError extends Error {}
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const env = options.env ?? process.env;
   const logger = options.logger;
-  let config: MapsyncConfig = loadConfig(defaultConfigDirectory(env), env).config;
+  const configDirectory = defaultConfigDirectory(env);
+  if (env.MAPSYNC_CONFIG_DIR) requireConfigDirectory(configDirectory);
+  let config: MapsyncConfig = loadConfig(configDirectory, env).config;
   let demo: Demo | null = null;
-  const apiTokenFromEnv = env.MAPSYNC_API_TOKEN?.trim();
+  let configuredToken: string | null;
+  try {
+    configuredToken = apiTokenFromEnv(env);
+  } catch (error) {
+    throw new ServiceStartError((error as Error).message);
+  }
 
-  if (config.integrations.length === 0 && env.MAPSYNC_DEMO !== '0') {
+  const decision = demoDecision(env, config.integrations.length);
+  if (!configuredToken && !decision.demo) {
+    throw new ServiceStartError(
+      decision.reason === 'real_database'
+        ? 'MAPSYNC_API_TOKEN is not set and no integration is configured: the demo runs only on the embedded database ' +
+            '(DATABASE_URL unset) or with MAPSYNC_DEMO=1, never by itself on DATABASE_URL. Configure an integration in ' +
+            `${configDirectory} and set MAPSYNC_API_TOKEN.`
+        : 'MAPSYNC_API_TOKEN is not set: the API refuses to start without a token outside demo mode',
+    );
+  }
+  if (decision.demo) {
     demo = await startDemo({ logger, env });
     config = { ...config, integrations: [demo.integration] };
   }
-  if (!apiTokenFromEnv && !demo) {
-    throw new ServiceStartError('MAPSYNC_API_TOKEN is not set: the API refuses to start without a token outside demo mode');
-  }
-  const apiToken = apiTokenFromEnv || 'demo';
+  const apiToken = configuredToken ?? 'demo';
 
   let database: Database | null = null;
   const workers: BackgroundWorker[] = [];
@@ -102,6 +117,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
     };
 
+    registerDatabaseMetrics(ctx.metrics.registry, ctx.knex, logger);
     http = await buildHttpServer(ctx, { apiToken });
     const port = options.port ?? Number(env.PORT ?? 8080);
     const host = options.host ?? env.HOST ?? '127.0.0.1';

@@ -152,7 +152,11 @@ export async function executeRun(ctx: SyncContext, runId: string, hooks: Execute
       stopHeartbeat = null;
       // Stopped from outside (stall, deadline, operator, shutdown): that is the reason, not
       // whatever the interrupted step threw.
-      const message = watch.signal.aborted ? messageOf(watch.signal.reason) : messageOf(error);
+      const message = watch.signal.aborted
+        ? messageOf(watch.signal.reason)
+        : connectionLost(error)
+          ? `database connection lost while ${progress.current.phase} (${messageOf(error)})`
+          : messageOf(error);
       log.error({ phase: progress.current.phase, err: { message, ...(error instanceof RunFailure || watch.signal.aborted ? {} : { stack: (error as Error)?.stack }) } }, 'sync failed');
       const counts = emptyCounts();
       for (const [kind, entry] of Object.entries(progress.current.kinds)) if (counts[kind]) (counts[kind] as KindCounts).rejected = entry.rejected;
@@ -372,6 +376,18 @@ function watchRun(ctx: SyncContext, input: RunWatchInput): { signal: AbortSignal
       await inFlight;
     },
   };
+}
+
+/**
+ * The run's database session died under it (killed by an admin, server restart, network
+ * cut): pg reports it with codes of class 08 and 57P0x, or as a client "not queryable".
+ */
+function connectionLost(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (code.startsWith('08') || /^57P0[1-3]$/.test(code) || code === 'ECONNRESET' || code === 'EPIPE')) return true;
+  return /Client has encountered a connection error|Connection terminated|terminating connection due to administrator command|server closed the connection unexpectedly/i.test(
+    messageOf(error),
+  );
 }
 
 function messageOf(error: unknown): string {

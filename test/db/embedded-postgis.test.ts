@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MAPSYNC_BIN, spawnNode } from '../helpers/child-process.ts';
@@ -33,6 +33,8 @@ describe('embedded PostGIS', { timeout: 240_000 }, () => {
     const root = mkdtempSync(path.join(tmpdir(), 'mapsync-embedded-'));
     const dataDir = path.join(root, 'data');
     const configDir = path.join(root, 'config');
+    // A config folder named by MAPSYNC_CONFIG_DIR must exist (an empty one: no integrations).
+    mkdirSync(configDir);
     try {
       const first = serveEmbedded(dataDir, configDir);
       await readyUrl(first);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { IntegrationConfig } from '../../src/config/config.schema.ts';
-import { createLogger } from '../../src/observability/logger.ts';
+import { createLogger, type Logger } from '../../src/observability/logger.ts';
 import type { AppContext } from '../../src/service/app-context.ts';
 import { startService, type RunningService } from '../../src/service/service.ts';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/simulator.server.ts';
@@ -28,6 +28,8 @@ export interface TestServiceOptions {
   /** Reuse a running simulator (it is then not closed by stop()). */
   sharedSimulator?: RunningSimulator;
   env?: NodeJS.ProcessEnv;
+  /** The service's logger (default: silent, or TEST_LOG_LEVEL to stdout). */
+  logger?: Logger;
 }
 
 export interface TestResponse<T = any> {
@@ -102,7 +104,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   try {
     service = await startService({
       env,
-      logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      logger: options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       port: 0,
       host: '127.0.0.1',
     });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../config/config-error.ts';
+import { demoDecision } from '../../service/demo-rule.ts';
 import { EXIT, printJson, println, type CliRuntime } from '../cli-runtime.ts';
 
 /** Platforms with an adapter today; the config already names the others. */
@@ -14,9 +15,10 @@ export function registerConfigCommand(program: Command, cli: CliRuntime): void {
     .option('--json', 'print the result as JSON')
     .action(async (options: { dir?: string; json?: boolean }) => {
       // Loaded when the command runs: `mapsync --help` and the other commands start without them.
-      const { defaultConfigDirectory, loadConfig } = await import('../../config/config.loader.ts');
+      const { defaultConfigDirectory, loadConfig, requireConfigDirectory } = await import('../../config/config.loader.ts');
       const directory = options.dir ?? defaultConfigDirectory(cli.env);
       try {
+        if (options.dir !== undefined || cli.env.MAPSYNC_CONFIG_DIR) requireConfigDirectory(directory);
         const loaded = loadConfig(directory, cli.env);
         const summary = loaded.config.integrations.map((i) => ({
           id: i.id,
@@ -26,7 +28,15 @@ export function registerConfigCommand(program: Command, cli: CliRuntime): void {
         }));
         if (options.json) return printJson(cli, { valid: true, directory, files: loaded.files, integrations: summary });
         println(cli.stdout, `Configuration in ${directory} is valid (${loaded.files.length} file(s)).`);
-        if (summary.length === 0) println(cli.stdout, 'No integrations: `mapsync serve` would start in demo mode.');
+        if (summary.length === 0) {
+          const decision = demoDecision(cli.env, 0);
+          println(
+            cli.stdout,
+            decision.demo
+              ? 'No integrations: `mapsync serve` would start in demo mode.'
+              : 'No integrations: `mapsync serve` would not start the demo (it runs only on the embedded database, or with MAPSYNC_DEMO=1).',
+          );
+        }
         for (const item of summary) {
           println(cli.stdout, `  ${item.id}: ${item.platform}, ${item.elements.join(', ')}, ${item.schedule}`);
         }

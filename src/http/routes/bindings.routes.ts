@@ -9,7 +9,9 @@ import {
   type PushSettings,
 } from '../../bindings/bindings.service.ts';
 import type { AppContext } from '../../service/app-context.ts';
+import { idParamsSchema, idSchema } from '../input-validation.ts';
 import { errorResponses } from '../openapi.ts';
+import { bindingViewSchema } from '../presenters/binding-view.schema.ts';
 
 const conflictSchema = {
   type: 'object',
@@ -18,16 +20,13 @@ const conflictSchema = {
 } as const;
 
 const bindingResponses = {
+  200: { description: 'the binding', ...bindingViewSchema },
   ...errorResponses,
   409: { description: 'refused: port taken, contract already bound, binding cancelled', ...conflictSchema },
   422: { description: 'refused: contract not active, port not a live service port', ...conflictSchema },
 } as const;
 
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1, description: 'binding id' } },
-} as const;
+const idParams = idParamsSchema('binding id');
 
 /** The push settings of each configured integration, for the binding service. */
 export function pushSettingsOf(ctx: AppContext): PushSettings {
@@ -65,12 +64,12 @@ export async function bindingsRoutes(app: FastifyInstance, ctx: AppContext): Pro
           additionalProperties: false,
           properties: {
             serviceId: { type: 'string', minLength: 1, description: "the ERP's id_cliente_servico (a number is taken as text)" },
-            portId: { type: 'integer', minimum: 1, description: 'mapsync port id' },
+            portId: idSchema('mapsync port id'),
             integrationId: { type: 'string', minLength: 1 },
             portExternalId: { type: 'string', minLength: 1, description: "the platform's port id" },
           },
         },
-        response: bindingResponses,
+        response: { ...bindingResponses, 201: { description: 'the binding, created pending', ...bindingViewSchema } },
       },
     },
     async (request, reply) => {
@@ -96,7 +95,14 @@ export async function bindingsRoutes(app: FastifyInstance, ctx: AppContext): Pro
 
   app.get<{ Params: { id: number } }>(
     '/v1/bindings/:id',
-    { schema: { summary: 'one binding, with its pushes', tags: ['bindings'], params: idParams, response: errorResponses } },
+    {
+      schema: {
+        summary: 'one binding, with its pushes',
+        tags: ['bindings'],
+        params: idParams,
+        response: { 200: { description: 'the binding', ...bindingViewSchema }, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const binding = await getBindingView(ctx.knex, request.params.id);
       if (!binding) return reply.code(404).send({ error: 'binding_not_found', message: `no binding ${request.params.id}` });

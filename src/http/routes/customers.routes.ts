@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { MAX_ITEMS_PER_REQUEST, upsertCustomers } from '../../customers/customers.service.ts';
 import type { AppContext } from '../../service/app-context.ts';
+import type { InputGuardRouteConfig } from '../input-validation.ts';
 import { errorResponses, errorSchema } from '../openapi.ts';
 
 /** 1000 items of a few hundred bytes each, with room for long addresses. */
@@ -16,6 +17,8 @@ export async function customersRoutes(app: FastifyInstance, ctx: AppContext): Pr
     '/v1/customers',
     {
       bodyLimit: BODY_LIMIT_BYTES,
+      // Bad text in one item is that item's error; the others are still saved.
+      config: { bodyCheckedPerItem: true } satisfies InputGuardRouteConfig,
       schema: {
         summary: 'bulk upsert of ERP service contracts and their holders (at most 1000 items a request)',
         description:

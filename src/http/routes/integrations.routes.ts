@@ -49,18 +49,6 @@ const idParams = {
 const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
 
 export async function integrationsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  // An empty body with a JSON content type means "no options", as curl -H 'content-type: application/json' sends.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = String(body);
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      const error = Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 });
-      done(error, undefined);
-    }
-  });
-
   app.get(
     '/v1/integrations',
     {

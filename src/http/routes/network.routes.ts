@@ -85,8 +85,15 @@ export async function networkRoutes(app: FastifyInstance, ctx: AppContext): Prom
         response: {
           200: {
             description: 'GeoJSON FeatureCollection; each feature has properties.kind, id (mapsync row id) and externalId (platform id)',
-            type: 'object',
-            additionalProperties: true,
+            content: {
+              'application/geo+json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: true,
+                  properties: { type: { type: 'string', enum: ['FeatureCollection'] }, features: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+                },
+              },
+            },
           },
           ...errorResponses,
         },

@@ -2,13 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { toPushView } from '../../bindings/bindings.service.ts';
 import { OUTBOX_STATUSES, getPush, listPushes, retryPush, type OutboxStatus } from '../../push/outbox.repository.ts';
 import type { AppContext } from '../../service/app-context.ts';
+import { idParamsSchema, idSchema } from '../input-validation.ts';
 import { errorResponses, errorSchema } from '../openapi.ts';
+import { pushViewSchema } from '../presenters/binding-view.schema.ts';
 
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1, description: 'push (outbox row) id' } },
-} as const;
+const idParams = idParamsSchema('push (outbox row) id');
 
 export async function pushesRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get<{ Querystring: { status?: OutboxStatus; integration?: string; limit: number; after?: number } }>(
@@ -24,10 +22,19 @@ export async function pushesRoutes(app: FastifyInstance, ctx: AppContext): Promi
             status: { type: 'string', enum: [...OUTBOX_STATUSES] },
             integration: { type: 'string', minLength: 1 },
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-            after: { type: 'integer', minimum: 0, description: 'only pushes with a greater id (paging: pass the last id seen)' },
+            after: { ...idSchema('only pushes with a greater id (paging: pass the last id seen)'), minimum: 0 },
           },
         },
-        response: errorResponses,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              pushes: { type: 'array', items: pushViewSchema },
+              nextAfter: { type: ['integer', 'null'], description: 'pass as `after` for the next page; null on the last one' },
+            },
+          },
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
@@ -45,7 +52,7 @@ export async function pushesRoutes(app: FastifyInstance, ctx: AppContext): Promi
 
   app.get<{ Params: { id: number } }>(
     '/v1/pushes/:id',
-    { schema: { summary: 'one push', tags: ['pushes'], params: idParams, response: errorResponses } },
+    { schema: { summary: 'one push', tags: ['pushes'], params: idParams, response: { 200: { description: 'the push', ...pushViewSchema }, ...errorResponses } } },
     async (request, reply) => {
       const row = await getPush(ctx.knex, request.params.id);
       if (!row) return reply.code(404).send({ error: 'push_not_found', message: `no push ${request.params.id}` });
@@ -60,7 +67,7 @@ export async function pushesRoutes(app: FastifyInstance, ctx: AppContext): Promi
         summary: 'put a failed push back in line now (after fixing the data), with a fresh attempt count',
         tags: ['pushes'],
         params: idParams,
-        response: { ...errorResponses, 409: { description: 'the push is done, cancelled or being delivered', ...errorSchema } },
+        response: { 200: { description: 'the push, back in line', ...pushViewSchema }, ...errorResponses, 409: { description: 'the push is done, cancelled or being delivered', ...errorSchema } },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../service/app-context.ts';
 import { cancelRun, getRun, listRuns } from '../../sync/sync-runs.repository.ts';
+import { offsetSchema } from '../input-validation.ts';
 import { errorResponses, errorSchema, UUID_PATTERN } from '../openapi.ts';
 import { issueViewSchema, loadRunReport } from '../presenters/run-report.ts';
 import { presentRun, runViewSchema } from '../presenters/run.presenter.ts';
@@ -107,7 +108,7 @@ export async function syncRunsRoutes(app: FastifyInstance, ctx: AppContext): Pro
           additionalProperties: false,
           properties: {
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
+            offset: offsetSchema(),
             kind: { type: 'string', minLength: 1, description: 'only issues of this element kind' },
             code: { type: 'string', minLength: 1, description: 'only issues with this code' },
           },
