@@ -84,10 +84,50 @@ function scanLine(line: string, delimiter: string, state: QuoteState): boolean {
 const PARSE_BATCH = 500;
 
 /**
- * Yields every record and every broken line, in order, from `lines[from]` on. `line` numbers
- * are 1-based positions in `lines` (the line the record starts on).
+ * Values in a line read on its own, a quote left open counting as text (and how many
+ * delimiters follow that quote): a line that already holds a whole row is not the start (or
+ * the middle) of a value with line breaks.
  */
-export function* readCsvRecords(lines: readonly string[], delimiter: CsvDelimiter, from = 0): Generator<CsvItem> {
+function standaloneFieldCount(line: string, delimiter: string): { count: number; afterOpenQuote: number } {
+  const state: QuoteState = { inQuotes: false, atFieldStart: true };
+  let count = 1;
+  let openedAt = -1;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (state.inQuotes) {
+      if (ch === '"') {
+        if (line[i + 1] === '"') i++;
+        else state.inQuotes = false;
+      }
+    } else if (ch === delimiter) {
+      count += 1;
+      state.atFieldStart = true;
+    } else if (state.atFieldStart) {
+      if (ch === ' ' || ch === '\t') continue;
+      state.atFieldStart = false;
+      if (ch === '"') {
+        state.inQuotes = true;
+        openedAt = i;
+      }
+    }
+  }
+  let afterOpenQuote = 0;
+  if (state.inQuotes) for (let i = openedAt + 1; i < line.length; i++) if (line[i] === delimiter) afterOpenQuote += 1;
+  return { count: count + afterOpenQuote, afterOpenQuote };
+}
+
+/**
+ * Yields every record and every broken line, in order, from `lines[from]` on. `line` numbers
+ * are 1-based positions in `lines` (the line the record starts on). With `columns` (the
+ * header's), a quote left open on a line that holds a whole row by itself, or that would
+ * swallow a following whole row, makes that line broken instead of eating the next lines.
+ */
+export function* readCsvRecords(
+  lines: readonly string[],
+  delimiter: CsvDelimiter,
+  from = 0,
+  columns = Number.POSITIVE_INFINITY,
+): Generator<CsvItem> {
   let pending: { line: number; text: string }[] = [];
   const drain = function* (): Generator<CsvItem> {
     if (pending.length === 0) return;
@@ -118,11 +158,15 @@ export function* readCsvRecords(lines: readonly string[], delimiter: CsvDelimite
     const state: QuoteState = { inQuotes: false, atFieldStart: true };
     let j = i;
     let open = scanLine(lines[j]!, delimiter, state);
-    while (open && j + 1 < lines.length && j - i + 1 < MAX_RECORD_LINES) {
+    const first = open ? standaloneFieldCount(lines[i]!, delimiter) : null;
+    // The rest of the row follows the quote on its own line: the quote was never meant to open a value.
+    let swallowsRow = first !== null && first.afterOpenQuote > 0 && first.count >= columns;
+    while (open && !swallowsRow && j + 1 < lines.length && j - i + 1 < MAX_RECORD_LINES) {
       j += 1;
+      if (standaloneFieldCount(lines[j]!, delimiter).count >= columns) swallowsRow = true;
       open = scanLine(lines[j]!, delimiter, state);
     }
-    if (open) {
+    if (open || swallowsRow) {
       yield* drain();
       yield {
         kind: 'broken',

@@ -158,6 +158,10 @@ export function parseContractItem(raw: unknown): ParsedItem {
   const serviceId = serviceIdText && serviceIdText.length <= MAX_SERVICE_ID_LENGTH && !/\s/.test(serviceIdText) ? serviceIdText : null;
   const fail = (field: string, message: string) => errors.push({ serviceId, field, message });
   for (const problem of cellProblems) fail(problem.field, problem.message);
+  // A value refused as it came is not also "required" or "not a CPF": one error per field.
+  const failUnlessRefused = (field: string, message: string) => {
+    if (!cellProblems.some((problem) => problem.field === field)) fail(field, message);
+  };
 
   for (const conflict of pendingConflicts) {
     const label = conflict.keys.map((key) => `"${key}"`).join(' and ');
@@ -172,15 +176,14 @@ export function parseContractItem(raw: unknown): ParsedItem {
     }
   }
 
-  if (!serviceIdText) {
-    if (!cellProblems.some((p) => p.field === 'serviceId')) fail('serviceId', 'is required (the ERP id_cliente_servico)');
-  } else if (!serviceId) fail('serviceId', `must be at most ${MAX_SERVICE_ID_LENGTH} characters without spaces`);
+  if (!serviceIdText) failUnlessRefused('serviceId', 'is required (the ERP id_cliente_servico)');
+  else if (!serviceId) fail('serviceId', `must be at most ${MAX_SERVICE_ID_LENGTH} characters without spaces`);
   else if (SPREADSHEET_NUMBER.test(serviceId)) {
     fail('serviceId', `looks like a number a spreadsheet reformatted (${serviceId}): format the column as text and export again`);
   }
 
   const name = textOf(fields.name);
-  if (!name) fail('name', 'is required');
+  if (!name) failUnlessRefused('name', 'is required');
   else if (name.length > MAX_TEXT_LENGTH) fail('name', `is longer than ${MAX_TEXT_LENGTH} characters`);
 
   let document: string | null = null;
@@ -191,7 +194,7 @@ export function parseContractItem(raw: unknown): ParsedItem {
     document = normal.value;
     derivedType = normal.personType;
   } else if (normal.reason === 'empty') {
-    if (!cellProblems.some((p) => p.field === 'document')) fail('document', 'is required (CPF or CNPJ)');
+    failUnlessRefused('document', 'is required (CPF or CNPJ)');
   } else {
     fail('document', `${DOCUMENT_PROBLEMS[normal.reason]} (${normal.masked})`);
   }
@@ -218,7 +221,7 @@ export function parseContractItem(raw: unknown): ParsedItem {
   const lon = coordinateOf(fields.lon);
   if (lat === 'bad' || (typeof lat === 'number' && (lat < -90 || lat > 90))) fail('lat', 'must be a latitude between -90 and 90');
   if (lon === 'bad' || (typeof lon === 'number' && (lon < -180 || lon > 180))) fail('lon', 'must be a longitude between -180 and 180');
-  if ((lat === null) !== (lon === null)) fail(lat === null ? 'lat' : 'lon', 'lat and lon go together: give both or neither');
+  if ((lat === null) !== (lon === null)) failUnlessRefused(lat === null ? 'lat' : 'lon', 'lat and lon go together: give both or neither');
   if (lat === 0 && lon === 0) fail('lat', 'lat 0, lon 0 is not a service location (missing coordinates?)');
 
   const optional = {} as Record<'address' | 'email' | 'phone' | 'city' | 'state' | 'zipCode', string | null>;

@@ -172,7 +172,7 @@ export async function importContractsCsv(
     progress();
   };
 
-  for (const record of readCsvRecords(lines, delimiter, headerIndex + 1)) {
+  for (const record of readCsvRecords(lines, delimiter, headerIndex + 1, headerCount)) {
     result.rows += 1;
     linesDone = record.line;
     if (record.kind === 'broken') {
