@@ -119,8 +119,9 @@ export class FieldEntries {
 /**
  * Reads one item (a plain object, or FieldEntries). Unknown keys are ignored so an ERP export
  * with extra columns still loads. Two keys for one field (`cpf` and `cnpj`, `telefone` and
- * `celular`) are merged: the non-empty one is taken; two different documents refuse the item,
- * two different values of another field keep the first and give a warning.
+ * `celular`) are merged: the non-empty one is taken; two different documents, service ids or
+ * statuses refuse the item, two different values of another field keep the first and give a
+ * warning.
  */
 export function parseContractItem(raw: unknown): ParsedItem {
   if (!(raw instanceof FieldEntries) && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
@@ -171,7 +172,12 @@ export function parseContractItem(raw: unknown): ParsedItem {
       if (distinct.size > 1) {
         fail('document', `${label} hold different documents (${conflict.values.map((v) => maskDocument(String(v))).join(' and ')}); keep one`);
       }
-    } else if (!sameValue(conflict.field, conflict.values)) {
+    } else if (sameValue(conflict.field, conflict.values)) {
+      continue;
+    } else if (conflict.field === 'serviceId' || conflict.field === 'status') {
+      // Which contract, or whether it is cancelled: a guess here is a silent wrong answer.
+      fail(conflict.field, `${label} hold different values (${conflict.values.map((v) => `"${String(v).trim()}"`).join(' and ')}); keep one`);
+    } else {
       warnings.push({ serviceId, field: conflict.field, message: `${label} differ; kept the value of "${conflict.keys[0]}"` });
     }
   }
@@ -302,8 +308,12 @@ function isBlank(value: unknown): boolean {
 
 function sameValue(field: InputField, values: unknown[]): boolean {
   const key = (value: unknown) => {
-    const text = String(value).replace(EDGE_SPACES, '');
-    return field === 'phone' ? text.replace(/\D/g, '').replace(/^55(?=\d{10,11}$)/, '') : normaliseFieldName(text);
+    let text = String(value).replace(EDGE_SPACES, '');
+    text = EXCEL_TEXT_FORMULA.exec(text)?.[1]?.replace(EDGE_SPACES, '') ?? text;
+    if (field === 'serviceId') return text;
+    if (field === 'phone') return text.replace(/\D/g, '').replace(/^55(?=\d{10,11}$)/, '');
+    const normal = normaliseFieldName(text);
+    return field === 'status' ? (STATUS_SYNONYMS[normal] ?? normal) : normal;
   };
   return new Set(values.map(key)).size === 1;
 }

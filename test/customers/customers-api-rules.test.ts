@@ -36,6 +36,9 @@ describe('POST /v1/customers: the rules the CSV import shares', () => {
     [{ serviceId: 'R10', document: cpfFor(10), name: 'JoÃ£o' }, ['name', /looks decoded twice/], {}],
     [{ serviceId: '="R11"', document: `="${cpfFor(11)}"`, name: 'Formula', cep: '1310100' }, null, { zip_code: '01310100' }],
     [{ serviceId: '1.234', document: cpfFor(12), name: 'Thousands' }, ['serviceId', /looks like a number a spreadsheet reformatted/], {}],
+    [{ serviceId: 'R14', document: cpfFor(14), name: 'Statuses', status: 'ativo', situacao: 'cancelado' }, ['status', /"status" and "situacao" hold different values \("ativo" and "cancelado"\); keep one/], {}],
+    [{ serviceId: 'R15', contrato: 'R15b', document: cpfFor(15), name: 'Ids' }, ['serviceId', /"serviceId" and "contrato" hold different values/], {}],
+    [{ serviceId: 'R16', document: cpfFor(16), name: 'Same status', status: 'cancelled', situacao: 'Cancelado' }, null, { status: 'cancelled' }],
     [{ serviceId: 'R13', document: cpfFor(13), name: 'Status', situacao: 'Cancelado', endereco: 'Rua A', numero: '5', bairro: 'Centro' }, null, { status: 'cancelled', address: 'Rua A, 5 - Centro' }],
   ];
 

@@ -38,7 +38,7 @@ export async function customersRoutes(app: FastifyInstance, ctx: AppContext): Pr
           '`status` (active|inactive|suspended|cancelled, default active), `address`, `lat`+`lon` (WGS 84), ' +
           '`email`, `phone`, `city`, `state`, `zipCode`. Optional fields left out keep the stored value. ' +
           'Two keys for one field (`cpf` and `cnpj`, `telefone` and `celular`) are merged: the non-empty one is taken; ' +
-          'two different documents refuse the item, other differences keep the first key and are listed in `warnings`. ' +
+          'two different documents, service ids or statuses refuse the item; other differences keep the first key and are listed in `warnings`. ' +
           'Bad items are reported in `errors` (index, serviceId, field, message) and the others are saved. ' +
           'Counts are of contracts; `customers` counts their holders by document.',
         tags: ['customers'],
