@@ -84,7 +84,7 @@ function printSummary(cli: CliRuntime, result: CsvImportResult): void {
   }
   if (result.ignoredColumns.length > 0) out(`columns ignored: ${result.ignoredColumns.map((name) => `"${name}"`).join(', ')}`);
   if (result.assumedStatus) out(`no status column: every contract was saved as ${result.assumedStatus}`);
-  const skippedDetail = Object.entries(result.skipped).map(([reason, count]) => `${count} ${reason}`).join(', ');
+  const skippedDetail = Object.entries(result.skipped).map(([reason, count]) => `${reason}: ${count}`).join(', ');
   out(
     `${result.rows} row(s); ${result.saved} contract(s) saved (${result.created} created, ${result.updated} updated, ${result.unchanged} unchanged); ` +
       `${result.rejectedRows} row(s) rejected; ${result.skippedRows} row(s) skipped${skippedDetail ? ` (${skippedDetail})` : ''}`,
@@ -93,7 +93,8 @@ function printSummary(cli: CliRuntime, result: CsvImportResult): void {
   if (result.brokenLines.length > 0) {
     out(`${result.brokenLines.length} broken line(s) could not be read as CSV (rejected above); reading went on with the next line each time`);
   }
-  const line = (error: CsvRowError) => `  line ${error.line}${error.serviceId ? ` (service ${error.serviceId})` : ''}: ${error.field} ${error.message}`;
+  const line = (error: CsvRowError) =>
+    `  line ${error.line}${error.serviceId ? ` (service ${error.serviceId})` : ''}: ${error.field === '(line)' ? '' : `${error.field} `}${error.message}`;
   for (const error of result.errors.slice(0, SHOWN_ERRORS)) out(line(error));
   if (result.errors.length > SHOWN_ERRORS) out(`  … and ${result.errors.length - SHOWN_ERRORS} more error(s); --json lists them all`);
   if (result.warnings.length > 0) {
