@@ -41,6 +41,7 @@ const FIELD_WORDS: readonly [RegExp, InputField][] = [
   [/^cep|cep$/, 'zipCode'],
   [/latitude/, 'lat'],
   [/longitude/, 'lon'],
+  [/coordenada|geolocaliza/, 'coordinates'],
 ];
 
 export function planColumns(headers: readonly string[]): ColumnPlan {

@@ -56,10 +56,11 @@ export type ParsedItem =
   | { ok: false; errors: Omit<ItemError, 'index'>[]; warnings: ItemWarning[] };
 
 /**
- * What a key or a CSV column may feed: a contract field, or a part of the address that ERPs
- * export in columns of their own (number, complement, district) and that is joined to it.
+ * What a key or a CSV column may feed: a contract field, a part of the address that ERPs
+ * export in columns of their own (number, complement, district) and that is joined to it, or
+ * `lat, lon` in one column.
  */
-export type InputField = keyof ContractInput | 'addressNumber' | 'addressComplement' | 'district';
+export type InputField = keyof ContractInput | 'addressNumber' | 'addressComplement' | 'district' | 'coordinates';
 
 /**
  * Field names an item may use; CSV headers and JSON keys alike, compared by
@@ -85,6 +86,8 @@ export const FIELD_ALIASES: Readonly<Record<string, InputField>> = {
   addressnumber: 'addressNumber', numero: 'addressNumber', n: 'addressNumber', numeroendereco: 'addressNumber',
   complemento: 'addressComplement', addresscomplement: 'addressComplement',
   district: 'district', bairro: 'district',
+  coordinates: 'coordinates', coordenadas: 'coordinates', coordenada: 'coordinates', latlon: 'coordinates', latlong: 'coordinates',
+  latlng: 'coordinates', latitudelongitude: 'coordinates',
   lat: 'lat', latitude: 'lat',
   lon: 'lon', lng: 'lon', long: 'lon', longitude: 'lon',
   email: 'email', emailprincipal: 'email', correioeletronico: 'email',
@@ -223,8 +226,16 @@ export function parseContractItem(raw: unknown): ParsedItem {
     else status = known;
   }
 
-  const lat = coordinateOf(fields.lat);
-  const lon = coordinateOf(fields.lon);
+  let lat = coordinateOf(fields.lat);
+  let lon = coordinateOf(fields.lon);
+  const pairText = textOf(fields.coordinates);
+  if (pairText !== null && lat === null && lon === null) {
+    const pair = COORDINATE_PAIR.exec(pairText) ?? COORDINATE_PAIR_DOT_DECIMALS.exec(pairText);
+    if (pair) {
+      lat = coordinateOf(pair[1]);
+      lon = coordinateOf(pair[2]);
+    } else fail('coordinates', `must be "lat, lon" or "lat lon" in degrees (found "${pairText}")`);
+  }
   if (lat === 'bad' || (typeof lat === 'number' && (lat < -90 || lat > 90))) fail('lat', 'must be a latitude between -90 and 90');
   if (lon === 'bad' || (typeof lon === 'number' && (lon < -180 || lon > 180))) fail('lon', 'must be a longitude between -180 and 180');
   if ((lat === null) !== (lon === null)) failUnlessRefused(lat === null ? 'lat' : 'lon', 'lat and lon go together: give both or neither');
@@ -252,6 +263,10 @@ export function parseContractItem(raw: unknown): ParsedItem {
   return { ok: true, value: { serviceId, document, name, personType, status, lat, lon, ...optional }, warnings };
 }
 
+/** `-22,9056; -47,0608` or `-22.9056 -47.0608`: lat and lon apart by a `;` or spaces. */
+const COORDINATE_PAIR = /^\s*([-+]?\d{1,3}(?:[.,]\d+)?)\s*(?:;\s*|\s+)([-+]?\d{1,3}(?:[.,]\d+)?)\s*$/;
+/** `-22.9056,-47.0608`: a comma between them only when the decimals are dots. */
+const COORDINATE_PAIR_DOT_DECIMALS = /^\s*([-+]?\d{1,3}(?:\.\d+)?)\s*,\s*([-+]?\d{1,3}(?:\.\d+)?)\s*$/;
 /** `1.234`, `12,345`, `1234.0`: a number as a spreadsheet formats it, not an id as the ERP wrote it. */
 const SPREADSHEET_NUMBER = /^(\d{1,3}(\.\d{3})+|\d{1,3}(,\d{3})+|\d+[.,]0+)$/;
 /** `1,23457E+13`: Excel's display of a long number; the digits after the sixth are gone. */

@@ -81,6 +81,9 @@ export interface CsvImportResult {
   stoppedAt: string | null;
 }
 
+/** U+FFFD, or UTF-8 decoded twice (`Ã§`): letters lost before the file reached mapsync. */
+const LOST_LETTERS = /\uFFFD|Ã[\u0080-\u00bf]/;
+
 /** Header candidates: a title or blank lines may precede the header in an ERP report. */
 const HEADER_SEARCH_LINES = 10;
 
@@ -252,6 +255,10 @@ function findHeader(file: string, lines: readonly string[]): { delimiter: CsvDel
   const hints = plan.unrecognised
     .filter((column) => (plan.missing as readonly string[]).includes(column.looksLike))
     .map((column) => `; "${column.header}" looks like ${column.looksLike} but is not a name mapsync knows`);
+  const lost = names.find((name) => LOST_LETTERS.test(name));
+  if (lost) {
+    hints.push(`; the header has lost letters ("${lost.trim()}"): the file was saved in another encoding before it reached mapsync, export it again from the ERP as UTF-8`);
+  }
   throw new CsvImportError(
     `${file}: missing column(s) ${plan.missing.join(', ')} in the header on line ${headerIndex + 1} ` +
       `(found: ${names.map((name) => `"${name}"`).join(', ') || 'nothing'})${hints.join('')}; ` +
@@ -260,6 +267,14 @@ function findHeader(file: string, lines: readonly string[]): { delimiter: CsvDel
 }
 
 function checked<T extends { plan: ColumnPlan; headerIndex: number }>(file: string, found: T): T {
+  const damaged = found.plan.columns.find((column) => LOST_LETTERS.test(column.header));
+  if (damaged) {
+    // A header whose letters are lost cannot be matched: its column (the status, say) would be dropped.
+    throw new CsvImportError(
+      `${file}: the header on line ${found.headerIndex + 1} has lost letters ("${damaged.header}"): the file was saved in another ` +
+        'encoding before it reached mapsync; export it again from the ERP as UTF-8',
+    );
+  }
   if (!found.plan.fields.has('status')) {
     const statusLike = found.plan.unrecognised.filter((column) => column.looksLike === 'status');
     if (statusLike.length > 0) {

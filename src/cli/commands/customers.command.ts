@@ -30,7 +30,7 @@ export function registerCustomersCommand(program: Command, cli: CliRuntime): voi
         '  person_type                      person|company (F/J); derived from the document when empty',
         '  status (situação)                active|inactive|suspended|cancelled (ativo, cancelado…); default active, said in the summary',
         '  address (endereço; número, complemento, bairro are joined to it), lat, lon, email, phone (telefone,',
-        '  celular), city, state, zip_code (cep)   optional; empty keeps what is stored',
+        '  celular), city, state, zip_code (cep), coordinates (coordenadas: "lat; lon")   optional; empty keeps what is stored',
         'Two columns for one field (CPF and CNPJ, Telefone and Celular) are merged; two different documents,',
         'service ids or statuses reject the row, other differences keep the first column and give a warning.',
         '',
