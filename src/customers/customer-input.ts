@@ -170,8 +170,11 @@ export function parseContractItem(raw: unknown): ParsedItem {
   for (const conflict of pendingConflicts) {
     const label = conflict.keys.map((key) => `"${key}"`).join(' and ');
     if (conflict.field === 'document') {
-      const normal = conflict.values.map((value) => normaliseDocument(String(value)));
-      const distinct = new Set(normal.map((n, i) => (n.ok ? n.value : String(conflict.values[i]).trim())));
+      const texts = conflict.values.map(comparableText);
+      const distinct = new Set(texts.map((text) => {
+        const normal = normaliseDocument(text);
+        return normal.ok ? normal.value : text;
+      }));
       if (distinct.size > 1) {
         fail('document', `${label} hold different documents (${conflict.values.map((v) => maskDocument(String(v))).join(' and ')}); keep one`);
       }
@@ -321,10 +324,15 @@ function isBlank(value: unknown): boolean {
   return text === '' || /^=\s*"\s*"$/.test(text);
 }
 
+/** A value trimmed and out of Excel's `="…"`, to compare two columns. */
+function comparableText(value: unknown): string {
+  const text = String(value).replace(EDGE_SPACES, '');
+  return EXCEL_TEXT_FORMULA.exec(text)?.[1]?.replace(EDGE_SPACES, '') ?? text;
+}
+
 function sameValue(field: InputField, values: unknown[]): boolean {
   const key = (value: unknown) => {
-    let text = String(value).replace(EDGE_SPACES, '');
-    text = EXCEL_TEXT_FORMULA.exec(text)?.[1]?.replace(EDGE_SPACES, '') ?? text;
+    const text = comparableText(value);
     if (field === 'serviceId') return text;
     if (field === 'phone') return text.replace(/\D/g, '').replace(/^55(?=\d{10,11}$)/, '');
     const normal = normaliseFieldName(text);

@@ -39,6 +39,7 @@ describe('POST /v1/customers: the rules the CSV import shares', () => {
     [{ serviceId: 'R14', document: cpfFor(14), name: 'Statuses', status: 'ativo', situacao: 'cancelado' }, ['status', /"status" and "situacao" hold different values \("ativo" and "cancelado"\); keep one/], {}],
     [{ serviceId: 'R15', contrato: 'R15b', document: cpfFor(15), name: 'Ids' }, ['serviceId', /"serviceId" and "contrato" hold different values/], {}],
     [{ serviceId: 'R16', document: cpfFor(16), name: 'Same status', status: 'cancelled', situacao: 'Cancelado' }, null, { status: 'cancelled' }],
+    [{ serviceId: 'R17', cpf: `="${cpfFor(17)}"`, documento: cpfFor(17), name: 'Same document twice' }, null, { document: cpfFor(17) }],
     [{ serviceId: 'R13', document: cpfFor(13), name: 'Status', situacao: 'Cancelado', endereco: 'Rua A', numero: '5', bairro: 'Centro' }, null, { status: 'cancelled', address: 'Rua A, 5 - Centro' }],
   ];
 
