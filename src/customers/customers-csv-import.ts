@@ -14,6 +14,8 @@
  * Line numbers are the lines an editor shows: a record starts on its first line, and a
  * line break inside a quoted value counts as the line it is.
  * The counts always add up: rows = saved + rejected + skipped.
+ * The file is read whole: its encoding is decided on all of it before any row is saved, and
+ * an ERP export is tens of megabytes at most.
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Knex } from 'knex';
