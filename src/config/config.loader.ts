@@ -35,7 +35,6 @@ export function loadConfig(directory = defaultConfigDirectory(), env: NodeJS.Pro
   const origins: { file: string; index: number }[] = [];
   /** Non-text scalars as typed, by file and path, to say how to quote them. */
   const typedScalars = new Map<string, TypedScalar>();
-  let schedulerScalarFile: string | null = null;
   let scheduler: unknown;
   let schedulerFile: string | null = null;
 
@@ -65,7 +64,6 @@ export function loadConfig(directory = defaultConfigDirectory(), env: NodeJS.Pro
       if (schedulerFile) problems.push({ file, path: 'scheduler', message: `is already set in ${schedulerFile}` });
       scheduler = fileScheduler;
       schedulerFile = file;
-      schedulerScalarFile = file;
     }
   }
 
@@ -80,7 +78,7 @@ export function loadConfig(directory = defaultConfigDirectory(), env: NodeJS.Pro
         problems.push({ file: origin.file, path: where, message: explainType(issue, valueAt(input, issue.path), typedScalars.get(`${origin.file}|${where}`)) });
       } else {
         const where = formatPath(issue.path);
-        const typed = schedulerScalarFile ? typedScalars.get(`${schedulerScalarFile}|${where}`) : undefined;
+        const typed = schedulerFile ? typedScalars.get(`${schedulerFile}|${where}`) : undefined;
         problems.push({ file: head === 'scheduler' ? schedulerFile : null, path: where, message: explainType(issue, valueAt(input, issue.path), typed) });
       }
     }
