@@ -107,8 +107,9 @@ describe('config values YAML would read differently from what was typed', () => 
     assert.deepEqual(problemsOf(json, 'isp.json'), ['isp.json: integrations[0].id: must be text, not the number 2024; write it in quotes: "2024"']);
   });
 
-  test('enabled: yes says true or false', () => {
+  test('enabled: yes says true or false, in an integration and in the scheduler', () => {
     assert.deepEqual(problemsOf(yamlWith({ enabled: 'yes' })), ['isp.yaml: integrations[0].enabled: must be true or false (YAML 1.2 reads yes as text)']);
+    assert.deepEqual(problemsOf(`${yamlWith({})}scheduler:\n  enabled: off\n`), ['isp.yaml: scheduler.enabled: must be true or false (YAML 1.2 reads off as text)']);
   });
 
   test('an unquoted schedule: */15 * * * * names the file and line and says to quote it', () => {
