@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { ConfigError, formatPath, type ConfigProblem } from './config-error.ts';
 import { configSchema, type MapsyncConfig } from './config.schema.ts';
+import { readYamlFile, type TypedScalar } from './yaml-source.ts';
 
 export interface LoadedConfig {
   config: MapsyncConfig;
@@ -45,11 +45,13 @@ export function loadConfig(directory = defaultConfigDirectory(), env: NodeJS.Pro
   const problems: ConfigProblem[] = [];
   const integrations: unknown[] = [];
   const origins: { file: string; index: number }[] = [];
+  /** Non-text scalars as typed, by file and path, to say how to quote them. */
+  const typedScalars = new Map<string, TypedScalar>();
   let scheduler: unknown;
   let schedulerFile: string | null = null;
 
   for (const file of files) {
-    const raw = parseFile(path.join(directory, file), file, problems);
+    const raw = parseFile(path.join(directory, file), file, problems, typedScalars);
     if (raw === undefined) continue;
     const substituted = substituteEnv(raw, env, [], (problemPath, message) =>
       problems.push({ file, path: formatPath(problemPath), message }),
@@ -77,15 +79,19 @@ export function loadConfig(directory = defaultConfigDirectory(), env: NodeJS.Pro
     }
   }
 
-  const parsed = configSchema.safeParse({ integrations, ...(scheduler === undefined ? {} : { scheduler }) });
+  const input = { integrations, ...(scheduler === undefined ? {} : { scheduler }) };
+  const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const [head, index, ...tail] = issue.path;
       if (head === 'integrations' && typeof index === 'number' && origins[index]) {
         const origin = origins[index]!;
-        problems.push({ file: origin.file, path: formatPath(['integrations', origin.index, ...tail]), message: issue.message });
+        const where = formatPath(['integrations', origin.index, ...tail]);
+        problems.push({ file: origin.file, path: where, message: explainType(issue, valueAt(input, issue.path), typedScalars.get(`${origin.file}|${where}`)) });
       } else {
-        problems.push({ file: head === 'scheduler' ? schedulerFile : null, path: formatPath(issue.path), message: issue.message });
+        const where = formatPath(issue.path);
+        const typed = schedulerFile ? typedScalars.get(`${schedulerFile}|${where}`) : undefined;
+        problems.push({ file: head === 'scheduler' ? schedulerFile : null, path: where, message: explainType(issue, valueAt(input, issue.path), typed) });
       }
     }
   }
@@ -93,15 +99,71 @@ export function loadConfig(directory = defaultConfigDirectory(), env: NodeJS.Pro
   return { config: parsed.data!, files, directory };
 }
 
-function parseFile(fullPath: string, file: string, problems: ConfigProblem[]): unknown {
+function parseFile(fullPath: string, file: string, problems: ConfigProblem[], typedScalars: Map<string, TypedScalar>): unknown {
   const text = readFileSync(fullPath, 'utf8');
-  try {
-    return file.toLowerCase().endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    problems.push({ file, path: '', message: `cannot be parsed: ${message}` });
+  if (file.toLowerCase().endsWith('.json')) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      problems.push({ file, path: '', message: `cannot be parsed: ${(error as Error).message.split('\n')[0]!}` });
+      return undefined;
+    }
+  }
+  const read = readYamlFile(text);
+  if (!read.ok) {
+    problems.push({ file, path: '', message: `cannot be parsed: ${read.message}` });
     return undefined;
   }
+  for (const problem of read.problems) problems.push({ file, path: formatPath(problem.path), message: problem.message });
+  for (const scalar of read.typedScalars) typedScalars.set(`${file}|${formatPath(scalar.path)}`, scalar);
+  return read.value;
+}
+
+/**
+ * A schema issue in the words of a YAML file: a key given a number, a boolean or nothing
+ * where text is wanted gets the quoted form to write (`id: 2024` → `id: "2024"`), and a
+ * `yes`/`no` where true/false is wanted says so.
+ */
+function explainType(
+  issue: { code: string; message: string; expected?: unknown; path: PropertyKey[] },
+  value: unknown,
+  typed: TypedScalar | undefined,
+): string {
+  if (issue.code !== 'invalid_type') return issue.message;
+  if (!typed) {
+    // JSON, or a key present with a value of the wrong kind: never "is required".
+    if (issue.expected === 'string' && value !== undefined && typeof value !== 'string') {
+      return `must be text, not ${describeValue(value)}${typeof value === 'number' ? `; write it in quotes: "${value}"` : ''}`;
+    }
+    return issue.message;
+  }
+  const last = issue.path[issue.path.length - 1];
+  const quoted = typeof last === 'number' ? `"${typed.source}"` : `${String(last)}: "${typed.source}"`;
+  if (issue.expected === 'string' && typeof typed.value !== 'string') {
+    return `must be text, but YAML reads ${typed.source === '' ? 'an empty value' : typed.source} as ${describeValue(typed.value)}; write it in quotes: ${quoted}`;
+  }
+  if (issue.expected === 'boolean' && typeof typed.value === 'string') {
+    return `must be true or false (YAML 1.2 reads ${typed.source} as text)`;
+  }
+  return issue.message;
+}
+
+function valueAt(root: unknown, at: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const segment of at) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'no value (null)';
+  if (typeof value === 'number') return `the number ${value}`;
+  if (typeof value === 'boolean') return `the boolean ${value}`;
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return JSON.stringify(value);
 }
 
 /** Replaces `${NAME}` / `${NAME:-default}` in every string; reports unset variables by path. */

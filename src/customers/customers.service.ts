@@ -14,6 +14,8 @@ export interface CustomersUpsertResult {
   customers: UpsertCounts;
   /** Items left out, one entry per bad field. The other items are saved. */
   errors: ItemError[];
+  /** Saved items with a note (two keys of one field that differ: the first was kept). */
+  warnings: ItemError[];
 }
 
 export interface UpsertOptions {
@@ -28,6 +30,7 @@ export interface UpsertOptions {
 export async function upsertCustomers(knex: Knex, items: unknown[], options: UpsertOptions = {}): Promise<CustomersUpsertResult> {
   const indexOf = options.indexOf ?? ((i: number) => i);
   const errors: ItemError[] = [];
+  const warnings: ItemError[] = [];
   const good: ContractInput[] = [];
   const seenAt = new Map<string, number>();
 
@@ -48,9 +51,10 @@ export async function upsertCustomers(knex: Knex, items: unknown[], options: Ups
       return;
     }
     seenAt.set(parsed.value.serviceId, position);
+    for (const warning of parsed.warnings) warnings.push({ index: indexOf(position), ...warning });
     good.push(parsed.value);
   });
 
   const outcome = await knex.transaction((trx) => upsertContracts(trx, good));
-  return { ...outcome.contracts, customers: outcome.customers, errors };
+  return { ...outcome.contracts, customers: outcome.customers, errors, warnings };
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.ts';
+import iconv from 'iconv-lite';
 import { detectDelimiter } from '../../src/customers/customers-csv-import.ts';
 import { createTestDatabase, isEmbeddedTestDatabase, testDatabaseUrl, type TestDatabase } from '../helpers/test-database.ts';
 import { cpfFor } from '../push/helpers/push-fixtures.ts';
@@ -49,11 +50,156 @@ describe('mapsync customers import <file.csv>', () => {
     return { code, stdout: stdout.text, stderr: stderr.text };
   }
 
-  function csv(name: string, content: string): string {
+  function csv(name: string, content: string | Buffer): string {
     const file = path.join(dir, name);
     writeFileSync(file, content);
     return file;
   }
+
+  async function contractOf(serviceId: string) {
+    return db
+      .knex('service_contracts as s')
+      .join('erp_customers as c', 'c.id', 's.erp_customer_id')
+      .where('s.service_id', serviceId)
+      .first('c.document', 'c.name', 'c.phone', 'c.email', 's.status', 's.address', 's.city');
+  }
+  const savedCount = async (prefix: string) =>
+    Number((await db.knex('service_contracts').where('service_id', 'like', `${prefix}%`).count({ n: '*' }).first())!.n);
+
+  test('a Windows-1252 file (João da Conceição, São Paulo) is stored with its accents, never with U+FFFD', async () => {
+    const text = `id_cliente_servico;cpf_cnpj;nome;cidade\r\nW1;${cpfFor(70_001)};João da Conceição;São Paulo\r\n`;
+    const { code, stdout } = await run(csv('cp1252.csv', iconv.encode(text, 'win1252')));
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /read as Windows-1252 \(the file is not UTF-8\)/);
+    assert.deepEqual(await contractOf('W1').then((c) => [c.name, c.city]), ['João da Conceição', 'São Paulo']);
+  });
+
+  test('Excel\'s "sep=;" first line is accepted', async () => {
+    const { code, stdout } = await run(csv('sep.csv', `sep=;\r\nservice_id;document;name\r\nS1;${cpfFor(70_002)};Ana\r\n`));
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /header on line 2/);
+    assert.ok(await contractOf('S1'));
+  });
+
+  test('Situação, Endereço and CPF/CNPJ are recognised: a Cancelado contract is saved as cancelled', async () => {
+    const { code, stdout } = await run(
+      csv('situacao.csv', `Contrato;CPF/CNPJ;Nome;Situação;Endereço\nH1;${cpfFor(70_003)};Ana;Cancelado;Rua A, 1\nH2;${cpfFor(70_004)};Bia;Ativo;Rua B\n`),
+    );
+    assert.equal(code, 0, stdout);
+    assert.doesNotMatch(stdout, /no status column/);
+    assert.deepEqual(await contractOf('H1').then((c) => [c.status, c.address]), ['cancelled', 'Rua A, 1']);
+    assert.equal((await contractOf('H2')).status, 'active');
+  });
+
+  test('a header "cpf" alone is the document', async () => {
+    const { code, stdout } = await run(csv('cpf.csv', `contrato,nome,cpf\nK-ALONE,Caio,${cpfFor(70_005)}\n`));
+    assert.equal(code, 0, stdout);
+    assert.equal((await contractOf('K-ALONE')).document, cpfFor(70_005));
+  });
+
+  test('a file without a status column says every contract was saved as active', async () => {
+    const { code, stdout } = await run(csv('nostatus.csv', `service_id;document;name\nNS1;${cpfFor(70_006)};Davi\n`));
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /no status column: every contract was saved as active/);
+  });
+
+  test('a status-like column mapsync does not know refuses the file (exit 2), naming the column', async () => {
+    const { code, stderr } = await run(csv('statuslike.csv', `service_id;document;name;Status do cliente PF\nSL1;${cpfFor(70_007)};Eva;Cancelado\n`));
+    assert.equal(code, 2);
+    assert.match(stderr, /"Status do cliente PF" on line 1 looks like the contract status but is not recognised/);
+    assert.equal(await contractOf('SL1'), undefined);
+  });
+
+  test('CPF and CNPJ columns, Telefone and Celular: the filled one wins; different documents refuse the row, different phones warn', async () => {
+    const rows = [
+      'Contrato;Nome;CPF;CNPJ;Telefone;Celular',
+      `M1;Fabio;${cpfFor(70_010)};;;(11) 99999-0001`,
+      `M2;Loja;;${'11.222.333/0001-81'};(11) 3333-0002;`,
+      `M3;Gil;${cpfFor(70_011)};11.222.333/0001-81;;`,
+      `M4;Hugo;${cpfFor(70_012)};;(11) 3333-0004;(11) 99999-0004`,
+    ];
+    const { code, stdout } = await run(csv('merge.csv', rows.join('\n')));
+    assert.equal(code, 1, stdout);
+    assert.deepEqual(await contractOf('M1').then((c) => [c.document, c.phone]), [cpfFor(70_010), '(11) 99999-0001']);
+    assert.deepEqual(await contractOf('M2').then((c) => [c.document, c.phone]), ['11222333000181', '(11) 3333-0002']);
+    assert.equal(await contractOf('M3'), undefined);
+    assert.match(stdout, /line 4 \(service M3\): document "CPF" and "CNPJ" hold different documents/);
+    assert.equal((await contractOf('M4')).phone, '(11) 3333-0004');
+    assert.match(stdout, /1 warning\(s\) \(saved\):\n  line 5 \(service M4\): phone "Telefone" and "Celular" differ; kept the value of "Telefone"/);
+  });
+
+  for (const [label, broken, resumes] of [
+    ['an unquoted stray quote (Jose "Zeca" Teste) is part of the name: 3000 rows before it and the rows after are all saved', 'Jose "Zeca" Teste', true],
+    ['a quote never closed: the 3000 rows before it are saved, the line is reported, reading resumes after it', '"Jose Zeca Teste', false],
+  ] as const) {
+    test(label, async () => {
+      const prefix = broken.startsWith('"') ? 'Q' : 'Z';
+      const rows = ['service_id;document;name;status'];
+      for (let i = 0; i < 3000; i += 1) rows.push(`${prefix}${i};${cpfFor(80_000 + i)};Cliente ${i};ativo`);
+      rows.push(`${prefix}X;${cpfFor(79_000)};${broken};ativo`);
+      for (let i = 0; i < 5; i += 1) rows.push(`${prefix}A${i};${cpfFor(79_100 + i)};Depois ${i};ativo`);
+      const { code, stdout } = await run(csv(`${prefix}-quote.csv`, rows.join('\r\n') + '\r\n'));
+      const savedRows = resumes ? 3006 : 3005;
+      assert.equal(await savedCount(prefix), savedRows, stdout);
+      assert.match(stdout, new RegExp(`3006 row\\(s\\); ${savedRows} contract\\(s\\) saved .*; ${3006 - savedRows} row\\(s\\) rejected; 0 row\\(s\\) skipped`));
+      if (resumes) {
+        assert.equal(code, 0, stdout);
+        assert.equal((await contractOf(`${prefix}X`)).name, 'Jose "Zeca" Teste');
+      } else {
+        assert.equal(code, 1, stdout);
+        assert.match(stdout, /line 3002: a quote \(\"\) opens a value here and is never closed/);
+        assert.match(stdout, /1 broken line\(s\) could not be read as CSV \(rejected above\); reading went on with the next line each time/);
+      }
+    });
+  }
+
+  test('a line break inside a quoted value does not shift later line numbers', async () => {
+    const rows = [
+      'service_id;document;name;address',
+      `L1;${cpfFor(70_020)};Ana;"Rua A\r\nBloco 2\r\nApto 3"`,
+      `L2;123;Bad;Rua B`,
+      `L3;;Empty;Rua C`,
+    ];
+    const { code, stdout } = await run(csv('crlf.csv', rows.join('\r\n')));
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /line 5 \(service L2\): document is not a CPF or CNPJ/);
+    assert.match(stdout, /line 6 \(service L3\): document is required/);
+    assert.equal((await contractOf('L1')).address, 'Rua A\nBloco 2\nApto 3');
+  });
+
+  test('an e-mail such as maria-at-example refuses that row only', async () => {
+    const rows = ['service_id;document;name;email', `E1;${cpfFor(70_030)};Maria;maria-at-example`, `E2;${cpfFor(70_031)};Joana;joana@example.com`];
+    const { code, stdout } = await run(csv('email.csv', rows.join('\n')));
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /line 2 \(service E1\): email is not an e-mail address \("maria-at-example"\)/);
+    assert.equal(await contractOf('E1'), undefined);
+    assert.equal((await contractOf('E2')).email, 'joana@example.com');
+  });
+
+  test('the JSON result adds up and lists skipped rows, columns not read and the assumed status', async () => {
+    const rows = ['service_id;document;name;Plano;Nome Fantasia;;', `J1;${cpfFor(70_040)};Rui;100M;;;`, ';;;;;;', `J2;1,23457E+13;Sara;;;;`, `J1;${cpfFor(70_040)};Rui;;;;`];
+    const { stdout } = await run(csv('json.csv', rows.join('\n')), '--json');
+    const result = JSON.parse(stdout);
+    assert.equal(result.rows, 4);
+    assert.equal(result.rows, result.saved + result.rejectedRows + result.skippedRows);
+    assert.deepEqual([result.saved, result.rejectedRows, result.skippedRows, result.skipped], [1, 2, 1, { 'empty row': 1 }]);
+    assert.deepEqual(result.ignoredColumns, ['Plano']);
+    assert.deepEqual(result.unrecognisedColumns, [{ header: 'Nome Fantasia', looksLike: 'name' }]);
+    assert.equal(result.assumedStatus, 'active');
+    assert.deepEqual(result.errors.map((e: { line: number; field: string }) => [e.line, e.field]), [[4, 'document'], [5, 'serviceId']]);
+    assert.match(result.errors[0].message, /scientific notation \(1,23457E\+13\)/);
+  });
+
+  test('a file that mixes UTF-8 and Windows-1252 is refused naming the line and the encoding to use', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from(`service_id;document;name\nU1;${cpfFor(70_050)};Conceição\n`, 'utf8'),
+      iconv.encode(`U2;${cpfFor(70_051)};João\n`, 'win1252'),
+    ]);
+    const { code, stderr } = await run(csv('mixed.csv', bytes));
+    assert.equal(code, 2);
+    assert.match(stderr, /line 3 is not UTF-8 but line 2 is: the file mixes two encodings; save it again as UTF-8/);
+    assert.equal(await contractOf('U1'), undefined);
+  });
 
   test('a ";" file with a BOM, Portuguese headers and quoted fields: every row saved, exit 0', async () => {
     const file = csv(

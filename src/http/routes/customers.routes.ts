@@ -12,6 +12,19 @@ const countsSchema = {
   properties: { created: { type: 'integer' }, updated: { type: 'integer' }, unchanged: { type: 'integer' } },
 } as const;
 
+const itemNotesSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      index: { type: 'integer' },
+      serviceId: { type: ['string', 'null'] },
+      field: { type: 'string' },
+      message: { type: 'string' },
+    },
+  },
+} as const;
+
 export async function customersRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post(
     '/v1/customers',
@@ -27,6 +40,8 @@ export async function customersRoutes(app: FastifyInstance, ctx: AppContext): Pr
           '`name` (required), `personType` (person|company, derived from the document when left out), ' +
           '`status` (active|inactive|suspended|cancelled, default active), `address`, `lat`+`lon` (WGS 84), ' +
           '`email`, `phone`, `city`, `state`, `zipCode`. Optional fields left out keep the stored value. ' +
+          'Two keys for one field (`cpf` and `cnpj`, `telefone` and `celular`) are merged: the non-empty one is taken; ' +
+          'two different documents, service ids or statuses refuse the item; other differences keep the first key and are listed in `warnings`. ' +
           'Bad items are reported in `errors` (index, serviceId, field, message) and the others are saved. ' +
           'Counts are of contracts; `customers` counts their holders by document.',
         tags: ['customers'],
@@ -38,18 +53,8 @@ export async function customersRoutes(app: FastifyInstance, ctx: AppContext): Pr
               updated: { type: 'integer' },
               unchanged: { type: 'integer' },
               customers: countsSchema,
-              errors: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    index: { type: 'integer' },
-                    serviceId: { type: ['string', 'null'] },
-                    field: { type: 'string' },
-                    message: { type: 'string' },
-                  },
-                },
-              },
+              errors: itemNotesSchema,
+              warnings: itemNotesSchema,
             },
           },
           413: { description: 'more than 1000 items', ...errorSchema },
