@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { parseContractItem, type ContractInput, type ItemError } from './customer-input.ts';
 import { upsertContracts, type UpsertCounts } from './customers.repository.ts';
+import { reconcileBindingsWithContractStatus } from '../bindings/contract-status.ts';
 
 /** Most items one `POST /v1/customers` request (or one CSV batch) carries. */
 export const MAX_ITEMS_PER_REQUEST = 1000;
@@ -51,6 +52,11 @@ export async function upsertCustomers(knex: Knex, items: unknown[], options: Ups
     good.push(parsed.value);
   });
 
-  const outcome = await knex.transaction((trx) => upsertContracts(trx, good));
+  const outcome = await knex.transaction(async (trx) => {
+    const upserted = await upsertContracts(trx, good);
+    // A status the import changed (cancelled, active again) reaches the bindings in the same commit.
+    await reconcileBindingsWithContractStatus(trx, good.map((item) => item.serviceId));
+    return upserted;
+  });
   return { ...outcome.contracts, customers: outcome.customers, errors };
 }

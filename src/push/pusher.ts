@@ -29,6 +29,9 @@ import {
   reschedulePush,
   type OutboxRow,
 } from './outbox.repository.ts';
+import { cancelBindingInTransaction } from '../bindings/bindings.service.ts';
+import { getBinding } from '../bindings/bindings.repository.ts';
+import { CONTRACT_NOT_ACTIVE, contractEnded } from '../bindings/contract-status.ts';
 import { buildPushPayload, scrubDocument, type PushPayload } from './push-payload.ts';
 import { loadPushSubject, portProblem, type PushSubject } from './push-subject.ts';
 
@@ -59,6 +62,7 @@ export type DeliveryOutcome = 'delivered' | 'retry' | 'parked' | 'cancelled' | '
 type Attempt =
   | { kind: 'done'; payload: PushPayload | null; customerId: string | null }
   | { kind: 'cancel'; reason: string }
+  | { kind: 'contract_ended'; reason: string; reachedPlatform: boolean }
   | { kind: 'park'; error: string; status: number | null }
   | { kind: 'wait'; reason: string };
 
@@ -226,7 +230,7 @@ export class Pusher {
       const adapter = this.deps.adapterFor(integration);
       subject = await loadPushSubject(this.deps.knex, row.binding_id);
       const attempt =
-        row.action === 'bind' ? await this.attemptBind(subject, integration, adapter) : await this.attemptUnbind(row, subject, adapter);
+        row.action === 'bind' ? await this.attemptBind(row, subject, integration, adapter) : await this.attemptUnbind(row, subject, adapter);
       outcome = await this.settle(row, subject, attempt);
       log[outcome === 'parked' ? 'warn' : 'info'](
         { serviceId: subject?.serviceId, document: maskDocument(subject?.document), outcome, ...(attempt.kind === 'park' ? { error: attempt.error } : {}) },
@@ -255,9 +259,21 @@ export class Pusher {
     return outcome;
   }
 
-  private async attemptBind(subject: PushSubject | null, integration: IntegrationConfig, adapter: PlatformAdapter): Promise<Attempt> {
+  private async attemptBind(row: OutboxRow, subject: PushSubject | null, integration: IntegrationConfig, adapter: PlatformAdapter): Promise<Attempt> {
     if (!subject) return { kind: 'cancel', reason: 'the binding no longer exists' };
     if (subject.bindingStatus === 'cancelled') return { kind: 'cancel', reason: 'the binding was cancelled' };
+    // The status was checked at confirmation; the ERP may have changed it since.
+    if (contractEnded(subject.contractStatus)) {
+      const reason = `service contract ${subject.serviceId} was ${subject.contractStatus} in the ERP before delivery`;
+      return { kind: 'contract_ended', reason, reachedPlatform: row.attempts > 1 || subject.syncState === 'in_sync' };
+    }
+    if (subject.contractStatus !== 'active') {
+      return {
+        kind: 'park',
+        error: `${CONTRACT_NOT_ACTIVE}: service contract ${subject.serviceId} is ${subject.contractStatus}; the push waits until the ERP makes it active again`,
+        status: null,
+      };
+    }
     const problem = portProblem(subject);
     if (problem) return { kind: 'park', error: `${problem.code}: ${problem.message}`, status: null };
 
@@ -346,6 +362,13 @@ export class Pusher {
     switch (attempt.kind) {
       case 'cancel':
         return (await cancelClaimedPush(knex, row.id, this.owner, attempt.reason)) ? 'cancelled' : 'lost_lease';
+      case 'contract_ended':
+        return knex.transaction(async (trx) => {
+          if (!(await cancelClaimedPush(trx, row.id, this.owner, attempt.reason))) return 'lost_lease';
+          const binding = await getBinding(trx, row.binding_id, { forUpdate: true });
+          if (binding) await cancelBindingInTransaction(trx, binding, { pushEnabled: true, reachedPlatform: attempt.reachedPlatform });
+          return 'cancelled';
+        });
       case 'wait':
         return (await reschedulePush(knex, row.id, this.owner, { delayMs: this.unbindWaitMs, error: attempt.reason, status: null, countAttempt: false }))
           ? 'retry'

@@ -244,6 +244,8 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
       );
     }
 
+    const bindings = await reconcileBindingsAfterSync(trx, integration.id, { runId: input.runId, stagedCustomers: tables.customers });
+    for (const issue of bindings.issues) await issues.add(issue);
     for (const removed of await removedPortsWithBindings(db, integration.id)) {
       await issues.add({
         kind: 'ports',
@@ -253,7 +255,6 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
       });
     }
     await issues.flush();
-    await reconcileBindingsAfterSync(trx, integration.id);
 
     const pause = Number(process.env[PAUSE_IN_MERGE_ENV] ?? 0);
     if (pause > 0) {
