@@ -78,11 +78,11 @@ export async function createBinding(knex: Knex, input: { serviceId: string; port
     const onPort = await activeBindingOfPort(trx, port.id);
     if (onPort && onPort.service_contract_id === contract.id) return { id: onPort.id, created: false };
     if (onPort) {
-      throw new BindingError(409, 'port_taken', `port ${port.id} already has binding ${onPort.id} (${onPort.status})`, { bindingId: onPort.id });
+      throw new BindingError(409, 'port_taken', `port ${port.id} already has binding ${onPort.id} (${onPort.status})${stalled(onPort)}`, { bindingId: onPort.id });
     }
     const ofContract = await activeBindingOfContract(trx, contract.id);
     if (ofContract) {
-      throw new BindingError(409, 'contract_already_bound', `service contract ${input.serviceId} is already bound (binding ${ofContract.id}, ${ofContract.status}); cancel it first`, {
+      throw new BindingError(409, 'contract_already_bound', `service contract ${input.serviceId} is already bound (binding ${ofContract.id}, ${ofContract.status})${stalled(ofContract)}; cancel it first`, {
         bindingId: ofContract.id,
       });
     }
@@ -242,6 +242,12 @@ export function toPushView(row: OutboxRow): PushView {
 function iso(value: Date | string | null): string | null {
   if (value === null) return null;
   return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+/** Says so when a confirmed binding in the way is not (or no longer) on the platform. */
+function stalled(binding: BindingRow): string {
+  if (binding.status !== 'confirmed' || binding.sync_state !== 'failed') return '';
+  return `, which is not on the platform (sync_state failed: its push is parked, see GET /v1/pushes?status=failed): retry that push or cancel the binding`;
 }
 
 function describePortRef(ref: PortRef): string {
