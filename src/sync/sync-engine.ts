@@ -27,8 +27,9 @@ import { withPlatformCallSignal } from '../platforms/http/call-scope.ts';
 import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
 import { reconcileBindingsAfterSync } from '../push/binding-reconciliation.ts';
 import { erpFingerprint, linkCustomers } from './customer-linker.ts';
-import { analyzeBulkChanges, mergeStaging, planRemovals, recordEquipmentReads, recordPoleChecks, removalGuardViolation, removedPortsWithBindings, type MergeParams } from './merge.ts';
+import { analyzeBulkChanges, mergeStaging, planRemovals, recordEquipmentReads, recordPoleChecks, removedPortsWithBindings, type MergeParams } from './merge.ts';
 import { resolveProject, scopeOf } from './project-resolver.ts';
+import { planGuardedRemovals, removalGuardViolation } from './removal-guard.ts';
 import { pullIntoStaging } from './pull.ts';
 import { resolveStaging } from './resolve.ts';
 import { RunConnection } from './run-connection.ts';
@@ -226,9 +227,10 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
 
   await db.transaction(async (trx) => {
     const plans = await planRemovals(db, params);
-    const violation = removalGuardViolation(plans, integration.sync.removalGuardPercent);
+    const guarded = await planGuardedRemovals(db, integration.id, tables);
+    const violation = removalGuardViolation(guarded, { percent: integration.sync.removalGuardPercent, minCount: integration.sync.removalGuardMinCount });
     if (violation && !input.options.force) throw new RunFailure(violation);
-    if (violation) ctx.logger.warn({ runId: input.runId, integration: integration.id, plans }, 'mass-removal guard overridden by force');
+    if (violation) ctx.logger.warn({ runId: input.runId, integration: integration.id, plans: guarded }, 'mass-removal guard overridden by force');
 
     const merged = await mergeStaging(db, params, plans);
     for (const kind of Object.keys(merged) as CountKind[]) Object.assign(counts[kind] as KindCounts, merged[kind]);
