@@ -28,6 +28,7 @@ import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
 import { reconcileBindingsAfterSync } from '../push/binding-reconciliation.ts';
 import { erpFingerprint, linkCustomers } from './customer-linker.ts';
 import { analyzeBulkChanges, mergeStaging, planRemovals, recordEquipmentReads, recordPoleChecks, removedPortsWithBindings, type MergeParams } from './merge.ts';
+import { pruneRunIssues } from './issue-retention.ts';
 import { resolveProject, scopeOf } from './project-resolver.ts';
 import { planGuardedRemovals, removalGuardViolation } from './removal-guard.ts';
 import { pullIntoStaging } from './pull.ts';
@@ -157,6 +158,9 @@ export async function executeRun(ctx: SyncContext, runId: string, hooks: Execute
       // A no-op when the run was already ended (reaped, stalled, cancelled): its reason stays.
       await finishRun(ctx.knex, runId, { status: 'failed', counts, progress: progress.current, error: message });
     }
+    await pruneRunIssues(ctx.knex, integration.id, { days: integration.sync.issueRetentionDays, runs: integration.sync.issueRetentionRuns }).catch((error: unknown) =>
+      log.warn({ err: { message: messageOf(error) } }, 'could not prune the issues of old runs'),
+    );
     return (await getRun(ctx.knex, runId)) as RunRecord;
   } finally {
     await stopHeartbeat?.();
