@@ -97,6 +97,7 @@ async function requeueParkedOnPortsBack(trx: Db, integrationId: string, outcome:
 
 interface DivergedBinding {
   id: number;
+  status: 'pending' | 'confirmed';
   service_contract_id: number;
   port_id: number;
   port_external_id: string;
@@ -124,7 +125,7 @@ async function followOrDemoteDiverged(
 ): Promise<void> {
   const diverged = (
     await trx.raw(
-      `SELECT b.id, b.service_contract_id, b.port_id, p.external_id AS port_external_id,
+      `SELECT b.id, b.status, b.service_contract_id, b.port_id, p.external_id AS port_external_id,
               (p.removed_at IS NOT NULL OR s.removed_at IS NOT NULL) AS port_removed,
               b.platform_customer_external_id AS known_customer, sc.service_id,
               p.platform_customer_external_id AS shown_customer, o.id AS bind_push_id, o.status AS bind_push_status
@@ -204,7 +205,9 @@ async function followOrDemoteDiverged(
     const parked = binding.bind_push_id !== null && binding.bind_push_status !== 'cancelled';
     const remedy = parked
       ? `retry push ${binding.bind_push_id} (POST /v1/pushes/${binding.bind_push_id}/retry) to bind it again, or cancel the binding`
-      : 'confirm it again or cancel it';
+      : binding.status === 'pending'
+        ? 'confirm it to push it, or cancel it'
+        : 'bind the customer on the platform again (push is off for this integration), or cancel the binding';
     const reason = `${here} shows ${shows}, not ${who}; ${where}. The binding is kept but no longer in sync: ${remedy}`;
     if (parked) {
       await trx('push_outbox')

@@ -47,7 +47,7 @@ describe('retention of run issues', () => {
       [1, 1, 'succeeded', true],
       [200, 2, 'running', true],
     ];
-    const ids = [];
+    const ids: string[] = [];
     for (const [daysAgo, issues, status] of corpus) ids.push(await run('keep-days', daysAgo, issues, status));
     const other = await run('keep-runs', 400, 2);
 
