@@ -202,6 +202,24 @@ describe('bindings follow the platform', () => {
     assert.deepEqual(await bindingIssues(await syncOk()), []);
   });
 
+  test('a splitter replaced by a new one, its customer re-patched there: the binding follows off the removed port', async () => {
+    const from = await freePort();
+    const bound = await bindAndDeliver(from);
+    const old = sim.network.splitters.get(Number(from.splitter_external_id))!;
+    const replacement = sim.addSplitter(old.containerId, { service: true, ratioOut: 8 });
+    sim.moveCustomerToPort(Number(bound.customer), replacement.ports[2]!.id);
+    sim.removeSplitter(old.id);
+
+    const run = await syncOk({ full: true });
+    const row = await binding(bound.id);
+    const target = await db.knex('ports').where({ integration_id: INTEGRATION, external_id: String(replacement.ports[2]!.id) }).first('id', 'number');
+    assert.equal(row.port_id, target.id);
+    assert.equal(row.sync_state, 'in_sync');
+    const issues = (await runIssues(db.knex, run.id)).filter((i) => i.kind === 'bindings' || i.code === 'removed_port_with_binding');
+    assert.deepEqual(issues.map((i) => i.code), ['binding_followed_customer'], 'no removed_port_with_binding: the binding left the removed port');
+    assert.match(issues[0]!.reason, new RegExp(`port ${from.number} \\(id ${from.external_id}\\).* is gone from the platform; .*now on port 3 `));
+  });
+
   test('a customer moved onto a port another binding holds: not followed, demoted, and the holder named', async () => {
     const from = await freePort();
     const to = await freePort();
