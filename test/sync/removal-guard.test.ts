@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createPlatformAdapter } from '../../src/platforms/adapter-factory.ts';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator.server.ts';
 import { removalGuardViolation, type GuardedRemoval } from '../../src/sync/removal-guard.ts';
+import { simulatorIntegration } from '../push/helpers/push-fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { FakePlatform, emptyNetwork, pole, type FakeNetwork } from './fixtures/fake-platform.ts';
 import { LAT, LON, sampleNetwork } from './fixtures/sample-network.ts';
@@ -124,5 +127,42 @@ describe('mass-removal guard in a sync (real PostgreSQL)', () => {
     const within = await h2.sync();
     assert.equal(within.status, 'succeeded', within.error ?? '');
     assert.equal(within.counts.poles?.removed, 3);
+  });
+});
+
+describe('mass-removal guard against the simulator (real HTTP, real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let sim: RunningSimulator;
+  before(async () => {
+    db = await createTestDatabase();
+    sim = await startSimulator({ size: 300, seed: 41, https: true, limits: { concurrency: 20, requestsPerMinute: 100_000 } });
+  });
+  after(async () => {
+    await sim?.close();
+    await db?.destroy();
+  });
+
+  test('customers leaving their ports (more than the share) are merged; as many deleted from the platform fail the run', async () => {
+    // minCount 0: the share alone decides, so only what is counted matters.
+    const integration = simulatorIntegration('sim-guard', sim, { sync: { removalGuardMinCount: 0 } });
+    const h = await createHarness(db.knex, () => createPlatformAdapter(integration, { ca: sim.ca ?? undefined }), integration);
+    const first = await h.sync();
+    assert.equal(first.status, 'succeeded', first.error ?? '');
+    const stored = first.counts.customers?.created ?? 0;
+    assert.ok(stored >= 6, `customers on ports: ${stored}`);
+
+    const onPorts = [...sim.network.ports.values()].filter((p) => p.customerId !== null);
+    const leaving = onPorts.slice(0, Math.ceil(stored * 0.4));
+    for (const port of leaving) sim.unbindPort(port.id);
+    const left = await h.sync();
+    assert.equal(left.status, 'succeeded', left.error ?? '');
+    assert.equal(left.counts.customers?.removed, leaving.length, 'no longer stored: on no synced port');
+
+    const live = stored - leaving.length;
+    const deleting = onPorts.slice(leaving.length, leaving.length + Math.ceil(live * 0.4));
+    for (const port of deleting) sim.deleteCustomer(port.customerId!);
+    const deleted = await h.sync();
+    assert.equal(deleted.status, 'failed');
+    assert.match(deleted.error ?? '', new RegExp(`would remove ${deleting.length} of ${live} customers`));
   });
 });
