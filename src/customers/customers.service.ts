@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
+import { reconcileBindingsWithContractStatus } from '../bindings/contract-status.ts';
 import { parseContractItem, type ContractInput, type ItemError } from './customer-input.ts';
 import { upsertContracts, type UpsertCounts } from './customers.repository.ts';
-import { reconcileBindingsWithContractStatus } from '../bindings/contract-status.ts';
 
 /** Most items one `POST /v1/customers` request (or one CSV batch) carries. */
 export const MAX_ITEMS_PER_REQUEST = 1000;

@@ -1,6 +1,8 @@
 /**
  * Delivers the push outbox to the platforms. At least once, and idempotently:
- *   bind:   (1) find the platform customer by its integration code (= service id);
+ *   bind:   (0) the contract must still be active in the ERP: cancelled cancels the binding,
+ *               suspended or inactive parks the push until an import makes it active again;
+ *           (1) find the platform customer by its integration code (= service id);
  *           (2) update it when found, else create it; (3) bind it to the port.
  *   unbind: remove the customer from the port, if the port still shows it.
  * A crash anywhere leaves the row in_progress; once its lease runs out another pusher (or
@@ -12,6 +14,9 @@
  */
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
+import { cancelBindingInTransaction } from '../bindings/bindings.service.ts';
+import { getBinding } from '../bindings/bindings.repository.ts';
+import { CONTRACT_NOT_ACTIVE, contractEnded } from '../bindings/contract-status.ts';
 import type { IntegrationConfig } from '../config/config.schema.ts';
 import { maskDocument } from '../domain/documents.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -29,9 +34,6 @@ import {
   reschedulePush,
   type OutboxRow,
 } from './outbox.repository.ts';
-import { cancelBindingInTransaction } from '../bindings/bindings.service.ts';
-import { getBinding } from '../bindings/bindings.repository.ts';
-import { CONTRACT_NOT_ACTIVE, contractEnded } from '../bindings/contract-status.ts';
 import { buildPushPayload, scrubDocument, type PushPayload } from './push-payload.ts';
 import { loadPushSubject, portProblem, type PushSubject } from './push-subject.ts';
 
