@@ -78,11 +78,11 @@ export async function createBinding(knex: Knex, input: { serviceId: string; port
     const onPort = await activeBindingOfPort(trx, port.id);
     if (onPort && onPort.service_contract_id === contract.id) return { id: onPort.id, created: false };
     if (onPort) {
-      throw new BindingError(409, 'port_taken', `port ${port.id} already has binding ${onPort.id} (${onPort.status})`, { bindingId: onPort.id });
+      throw new BindingError(409, 'port_taken', `port ${port.id} already has binding ${onPort.id} (${onPort.status})${stalled(onPort)}`, { bindingId: onPort.id });
     }
     const ofContract = await activeBindingOfContract(trx, contract.id);
     if (ofContract) {
-      throw new BindingError(409, 'contract_already_bound', `service contract ${input.serviceId} is already bound (binding ${ofContract.id}, ${ofContract.status}); cancel it first`, {
+      throw new BindingError(409, 'contract_already_bound', `service contract ${input.serviceId} is already bound (binding ${ofContract.id}, ${ofContract.status})${stalled(ofContract)}; cancel it first`, {
         bindingId: ofContract.id,
       });
     }
@@ -156,35 +156,48 @@ export async function cancelBinding(knex: Knex, id: number, push: PushSettings):
   const unbindQueued = await knex.transaction(async (trx) => {
     const binding = await getBinding(trx, id, { forUpdate: true });
     if (!binding) throw new BindingError(404, 'binding_not_found', `no binding ${id}`);
-    if (binding.status === 'cancelled') return false;
-
-    const wasConfirmed = binding.status === 'confirmed';
-    await updateBinding(trx, id, { status: 'cancelled', cancelled_at: trx.fn.now() });
-    if (!wasConfirmed) return false;
-
-    const bind = (await trx('push_outbox').where({ binding_id: id, action: 'bind' }).first('id', 'status', 'attempts')) as
-      | Pick<OutboxRow, 'id' | 'status' | 'attempts'>
-      | undefined;
-    if (bind && (bind.status === 'pending' || bind.status === 'failed')) {
-      await trx('push_outbox')
-        .where({ id: bind.id })
-        .update({ status: 'cancelled', last_error: 'binding cancelled before delivery', updated_at: trx.fn.now() });
-    }
-    // An attempt that failed may still have landed (a 5xx on a bind that succeeded), so any
-    // tried bind gets an unbind; the pusher re-reads the port before unbinding anything.
-    const reachedPlatform =
-      (bind !== undefined && (bind.status === 'in_progress' || bind.status === 'done' || bind.attempts > 0)) ||
-      binding.sync_state === 'in_sync';
-    const settings = push.settingsFor(binding.integration_id);
-    if (!reachedPlatform || !settings?.enabled) {
-      if (binding.sync_state === 'queued') await updateBinding(trx, id, { sync_state: 'not_pushed' });
-      return false;
-    }
-    await enqueuePush(trx, { integrationId: binding.integration_id, bindingId: id, action: 'unbind', payload: {} });
-    await updateBinding(trx, id, { sync_state: 'queued' });
-    return true;
+    return cancelBindingInTransaction(trx, binding, { pushEnabled: push.settingsFor(binding.integration_id)?.enabled ?? false });
   });
   return { binding: (await getBindingView(knex, id))!, unbindQueued };
+}
+
+/**
+ * cancelBinding's work inside the caller's transaction, on a binding row it read (locked).
+ * `reachedPlatform` overrides the guess from the bind's outbox row (the pusher knows better
+ * for a row it holds). Returns whether an unbind was queued.
+ */
+export async function cancelBindingInTransaction(
+  trx: Knex.Transaction,
+  binding: BindingRow,
+  options: { pushEnabled: boolean; reachedPlatform?: boolean; reason?: string },
+): Promise<boolean> {
+  const id = binding.id;
+  if (binding.status === 'cancelled') return false;
+
+  const wasConfirmed = binding.status === 'confirmed';
+  await updateBinding(trx, id, { status: 'cancelled', cancelled_at: trx.fn.now() });
+  if (!wasConfirmed) return false;
+
+  const bind = (await trx('push_outbox').where({ binding_id: id, action: 'bind' }).first('id', 'status', 'attempts')) as
+    | Pick<OutboxRow, 'id' | 'status' | 'attempts'>
+    | undefined;
+  if (bind && (bind.status === 'pending' || bind.status === 'failed')) {
+    await trx('push_outbox')
+      .where({ id: bind.id })
+      .update({ status: 'cancelled', last_error: options.reason ?? 'binding cancelled before delivery', updated_at: trx.fn.now() });
+  }
+  // An attempt that failed may still have landed (a 5xx on a bind that succeeded), so any
+  // tried bind gets an unbind; the pusher re-reads the port before unbinding anything.
+  const reachedPlatform =
+    options.reachedPlatform ??
+    ((bind !== undefined && (bind.status === 'in_progress' || bind.status === 'done' || bind.attempts > 0)) || binding.sync_state === 'in_sync');
+  if (!reachedPlatform || !options.pushEnabled) {
+    if (binding.sync_state === 'queued') await updateBinding(trx, id, { sync_state: 'not_pushed' });
+    return false;
+  }
+  await enqueuePush(trx, { integrationId: binding.integration_id, bindingId: id, action: 'unbind', payload: {} });
+  await updateBinding(trx, id, { sync_state: 'queued' });
+  return true;
 }
 
 export async function getBindingView(knex: Knex | Knex.Transaction, id: number): Promise<BindingView | null> {
@@ -229,6 +242,12 @@ export function toPushView(row: OutboxRow): PushView {
 function iso(value: Date | string | null): string | null {
   if (value === null) return null;
   return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+/** Says so when a confirmed binding in the way is not (or no longer) on the platform. */
+function stalled(binding: BindingRow): string {
+  if (binding.status !== 'confirmed' || binding.sync_state !== 'failed') return '';
+  return `, which is not on the platform (sync_state failed: its push is parked, see GET /v1/pushes?status=failed): retry that push or cancel the binding`;
 }
 
 function describePortRef(ref: PortRef): string {

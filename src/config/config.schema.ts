@@ -98,8 +98,11 @@ export const integrationSchema = z.strictObject({
     .strictObject({
       attachRadiusMeters: z.number().min(0).max(100).default(3),
       removalGuardPercent: z.number().min(0).max(100).default(30),
+      removalGuardMinCount: z.number().int().min(0).default(10),
+      issueRetentionDays: z.number().int().min(1).max(36_500).default(90),
+      issueRetentionRuns: z.number().int().min(1).optional(),
     })
-    .default({ attachRadiusMeters: 3, removalGuardPercent: 30 }),
+    .default({ attachRadiusMeters: 3, removalGuardPercent: 30, removalGuardMinCount: 10, issueRetentionDays: 90 }),
   runs: z
     .strictObject({
       /** A run still going after this many minutes (from its start) is stopped and failed. */

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { reconcileBindingsWithContractStatus } from '../bindings/contract-status.ts';
 import { parseContractItem, type ContractInput, type ItemError } from './customer-input.ts';
 import { upsertContracts, type UpsertCounts } from './customers.repository.ts';
 
@@ -55,6 +56,11 @@ export async function upsertCustomers(knex: Knex, items: unknown[], options: Ups
     good.push(parsed.value);
   });
 
-  const outcome = await knex.transaction((trx) => upsertContracts(trx, good));
+  const outcome = await knex.transaction(async (trx) => {
+    const upserted = await upsertContracts(trx, good);
+    // A status the import changed (cancelled, active again) reaches the bindings in the same commit.
+    await reconcileBindingsWithContractStatus(trx, good.map((item) => item.serviceId));
+    return upserted;
+  });
   return { ...outcome.contracts, customers: outcome.customers, errors, warnings };
 }

@@ -67,6 +67,12 @@ export async function loadPushSubject(knex: Knex | Knex.Transaction, bindingId: 
   return (row as PushSubject | undefined) ?? null;
 }
 
+/**
+ * The codes portProblem() parks a push with (as the prefix of its last_error): a push parked
+ * with one of them is put back in line by the sync that sees its port fit again.
+ */
+export const PORT_PROBLEM_CODES: readonly string[] = ['port_removed', 'not_a_service_port'];
+
 /** Why a port can no longer take a push, or null when it can. */
 export function portProblem(subject: Pick<PushSubject, 'portRemoved' | 'splitterRemoved' | 'splitterRole'>): { code: string; message: string } | null {
   if (subject.portRemoved || subject.splitterRemoved) {

@@ -1,6 +1,8 @@
 /**
  * Delivers the push outbox to the platforms. At least once, and idempotently:
- *   bind:   (1) find the platform customer by its integration code (= service id);
+ *   bind:   (0) the contract must still be active in the ERP: cancelled cancels the binding,
+ *               suspended or inactive parks the push until an import makes it active again;
+ *           (1) find the platform customer by its integration code (= service id);
  *           (2) update it when found, else create it; (3) bind it to the port.
  *   unbind: remove the customer from the port, if the port still shows it.
  * A crash anywhere leaves the row in_progress; once its lease runs out another pusher (or
@@ -12,6 +14,9 @@
  */
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
+import { cancelBindingInTransaction } from '../bindings/bindings.service.ts';
+import { getBinding } from '../bindings/bindings.repository.ts';
+import { CONTRACT_NOT_ACTIVE, contractEnded } from '../bindings/contract-status.ts';
 import type { IntegrationConfig } from '../config/config.schema.ts';
 import { maskDocument } from '../domain/documents.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -60,6 +65,7 @@ export type DeliveryOutcome = 'delivered' | 'retry' | 'parked' | 'cancelled' | '
 type Attempt =
   | { kind: 'done'; payload: PushPayload | null; customerId: string | null }
   | { kind: 'cancel'; reason: string }
+  | { kind: 'contract_ended'; reason: string; reachedPlatform: boolean }
   | { kind: 'park'; error: string; status: number | null }
   | { kind: 'wait'; reason: string };
 
@@ -241,7 +247,7 @@ export class Pusher {
       const adapter = this.deps.adapterFor(integration);
       subject = await loadPushSubject(this.deps.knex, row.binding_id);
       const attempt =
-        row.action === 'bind' ? await this.attemptBind(subject, integration, adapter) : await this.attemptUnbind(row, subject, adapter);
+        row.action === 'bind' ? await this.attemptBind(row, subject, integration, adapter) : await this.attemptUnbind(row, subject, adapter);
       outcome = await this.settle(row, subject, attempt);
       log[outcome === 'parked' ? 'warn' : 'info'](
         { serviceId: subject?.serviceId, document: maskDocument(subject?.document), outcome, ...(attempt.kind === 'park' ? { error: attempt.error } : {}) },
@@ -270,9 +276,21 @@ export class Pusher {
     return outcome;
   }
 
-  private async attemptBind(subject: PushSubject | null, integration: IntegrationConfig, adapter: PlatformAdapter): Promise<Attempt> {
+  private async attemptBind(row: OutboxRow, subject: PushSubject | null, integration: IntegrationConfig, adapter: PlatformAdapter): Promise<Attempt> {
     if (!subject) return { kind: 'cancel', reason: 'the binding no longer exists' };
     if (subject.bindingStatus === 'cancelled') return { kind: 'cancel', reason: 'the binding was cancelled' };
+    // The status was checked at confirmation; the ERP may have changed it since.
+    if (contractEnded(subject.contractStatus)) {
+      const reason = `service contract ${subject.serviceId} was ${subject.contractStatus} in the ERP before delivery`;
+      return { kind: 'contract_ended', reason, reachedPlatform: row.attempts > 1 || subject.syncState === 'in_sync' };
+    }
+    if (subject.contractStatus !== 'active') {
+      return {
+        kind: 'park',
+        error: `${CONTRACT_NOT_ACTIVE}: service contract ${subject.serviceId} is ${subject.contractStatus}; the push waits until the ERP makes it active again`,
+        status: null,
+      };
+    }
     const problem = portProblem(subject);
     if (problem) return { kind: 'park', error: `${problem.code}: ${problem.message}`, status: null };
 
@@ -361,6 +379,13 @@ export class Pusher {
     switch (attempt.kind) {
       case 'cancel':
         return (await cancelClaimedPush(knex, row.id, this.owner, attempt.reason)) ? 'cancelled' : 'lost_lease';
+      case 'contract_ended':
+        return knex.transaction(async (trx) => {
+          if (!(await cancelClaimedPush(trx, row.id, this.owner, attempt.reason))) return 'lost_lease';
+          const binding = await getBinding(trx, row.binding_id, { forUpdate: true });
+          if (binding) await cancelBindingInTransaction(trx, binding, { pushEnabled: true, reachedPlatform: attempt.reachedPlatform });
+          return 'cancelled';
+        });
       case 'wait':
         return (await reschedulePush(knex, row.id, this.owner, { delayMs: this.unbindWaitMs, error: attempt.reason, status: null, countAttempt: false }))
           ? 'retry'

@@ -130,6 +130,10 @@ export interface RunningSimulator {
   reservePort(portId: number): void;
   /** Takes the customer off a port (the customer stays on the platform). */
   unbindPort(portId: number): void;
+  /** Moves a customer to another (free) port, as a technician re-patching a drop would. */
+  moveCustomerToPort(customerId: number, portId: number): void;
+  /** Deletes a customer from the platform, taking it off its port. */
+  deleteCustomer(customerId: number): void;
   /** Adds a 1xN splitter to a box or pole; returns it with its ports. */
   addSplitter(containerId: number, input: { service: boolean; ratioOut: number; sigla?: string }): SimSplitter;
   removeSplitter(splitterId: number): void;
@@ -822,6 +826,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         if (customer && customer.portId === port.id) customer.portId = null;
       }
       port.customerId = null;
+      touch();
+    },
+    moveCustomerToPort(customerId, portId) {
+      const customer = network.customers.get(customerId);
+      if (!customer) throw new Error(`no customer ${customerId}`);
+      const target = network.ports.get(portId);
+      if (!target) throw new Error(`no port ${portId}`);
+      if (target.customerId !== null && target.customerId !== customerId) throw new Error(`port ${portId} already holds customer ${target.customerId}`);
+      for (const port of network.ports.values()) if (port.customerId === customerId) port.customerId = null;
+      target.customerId = customerId;
+      customer.portId = portId;
+      touch();
+    },
+    deleteCustomer(customerId) {
+      if (!network.customers.delete(customerId)) throw new Error(`no customer ${customerId}`);
+      for (const port of network.ports.values()) if (port.customerId === customerId) port.customerId = null;
       touch();
     },
     addSplitter(containerId, input) {

@@ -160,20 +160,6 @@ export async function planRemovals(db: RunConnection, p: MergeParams): Promise<R
   return plans;
 }
 
-/** The guard's verdict: null when the removals are within the limit, else why not. */
-export function removalGuardViolation(plans: RemovalPlan[], percent: number): string | null {
-  const over = plans.filter((plan) => plan.existing > 0 && plan.removing > 0 && plan.removing * 100 > plan.existing * percent);
-  if (over.length === 0) return null;
-  const parts = over.map(
-    (plan) => `${plan.removing} of ${plan.existing} ${plan.kind} (${((plan.removing * 100) / plan.existing).toFixed(1)}%)`,
-  );
-  return (
-    `mass-removal guard: this run would remove ${parts.join(', ')}, more than the ${percent}% allowed ` +
-    `(sync.removalGuardPercent). Nothing was merged. If the platform really lost these elements, ` +
-    `run the sync again with --force (options.force) to accept the removal.`
-  );
-}
-
 /** Writes staging into the network tables; the caller holds the transaction. */
 export async function mergeStaging(db: RunConnection, p: MergeParams, removals: RemovalPlan[]): Promise<Record<CountKind, Omit<KindCounts, 'rejected'>>> {
   const integration = literal(p.integrationId);

@@ -29,8 +29,10 @@ import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
 import { storableProjects } from '../platforms/record-validation.ts';
 import { reconcileBindingsAfterSync } from '../push/binding-reconciliation.ts';
 import { erpFingerprint, linkCustomers } from './customer-linker.ts';
-import { analyzeBulkChanges, mergeStaging, planRemovals, recordEquipmentReads, recordPoleChecks, removalGuardViolation, removedPortsWithBindings, type MergeParams } from './merge.ts';
+import { analyzeBulkChanges, mergeStaging, planRemovals, recordEquipmentReads, recordPoleChecks, removedPortsWithBindings, type MergeParams } from './merge.ts';
+import { pruneRunIssues } from './issue-retention.ts';
 import { resolveProject, scopeOf } from './project-resolver.ts';
+import { planGuardedRemovals, removalGuardViolation } from './removal-guard.ts';
 import { pullIntoStaging } from './pull.ts';
 import { resolveStaging } from './resolve.ts';
 import { RunConnection } from './run-connection.ts';
@@ -163,6 +165,9 @@ export async function executeRun(ctx: SyncContext, runId: string, hooks: Execute
       // A no-op when the run was already ended (reaped, stalled, cancelled): its reason stays.
       await finishRun(ctx.knex, runId, { status: 'failed', counts, progress: progress.current, error: message });
     }
+    await pruneRunIssues(ctx.knex, integration.id, { days: integration.sync.issueRetentionDays, runs: integration.sync.issueRetentionRuns }).catch((error: unknown) =>
+      log.warn({ err: { message: messageOf(error) } }, 'could not prune the issues of old runs'),
+    );
     return (await getRun(ctx.knex, runId)) as RunRecord;
   } finally {
     await stopHeartbeat?.();
@@ -240,9 +245,10 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
 
   await db.transaction(async (trx) => {
     const plans = await planRemovals(db, params);
-    const violation = removalGuardViolation(plans, integration.sync.removalGuardPercent);
+    const guarded = await planGuardedRemovals(db, integration.id, tables);
+    const violation = removalGuardViolation(guarded, { percent: integration.sync.removalGuardPercent, minCount: integration.sync.removalGuardMinCount });
     if (violation && !input.options.force) throw new RunFailure(violation);
-    if (violation) ctx.logger.warn({ runId: input.runId, integration: integration.id, plans }, 'mass-removal guard overridden by force');
+    if (violation) ctx.logger.warn({ runId: input.runId, integration: integration.id, plans: guarded }, 'mass-removal guard overridden by force');
 
     const merged = await mergeStaging(db, params, plans);
     for (const kind of Object.keys(merged) as CountKind[]) Object.assign(counts[kind] as KindCounts, merged[kind]);
@@ -258,6 +264,8 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
       );
     }
 
+    const bindings = await reconcileBindingsAfterSync(trx, integration.id, { runId: input.runId, stagedCustomers: tables.customers });
+    for (const issue of bindings.issues) await issues.add(issue);
     for (const removed of await removedPortsWithBindings(db, integration.id)) {
       await issues.add({
         kind: 'ports',
@@ -267,7 +275,6 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
       });
     }
     await issues.flush();
-    await reconcileBindingsAfterSync(trx, integration.id);
 
     const pause = Number(process.env[PAUSE_IN_MERGE_ENV] ?? 0);
     if (pause > 0) {

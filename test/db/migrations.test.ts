@@ -29,6 +29,20 @@ describe('migrations', () => {
     assert.deepEqual(await pendingMigrations(db.knex), []);
   });
 
+  test('no table has two indexes alike (same table, method, columns and predicate)', async () => {
+    const indexes = await db.knex.raw(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = ? ORDER BY indexname`, [db.schema]);
+    const seen = new Map<string, string>();
+    const duplicates: string[] = [];
+    for (const row of indexes.rows as { tablename: string; indexname: string; indexdef: string }[]) {
+      const shape = row.indexdef.replace(/^CREATE (UNIQUE )?INDEX \S+ ON /, (_m, unique: string | undefined) => `${unique ?? ''}ON `);
+      const first = seen.get(shape);
+      if (first) duplicates.push(`${row.tablename}: ${first} = ${row.indexname}`);
+      else seen.set(shape, row.indexname);
+    }
+    assert.ok(seen.size > 10, 'indexes were read');
+    assert.deepEqual(duplicates, []);
+  });
+
   test('geometry columns are Point 4326 with GiST indexes', async () => {
     const geoms = await db.knex.raw(
       `SELECT f_table_name, type, srid FROM geometry_columns WHERE f_table_schema = ? ORDER BY 1`,

@@ -70,7 +70,8 @@ export function registerRunsCommand(program: Command, cli: CliRuntime): void {
         });
         const view = presentRun(run);
         if (options.json) return printJson(cli, { run: view, summary: report.summary, issues: report.issues });
-        for (const line of [...formatRun(view), ...formatIssues(report.issues, report.summary.byCode, report.page.total)]) {
+        const pruned = report.summary.issuesPrunedAt ? [`  issues pruned at ${report.summary.issuesPrunedAt} (sync.issueRetentionDays / issueRetentionRuns)`] : [];
+        for (const line of [...formatRun(view), ...pruned, ...formatIssues(report.issues, report.summary.byCode, report.page.total)]) {
           println(cli.stdout, line);
         }
       } finally {

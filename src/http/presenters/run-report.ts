@@ -8,7 +8,8 @@ export interface IssueView {
 }
 
 export interface RunReportPage {
-  summary: { total: number; byCode: Record<string, number>; byKind: Record<string, number> };
+  /** `issuesPrunedAt`: when the retention deleted the run's issues (they are then no longer listed), else null. */
+  summary: { total: number; byCode: Record<string, number>; byKind: Record<string, number>; issuesPrunedAt: string | null };
   issues: IssueView[];
   page: { limit: number; offset: number; total: number; nextOffset: number | null };
 }
@@ -53,8 +54,10 @@ export async function loadRunReport(knex: Knex, runId: string, query: RunReportQ
     .offset(query.offset)
     .select<{ kind: string; external_id: string | null; code: string; reason: string }[]>('kind', 'external_id', 'code', 'reason');
   const nextOffset = query.offset + rows.length < filteredTotal ? query.offset + rows.length : null;
+  const run = (await knex('sync_runs').where({ id: runId }).first('issues_pruned_at')) as { issues_pruned_at: Date | null } | undefined;
+  const issuesPrunedAt = run?.issues_pruned_at ? new Date(run.issues_pruned_at).toISOString() : null;
   return {
-    summary: { total, byCode, byKind },
+    summary: { total, byCode, byKind, issuesPrunedAt },
     issues: rows.map((row) => ({ kind: row.kind, externalId: row.external_id, code: row.code, reason: row.reason })),
     page: { limit: query.limit, offset: query.offset, total: filteredTotal, nextOffset },
   };

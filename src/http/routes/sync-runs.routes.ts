@@ -120,7 +120,12 @@ export async function syncRunsRoutes(app: FastifyInstance, ctx: AppContext): Pro
               run: runViewSchema,
               summary: {
                 type: 'object',
-                properties: { total: { type: 'integer' }, byCode: countMap, byKind: countMap },
+                properties: {
+                  total: { type: 'integer' },
+                  byCode: countMap,
+                  byKind: countMap,
+                  issuesPrunedAt: { type: ['string', 'null'], format: 'date-time', description: 'when the retention (sync.issueRetentionDays / issueRetentionRuns) deleted this run\'s issues' },
+                },
               },
               issues: { type: 'array', items: issueViewSchema },
               page: {
