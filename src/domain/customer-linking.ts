@@ -169,7 +169,9 @@ function describeProblem(problem: Exclude<DocumentResult, { ok: true }>['reason'
     case 'bad_check_digits':
       return 'wrong check digits';
     case 'repeated_digits':
-      return 'all digits equal';
+      return 'a placeholder: one character repeated';
+    case 'cpf_or_cnpj':
+      return 'a JSON number that is a valid CPF and a valid CNPJ once its lost zeros are restored';
   }
 }
 
