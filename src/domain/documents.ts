@@ -115,6 +115,21 @@ export function documentTextOfJsonNumber(value: number): string {
   return `${JSON_NUMBER_PREFIX}${JSON.stringify(value)}`;
 }
 
+/** `maskDocument` of a JSON-number document ends so; what is stored of it is its normal form. */
+const JSON_NUMBER_MASK_SUFFIX = ' (JSON number)';
+
+/**
+ * The raw document to decide a stored platform customer's link again, from what is stored of
+ * it: `document` (normal form, or a CPF reading of an undecided JSON number) and
+ * `documentMasked` (`maskDocument` of the raw one). Null: there was none. Undefined: it was
+ * invalid, and its raw value is not stored.
+ */
+export function rawDocumentFromStored(document: string | null, documentMasked: string | null): string | null | undefined {
+  if (document === null) return documentMasked === null ? null : undefined;
+  if (documentMasked?.endsWith(JSON_NUMBER_MASK_SUFFIX) && ALL_DIGITS.test(document)) return documentTextOfJsonNumber(Number(document));
+  return document;
+}
+
 function normaliseJsonNumber(raw: string): DocumentResult {
   const digits = raw.slice(JSON_NUMBER_PREFIX.length);
   const fail = (reason: DocumentProblem, candidates?: [string, string]): DocumentResult => ({
@@ -173,7 +188,7 @@ const WHITESPACE_RUN = /\s+/g;
  */
 export function maskDocument(raw: string | null | undefined): string {
   if (raw == null) return '';
-  if (raw.startsWith(JSON_NUMBER_PREFIX)) return `${maskDocument(raw.slice(JSON_NUMBER_PREFIX.length))} (JSON number)`;
+  if (raw.startsWith(JSON_NUMBER_PREFIX)) return `${maskDocument(raw.slice(JSON_NUMBER_PREFIX.length))}${JSON_NUMBER_MASK_SUFFIX}`;
   const text = raw.trim().replace(WHITESPACE_RUN, ' ');
   let hideable = 0;
   for (const ch of text) if (!KEPT_SEPARATORS.has(ch)) hideable++;
