@@ -102,7 +102,13 @@ const OWNED_LABEL = new RegExp(
 );
 /** After the number: units of measurement (optical power, fibres, length, speed, data, time, money) and ordinals. */
 const UNIT_AFTER =
-  /^\s*(?:k|kb|kbps|m|mb|mbs|mbps|mega|megas|g|gb|gbps|giga|gigas|t|tb|h|hs|hr|hrs|hora|horas|min|mins|minuto|minutos|s|seg|ms|dia|dias|mes|meses|ano|anos|x|mt|mts|metro|metros|km|cm|mm|nm|reais|real|rs|db|dbm|dbi|fo|f\.o|fibra|fibras|fib|vias|via|pares|par|portas|porta|pontos|pts|mhz|ghz|un|und|unid|unidades|pcs|pc|vezes|w|v|kg|%|º|ª|°)(?![a-z0-9])/;
+  /^[^\S\n]*(?:k|kb|kbps|m|mb|mbs|mbps|mega|megas|g|gb|gbps|giga|gigas|t|tb|h|hs|hr|hrs|hora|horas|min|mins|minuto|minutos|s|seg|ms|dia|dias|mes|meses|ano|anos|x|mt|mts|metro|metros|km|cm|mm|nm|reais|real|rs|db|dbm|dbi|fo|f\.o|mhz|ghz|w|v|kg|%|º|ª|°)(?![a-z0-9])/;
+/**
+ * After a number that no label names: what it counts (`2 cabos`, `3 portas`, `8 fibras`). After
+ * a labelled id these words start the next note instead (`ID 4521 CTO 15`).
+ */
+const COUNTED_AFTER =
+  /^[^\S\n]*(?:fibra|fibras|fib|vias|via|pares|par|portas|porta|pontos|pts|cabo|cabos|caixa|caixas|cto|ctos|poste|postes|splitter|splitters|spliters|conector|conectores|emenda|emendas|fusao|fusoes|drop|drops|onu|onus|roteador|roteadores|equipamento|equipamentos|un|und|unid|unidades|pcs|pc|vezes)(?![a-z0-9])/;
 /** The right-hand side of a ratio: `1 x 8`, `1x 16`. */
 const RATIO_BEFORE = /\d\s*x\s*$/;
 /** `Rua das Flores, 145`: the number after a street name and a comma is the house number. */
@@ -111,7 +117,7 @@ const ADDRESS_BEFORE = /(?:^|[^a-z0-9])(?:rua|r\.|av|avenida|travessa|tv|alameda
 const YEAR = /^(?:199\d|20[0-3]\d)$/;
 const MONEY_BEFORE = /(?:r\$|\$)\s*$/;
 const MONTHS = 'janeiro|fevereiro|marco|abril|maio|junho|julho|agosto|setembro|outubro|novembro|dezembro|jan|fev|mar|abr|mai|jun|jul|ago|set|out|nov|dez';
-const MONTH_AFTER = new RegExp(`^\\s*(?:de\\s+)?(?:${MONTHS})(?![a-z])`);
+const MONTH_AFTER = new RegExp(`^[^\\S\\n]*(?:de\\s+)?(?:${MONTHS})(?![a-z])`);
 const MONTH_BEFORE = new RegExp(`(?:^|[^a-z])(?:${MONTHS})\\.?\\s*(?:de\\s+)?$`);
 const WHOLE_NUMBER = /^\s*(?:#|n[ºo°]\.?)?\s*(\d+)\s*$/;
 
@@ -172,6 +178,7 @@ function classify(text: string, run: string, start: number, end: number): Tier |
   }
 
   if (before !== '' && LETTER.test(before)) return null; // CTO12, porta3
+  if (COUNTED_AFTER.test(suffix)) return null;
   if (before === '-' && !/[a-z0-9]/.test(text.charAt(start - 2))) return null; // -25 (a measurement)
   if (RATIO_BEFORE.test(prefix)) return null; // the 8 of 1 x 8
   if (NOT_AN_ID_LABEL.test(prefix) || NOT_AN_ID_LABEL.test(beforeList)) return null;

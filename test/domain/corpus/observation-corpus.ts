@@ -64,6 +64,8 @@ export const OBSERVATION_CORPUS: ObservationCase[] = [
   { text: '100%', expect: none },
   { text: 'ocupação 80 %', expect: none },
   { text: 'poste 45', expect: none },
+  { text: 'usados 2 cabos e 3 conectores', expect: none },
+  { text: '2 CTOs no poste', expect: none },
   // --- Secrets, logins and contacts ---
   { text: 'senha 1234', expect: none },
   { text: 'Senha wifi: 87654321', expect: none },
@@ -123,6 +125,9 @@ export const OBSERVATION_CORPUS: ObservationCase[] = [
   // --- Labelled ids among the noise ---
   { text: '<pre>SPLITTER: 1x8\nCABO: 4 12fo\nID: 4521\nPOTÊNCIA: -25,69 dbm</pre>', expect: labelled('4521') },
   { text: 'CTO 15 porta 2 - id 4521', expect: labelled('4521') },
+  { text: 'ID 4521 CTO 15 porta 2', expect: labelled('4521') },
+  { text: 'contrato 4521 porta 3', expect: labelled('4521') },
+  { text: 'id 4521 fibra 2', expect: labelled('4521') },
   { text: 'senha 1234 / contrato 4521', expect: labelled('4521') },
   { text: 'tel (19) 99876-5432 id 4521', expect: labelled('4521') },
   { text: 'plano 600 mega id 4521 vencimento dia 10', expect: labelled('4521') },
