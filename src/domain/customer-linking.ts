@@ -254,6 +254,8 @@ export interface LostClaim {
 }
 
 const MAX_NAMED_CLAIMANTS = 3;
+/** A document (or a phone) inside a name: 9 digits or more with the usual separators, or a CNPJ's shape. */
+const DOCUMENT_LIKE = /\d(?:[\d.\-\/\s]*\d){8,}|\b[0-9A-Z]{2}\.?[0-9A-Z]{3}\.?[0-9A-Z]{3}\/?[0-9A-Z]{4}-?\d{2}\b/gi;
 const MAX_NAME_LENGTH = 60;
 
 /**
@@ -304,7 +306,8 @@ export function settleClaims(claims: Claim[]): LostClaim[] {
 
 function describeClaimants(claims: Claim[]): string {
   const named = claims.slice(0, MAX_NAMED_CLAIMANTS).map((claim) => {
-    const name = claim.name?.replace(/\s+/g, ' ').trim();
+    // People type documents into the name field too: those are masked like any document.
+    const name = claim.name?.replace(/\s+/g, ' ').trim().replace(DOCUMENT_LIKE, (run) => maskDocument(run));
     if (!name) return `platform customer ${claim.externalId}`;
     return `platform customer ${claim.externalId} (${name.length > MAX_NAME_LENGTH ? `${name.slice(0, MAX_NAME_LENGTH - 1)}…` : name})`;
   });

@@ -284,6 +284,13 @@ describe('settleClaims: one contract, one platform customer', () => {
   it('claims on different contracts do not meet', () => {
     assert.deepEqual(settleClaims([claim('a', 'linked_by_document', '1'), claim('b', 'linked_by_document', '2'), claim('c', 'linked', '3')]), []);
   });
+  it('masks a document typed into a name', () => {
+    const lost = lostOf([claim('a', 'linked_by_document'), claim('b', 'linked_by_document', '100', 'Maria CPF 123.456.789-09'), claim('c', 'linked_by_document', '100', 'Loja 12.ABC.345/01DE-35 Ltda')]);
+    const reason = lost.a?.reason ?? '';
+    assert.match(reason, /Maria CPF \*\*\*\.\*\*\*\.\*89-09/);
+    assert.match(reason, /Loja \*\*\.\*\*\*\.\*\*\*\/\*\*DE-35 Ltda/);
+    assert.ok(!reason.includes('456.789') && !reason.includes('ABC.345'), reason);
+  });
   it('names at most three others, without a name when there is none', () => {
     const claims = ['a', 'b', 'c', 'd', 'e'].map((id) => claim(id, 'linked_by_document', '100', id === 'b' ? null : `Cliente ${id}`));
     const lost = lostOf(claims);
