@@ -25,7 +25,8 @@ export async function customersRoutes(app: FastifyInstance, ctx: AppContext): Pr
           '`status` (active|inactive|suspended|cancelled, default active), `address`, `lat`+`lon` (WGS 84), ' +
           '`email`, `phone`, `city`, `state`, `zipCode`. Optional fields left out keep the stored value. ' +
           'Bad items are reported in `errors` (index, serviceId, field, message) and the others are saved. ' +
-          'Counts are of contracts; `customers` counts their holders by document.',
+          'Counts are of contracts; `customers` counts their holders by document. ' +
+          'The links of the platform customers these contracts concern (by document, or by an id in the observation) are decided again at once.',
         tags: ['customers'],
         response: {
           200: {
