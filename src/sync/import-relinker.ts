@@ -18,8 +18,10 @@ import { decideLink, settleClaims, type ContractById, type ContractOfDocument } 
  * not stored, and no import can bind it (it stays `unmatched` or `document_mismatch`).
  *
  * A changed customer gets its new link, and its issue in the integration's last succeeded run
- * is replaced, as that run would have written it. Its `content_hash` is cleared so the next
- * sync rewrites the row whatever it decides.
+ * is replaced, as that run would have written it. Its `content_hash` is left as the last sync
+ * wrote it: the next sync (which decides the same, the ERP being as the import left it)
+ * rewrites the row, while a sync already past its linking step when the import came, whose
+ * decision is the old one, leaves the new link alone.
  */
 export interface ImportTouch {
   /** Holders (normal form) of the imported contracts. */
@@ -29,8 +31,6 @@ export interface ImportTouch {
   previousDocuments: string[];
 }
 
-/** `content_hash` of a row whose link was decided again outside a sync: never equal to a run's hash. */
-export const RELINKED_CONTENT_HASH = 'relinked-after-import';
 const DIGIT_RUN = /\d+/g;
 const LEADING_ZEROS = /^0+/;
 /** Longest id extractServiceId accepts. */
@@ -143,10 +143,10 @@ export async function relinkAfterImport(db: Knex | Knex.Transaction, touch: Impo
     `UPDATE platform_customers pc
         SET link_status = u.status, link_reason = u.reason, document = u.document,
             service_contract_id = (SELECT sc.id FROM service_contracts sc WHERE sc.service_id = u.service_id),
-            content_hash = ?, updated_at = now()
+            updated_at = now()
        FROM jsonb_to_recordset(?::jsonb) AS u(id bigint, status text, reason text, service_id text, document text)
       WHERE pc.id = u.id`,
-    [RELINKED_CONTENT_HASH, JSON.stringify(changed.map((c) => ({ id: c.customer.id, status: c.status, reason: c.reason, service_id: c.serviceId, document: c.document })))],
+    [JSON.stringify(changed.map((c) => ({ id: c.customer.id, status: c.status, reason: c.reason, service_id: c.serviceId, document: c.document })))],
   );
   await replaceIssues(db, changed);
   return changed.length;
