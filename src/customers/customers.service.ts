@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { reconcileBindingsWithContractStatus } from '../bindings/contract-status.ts';
 import { parseContractItem, type ContractInput, type ItemError } from './customer-input.ts';
 import { upsertContracts, type UpsertCounts } from './customers.repository.ts';
+import { holdersOfContracts, relinkAfterImport } from '../sync/import-relinker.ts';
 
 /** Most items one `POST /v1/customers` request (or one CSV batch) carries. */
 export const MAX_ITEMS_PER_REQUEST = 1000;
@@ -25,7 +26,8 @@ export interface UpsertOptions {
 }
 
 /**
- * Validates and normalises every item, then upserts the good ones in one transaction.
+ * Validates and normalises every item, then upserts the good ones in one transaction, in
+ * which the platform customers' links they change are decided again (`relinkAfterImport`).
  * One bad item never rejects the rest: it is reported with its index, service id and field.
  */
 export async function upsertCustomers(knex: Knex, items: unknown[], options: UpsertOptions = {}): Promise<CustomersUpsertResult> {
@@ -57,9 +59,13 @@ export async function upsertCustomers(knex: Knex, items: unknown[], options: Ups
   });
 
   const outcome = await knex.transaction(async (trx) => {
+    // The links these contracts change are decided again at once, not at the next sync.
+    const serviceIds = good.map((item) => item.serviceId);
+    const previousDocuments = await holdersOfContracts(trx, serviceIds);
     const upserted = await upsertContracts(trx, good);
+    await relinkAfterImport(trx, { serviceIds, documents: good.map((item) => item.document), previousDocuments });
     // A status the import changed (cancelled, active again) reaches the bindings in the same commit.
-    await reconcileBindingsWithContractStatus(trx, good.map((item) => item.serviceId));
+    await reconcileBindingsWithContractStatus(trx, serviceIds);
     return upserted;
   });
   return { ...outcome.contracts, customers: outcome.customers, errors, warnings };

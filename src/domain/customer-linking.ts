@@ -7,6 +7,13 @@
  * only when the platform's document is valid and equals the contract holder's. A missing or
  * invalid document therefore turns an existing id into `document_mismatch` (reason code
  * `id_document_missing` / `id_document_invalid`) instead of a link nobody can vouch for.
+ *
+ * An unlabelled number guessed out of a longer note (`extractServiceId` strength `weak`) is
+ * only a hint: when it names somebody else's contract and the document is valid, it is set
+ * aside and the document decides (`weak_id_ignored_…`), the reason naming the number.
+ *
+ * One contract links to at most one platform customer: `settleClaims` decides between the
+ * customers of one integration that claim the same contract.
  */
 import { formatDocument, maskDocument, normaliseDocument, type DocumentResult } from './documents.ts';
 import { extractServiceId } from './observation.ts';
@@ -44,7 +51,7 @@ export type IdReasonCode =
   | 'id_document_missing'
   | 'id_document_invalid';
 /** Why the observation could not settle it, so the document decided. */
-export type ObservationFallback = 'no_observation' | 'no_id' | 'unknown_id' | 'several_ids';
+export type ObservationFallback = 'no_observation' | 'no_id' | 'unknown_id' | 'several_ids' | 'weak_id_ignored';
 export type DocumentOutcome =
   | 'single_active_contract'
   | 'several_active_contracts'
@@ -53,7 +60,15 @@ export type DocumentOutcome =
   | 'document_missing'
   | 'document_invalid';
 /** e.g. `id_document_agrees`, `unknown_id_single_active_contract`, `no_id_document_not_found`. */
-export type LinkReasonCode = IdReasonCode | `${ObservationFallback}_${DocumentOutcome}`;
+export type LinkReasonCode = IdReasonCode | `${ObservationFallback}_${DocumentOutcome}` | ClaimReasonCode;
+/**
+ * A contract claimed by more than one platform customer (see `settleClaims`):
+ * - `contract_claimed_by_id`: this customer matched by document only; another names it in its observation;
+ * - `contract_claimed_by_document`: several customers matched it by document only;
+ * - `contract_claimed_by_several_ids`: several customers name it in their observation.
+ */
+export type ClaimReasonCode = 'contract_claimed_by_id' | 'contract_claimed_by_document' | 'contract_claimed_by_several_ids';
+export const CLAIM_REASON_CODES: readonly ClaimReasonCode[] = ['contract_claimed_by_id', 'contract_claimed_by_document', 'contract_claimed_by_several_ids'];
 
 export interface LinkDecision {
   status: LinkStatus;
@@ -63,17 +78,37 @@ export interface LinkDecision {
   /** English, for an admin; mentions the document only masked. */
   reason: string;
   maskedDocument: string | null;
+  /**
+   * The platform document in normal form as it was decided on; null when missing or invalid.
+   * A JSON number that reads as a CPF and as a CNPJ holds the reading the ERP knows, else its
+   * CPF reading (the same digits: see `normaliseDocument`).
+   */
+  document: string | null;
   /** Contracts an admin may want to look at when nothing was bound (ambiguous, mismatch). */
   candidateServiceIds: string[];
 }
 
 export function decideLink(input: LinkInput): LinkDecision {
-  const document = normaliseDocument(input.rawDocument);
+  const document = readingTheErpKnows(normaliseDocument(input.rawDocument), input);
+  const documentValue = document.ok ? document.value : (document.candidates?.[0] ?? null);
+  return { ...decide(input, document), document: documentValue };
+}
+
+function decide(input: LinkInput, document: DocumentResult): Omit<LinkDecision, 'document'> {
   const masked = maskedForReport(document);
   const extracted = extractServiceId(input.observation);
 
   if (extracted.id !== null) {
     const contract = input.contractById(extracted.id);
+    if (contract && extracted.strength === 'weak' && document.ok && !sameDocument(contract.customerDocument, document.value)) {
+      return decideByDocument(
+        input,
+        document,
+        masked,
+        'weak_id_ignored',
+        `The observation's unlabelled number ${extracted.id} is service ${extracted.id} of a customer with another document, so it was ignored as a note. `,
+      );
+    }
     if (contract) return decideByObservationId(contract, document, masked);
     return decideByDocument(input, document, masked, 'unknown_id', `The observation names service ${extracted.id}, which is not in the ERP. `);
   }
@@ -99,7 +134,21 @@ export function decideLink(input: LinkInput): LinkDecision {
   return decideByDocument(input, document, masked, fallback, context);
 }
 
-function decideByObservationId(contract: ContractById, document: DocumentResult, masked: string | null): LinkDecision {
+/**
+ * A JSON number that reads as both a CPF and a CNPJ is the one reading an ERP customer has;
+ * with none or both known it stays undecided (`cpf_or_cnpj`), so nothing is bound by a guess.
+ */
+function readingTheErpKnows(document: DocumentResult, input: LinkInput): DocumentResult {
+  if (document.ok || !document.candidates) return document;
+  const known = document.candidates.filter((candidate) => input.contractsByDocument(candidate).length > 0);
+  if (known.length !== 1) return document;
+  const value = known[0] as string;
+  return value.length === 11 ? { ok: true, kind: 'cpf', value, personType: 'person' } : { ok: true, kind: 'cnpj', value, personType: 'company' };
+}
+
+type Decided = Omit<LinkDecision, 'document'>;
+
+function decideByObservationId(contract: ContractById, document: DocumentResult, masked: string | null): Decided {
   const service = `service ${contract.serviceId}`;
   if (!document.ok) {
     const missing = document.reason === 'empty';
@@ -109,7 +158,7 @@ function decideByObservationId(contract: ContractById, document: DocumentResult,
       missing ? 'id_document_missing' : 'id_document_invalid',
       missing
         ? `The observation names ${service}, but the platform customer has no document to confirm it.`
-        : `The observation names ${service}, but the platform document ${masked} is not a valid CPF/CNPJ (${describeProblem(document.reason)}), so it cannot be confirmed.`,
+        : `The observation names ${service}, but the platform document ${masked} ${whyUnusable(document.reason)}, so it cannot be confirmed.`,
       masked,
       [contract.serviceId],
     );
@@ -123,12 +172,12 @@ function decideByObservationId(contract: ContractById, document: DocumentResult,
   return decision('linked', contract.serviceId, 'id_document_agrees', `The observation names ${service} and the document ${masked} agrees.`, masked);
 }
 
-function decideByDocument(input: LinkInput, document: DocumentResult, masked: string | null, fallback: ObservationFallback, context: string): LinkDecision {
+function decideByDocument(input: LinkInput, document: DocumentResult, masked: string | null, fallback: ObservationFallback, context: string): Decided {
   if (!document.ok) {
     if (document.reason === 'empty') {
       return decision('unmatched', null, `${fallback}_document_missing`, `${context}The platform customer has no document either.`, masked);
     }
-    return decision('unmatched', null, `${fallback}_document_invalid`, `${context}The platform document ${masked} is not a valid CPF/CNPJ (${describeProblem(document.reason)}).`, masked);
+    return decision('unmatched', null, `${fallback}_document_invalid`, `${context}The platform document ${masked} ${whyUnusable(document.reason)}.`, masked);
   }
   const contracts = input.contractsByDocument(document.value);
   if (contracts.length === 0) {
@@ -160,6 +209,11 @@ function maskedForReport(document: DocumentResult): string | null {
   return document.reason === 'empty' ? null : document.masked;
 }
 
+function whyUnusable(problem: Exclude<DocumentResult, { ok: true }>['reason']): string {
+  if (problem === 'cpf_or_cnpj') return `is ${describeProblem(problem)}, and the ERP knows neither reading or both`;
+  return `is not a valid CPF/CNPJ (${describeProblem(problem)})`;
+}
+
 function describeProblem(problem: Exclude<DocumentResult, { ok: true }>['reason']): string {
   switch (problem) {
     case 'empty':
@@ -169,10 +223,94 @@ function describeProblem(problem: Exclude<DocumentResult, { ok: true }>['reason'
     case 'bad_check_digits':
       return 'wrong check digits';
     case 'repeated_digits':
-      return 'all digits equal';
+      return 'a placeholder: one character repeated';
+    case 'cpf_or_cnpj':
+      return 'a JSON number that is a valid CPF and a valid CNPJ once its lost zeros are restored';
   }
 }
 
-function decision(status: LinkStatus, serviceId: string | null, reasonCode: LinkReasonCode, reason: string, maskedDocument: string | null, candidateServiceIds: string[] = []): LinkDecision {
+function decision(status: LinkStatus, serviceId: string | null, reasonCode: LinkReasonCode, reason: string, maskedDocument: string | null, candidateServiceIds: string[] = []): Decided {
   return { status, serviceId, reasonCode, reason, maskedDocument, candidateServiceIds };
+}
+
+/** A platform customer bound to a contract by `decideLink`, before claims are settled. */
+export interface Claim {
+  /** The platform customer's id. */
+  externalId: string;
+  name: string | null;
+  status: 'linked' | 'linked_by_document';
+  serviceId: string;
+}
+
+/** A claim that lost: the customer becomes `ambiguous` and is bound to nothing. */
+export interface LostClaim {
+  externalId: string;
+  status: 'ambiguous';
+  serviceId: null;
+  reasonCode: ClaimReasonCode;
+  /** Names the other claimants by platform id and name, never by document. */
+  reason: string;
+  candidateServiceIds: string[];
+}
+
+const MAX_NAMED_CLAIMANTS = 3;
+/** A document (or a phone) inside a name: 9 digits or more with the usual separators, or a CNPJ's shape. */
+const DOCUMENT_LIKE = /\d(?:[\d.\-\/\s]*\d){8,}|\b[0-9A-Z]{2}\.?[0-9A-Z]{3}\.?[0-9A-Z]{3}\/?[0-9A-Z]{4}-?\d{2}\b/gi;
+const MAX_NAME_LENGTH = 60;
+
+/**
+ * One contract, one platform customer (DESIGN.md, Customer linking, rule 6), over the claims
+ * of one integration in any order:
+ * - an id in the observation (`linked`) beats a document match (`linked_by_document`);
+ * - two document-only claims on one contract are both `ambiguous`;
+ * - two id claims on one contract are both `ambiguous` too, and so is every document claim
+ *   beside them.
+ * Returns the claims that lost; a claim not returned stands.
+ */
+export function settleClaims(claims: Claim[]): LostClaim[] {
+  const byContract = new Map<string, Claim[]>();
+  for (const claim of claims) {
+    const list = byContract.get(claim.serviceId);
+    if (list) list.push(claim);
+    else byContract.set(claim.serviceId, [claim]);
+  }
+  const lost: LostClaim[] = [];
+  for (const [serviceId, contenders] of byContract) {
+    if (contenders.length < 2) continue;
+    const byId = contenders.filter((claim) => claim.status === 'linked');
+    const others = (claim: Claim, among: Claim[]) => describeClaimants(among.filter((other) => other !== claim));
+    for (const claim of contenders) {
+      const lose = (reasonCode: ClaimReasonCode, reason: string) =>
+        lost.push({ externalId: claim.externalId, status: 'ambiguous', serviceId: null, reasonCode, reason, candidateServiceIds: [serviceId] });
+      if (claim.status === 'linked') {
+        if (byId.length < 2) continue;
+        lose(
+          'contract_claimed_by_several_ids',
+          `The observation names service ${serviceId}, and so does the observation of ${others(claim, byId)}, with the same document; one contract links to one platform customer: keep the id only on the right one.`,
+        );
+      } else if (byId.length > 0) {
+        lose(
+          'contract_claimed_by_id',
+          `The document matches service ${serviceId}, but ${describeClaimants(byId)} names that service in its observation, and an explicit id wins; put the right service id in this customer's observation.`,
+        );
+      } else {
+        lose(
+          'contract_claimed_by_document',
+          `The document matches service ${serviceId}, and so does that of ${others(claim, contenders)}; one contract links to one platform customer: put the service id in the observation of the right one.`,
+        );
+      }
+    }
+  }
+  return lost;
+}
+
+function describeClaimants(claims: Claim[]): string {
+  const named = claims.slice(0, MAX_NAMED_CLAIMANTS).map((claim) => {
+    // People type documents into the name field too: those are masked like any document.
+    const name = claim.name?.replace(/\s+/g, ' ').trim().replace(DOCUMENT_LIKE, (run) => maskDocument(run));
+    if (!name) return `platform customer ${claim.externalId}`;
+    return `platform customer ${claim.externalId} (${name.length > MAX_NAME_LENGTH ? `${name.slice(0, MAX_NAME_LENGTH - 1)}…` : name})`;
+  });
+  const more = claims.length - named.length;
+  return more > 0 ? `${named.join(', ')} and ${more} more` : named.join(' and ');
 }

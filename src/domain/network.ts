@@ -82,7 +82,11 @@ export interface PlatformSplitter {
 export interface PlatformCustomer {
   externalId: string;
   name: string | null;
-  /** As typed on the platform: normalised and validated by the domain rules. */
+  /**
+   * As typed on the platform: normalised and validated by the domain rules. A document the
+   * platform sent as a JSON number comes as `documentTextOfJsonNumber(n)`, since it lost every
+   * leading zero (see `normaliseDocument`).
+   */
   rawDocument: string | null;
   observation: string | null;
   integrationCode: string | null;

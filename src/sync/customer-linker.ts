@@ -1,5 +1,5 @@
 import { maskDocument, normaliseDocument } from '../domain/documents.ts';
-import { decideLink, type ContractById, type ContractOfDocument, type LinkDecision } from '../domain/customer-linking.ts';
+import { CLAIM_REASON_CODES, decideLink, settleClaims, type Claim, type ContractById, type ContractOfDocument, type LinkDecision } from '../domain/customer-linking.ts';
 import type { RunConnection } from './run-connection.ts';
 import { LINK_INPUT_HASH_SQL } from './staging.ts';
 import type { RunIssuesWriter } from './run-issues.writer.ts';
@@ -49,7 +49,9 @@ export async function erpFingerprint(db: RunConnection): Promise<string> {
 /**
  * A run that is not --full keeps the link of every customer whose platform side (document as
  * typed, observation) is unchanged, as long as the ERP is unchanged too: those links are
- * copied set-wise from the stored rows, and their issues raised again. The rest is decided.
+ * copied set-wise from the stored rows. The rest is decided. Then claims are settled over all
+ * of them (one contract, one platform customer), and every outcome but `linked` is an issue.
+ * A link that lost a claim is never kept as is: the other claimant may be gone.
  */
 /** Returns the ERP fingerprint the previous links were decided against (null: none yet). */
 export async function linkCustomers(input: LinkRunInput, fingerprint: string): Promise<string | null> {
@@ -64,20 +66,30 @@ export async function linkCustomers(input: LinkRunInput, fingerprint: string): P
          JOIN platform_customers pc ON pc.integration_id = $1 AND pc.external_id = s.external_id
          LEFT JOIN service_contracts sc ON sc.id = pc.service_contract_id
         WHERE s.keep AND pc.removed_at IS NULL AND pc.link_input_hash = ${LINK_INPUT_HASH_SQL}
+          AND split_part(coalesce(pc.link_reason, ''), ':', 1) <> ALL($2::text[])
           -- Spelt out rather than as (a IS NULL) = (b NOT IN …): the planner can size this one.
           AND ((pc.link_status IN ('linked', 'linked_by_document') AND pc.service_contract_id IS NOT NULL)
                OR (pc.link_status NOT IN ('linked', 'linked_by_document') AND pc.service_contract_id IS NULL))`,
-      [input.integrationId],
-    );
-    await issues.flush();
-    await db.execute(
-      `INSERT INTO sync_issues (run_id, integration_id, kind, external_id, code, reason)
-       SELECT $1, $2, 'customers', l.external_id, l.link_status, coalesce(l.link_reason, l.link_status)
-         FROM ${tables.links} l WHERE l.reused AND l.link_status <> 'linked'`,
-      [input.runId, input.integrationId],
+      [input.integrationId, CLAIM_REASON_CODES],
     );
     progress.fetched('linked', reused);
   }
+  await decideTheRest(input);
+  await settleContractClaims(db, tables);
+  await issues.flush();
+  await db.execute(
+    `INSERT INTO sync_issues (run_id, integration_id, kind, external_id, code, reason)
+     SELECT $1, $2, 'customers', l.external_id, l.link_status, left(coalesce(l.link_reason, l.link_status), 1000)
+       FROM ${tables.links} l WHERE l.link_status <> 'linked'`,
+    [input.runId, input.integrationId],
+  );
+  return state?.erp_fingerprint ?? null;
+}
+
+/** Decides, a batch at a time, every kept customer whose link was not kept from the last run. */
+async function decideTheRest(input: LinkRunInput): Promise<void> {
+  const { tables, progress } = input;
+  const db = input.issues.connection;
   let after = '';
   for (;;) {
     const batch = await db.query<StagedCustomer>(
@@ -87,7 +99,7 @@ export async function linkCustomers(input: LinkRunInput, fingerprint: string): P
         ORDER BY s.external_id LIMIT ${BATCH}`,
       [after],
     );
-    if (batch.length === 0) return state?.erp_fingerprint ?? null;
+    if (batch.length === 0) return;
     after = (batch[batch.length - 1] as StagedCustomer).external_id;
 
     // Every contract decideLink may ask for: any number in the observation (a superset of
@@ -102,6 +114,7 @@ export async function linkCustomers(input: LinkRunInput, fingerprint: string): P
       }
       const document = normalised[i];
       if (document?.ok) documents.add(document.value);
+      for (const candidate of (document?.ok === false && document.candidates) || []) documents.add(candidate);
     });
     const byId = await contractsById(db, [...serviceIds]);
     const byDocument = await contractsByDocument(db, [...documents]);
@@ -141,20 +154,15 @@ export async function linkCustomers(input: LinkRunInput, fingerprint: string): P
         rows.status.push('unmatched');
         rows.reason.push(`customer_not_listed: ${reason}`);
         rows.serviceId.push(null);
-        await issues.add({ kind: 'customers', externalId: customer.external_id, code: 'unmatched', reason: `customer_not_listed: ${reason}` });
         continue;
       }
       const decision = decisions[i] as LinkDecision;
-      const document = normalised[i] as ReturnType<typeof normaliseDocument>;
       rows.id.push(customer.external_id);
-      rows.document.push(document.ok ? document.value : null);
+      rows.document.push(decision.document);
       rows.masked.push(customer.raw_document == null || customer.raw_document.trim() === '' ? null : maskDocument(customer.raw_document));
       rows.status.push(decision.status);
       rows.reason.push(`${decision.reasonCode}: ${decision.reason}`);
       rows.serviceId.push(decision.serviceId);
-      if (decision.status !== 'linked') {
-        await issues.add({ kind: 'customers', externalId: customer.external_id, code: decision.status, reason: `${decision.reasonCode}: ${decision.reason}` });
-      }
     }
     progress.fetched('linked', batch.length);
     await db.query(
@@ -162,8 +170,30 @@ export async function linkCustomers(input: LinkRunInput, fingerprint: string): P
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
       [rows.id, rows.document, rows.masked, rows.status, rows.reason, rows.serviceId],
     );
-    if (batch.length < BATCH) return state?.erp_fingerprint ?? null;
+    if (batch.length < BATCH) return;
   }
+}
+
+/**
+ * One contract, one platform customer: the customers of this run that claim a contract
+ * another one claims too are settled by `settleClaims`; the losers are written back as
+ * `ambiguous`, bound to nothing.
+ */
+async function settleContractClaims(db: RunConnection, tables: LinkRunInput['tables']): Promise<void> {
+  const contested = await db.query<{ external_id: string; name: string | null; link_status: Claim['status']; service_id: string }>(
+    `SELECT l.external_id, s.name, l.link_status, l.service_id
+       FROM ${tables.links} l JOIN ${tables.customers} s ON s.external_id = l.external_id
+      WHERE l.service_id IN (SELECT service_id FROM ${tables.links} WHERE service_id IS NOT NULL GROUP BY service_id HAVING count(*) > 1)
+      ORDER BY l.external_id`,
+  );
+  if (contested.length === 0) return;
+  const lost = settleClaims(contested.map((row) => ({ externalId: row.external_id, name: row.name, status: row.link_status, serviceId: row.service_id })));
+  await db.query(
+    `UPDATE ${tables.links} l SET link_status = u.status, link_reason = u.reason, service_id = NULL, reused = false
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS u(external_id, status, reason)
+      WHERE l.external_id = u.external_id`,
+    [lost.map((claim) => claim.externalId), lost.map((claim) => claim.status), lost.map((claim) => `${claim.reasonCode}: ${claim.reason}`)],
+  );
 }
 
 async function contractsById(db: RunConnection, serviceIds: string[]): Promise<Map<string, ContractById>> {

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideLink, personTypeOf, type LinkInput, type LinkReasonCode, type LinkStatus } from '../../src/domain/customer-linking.ts';
+import { decideLink, personTypeOf, settleClaims, type Claim, type LinkInput, type LinkReasonCode, type LinkStatus } from '../../src/domain/customer-linking.ts';
+import { documentTextOfJsonNumber } from '../../src/domain/documents.ts';
 
 // Valid documents (check digits verified in documents.test.ts).
 const ANA = '12345678909'; // CPF
@@ -44,7 +45,11 @@ const CONTRACTS: Contract[] = [
   { serviceId: '500', customerDocument: CARLA, active: false },
   { serviceId: '501', customerDocument: CARLA, active: false },
   { serviceId: '600', customerDocument: '98765432100', active: false },
+  { serviceId: '700', customerDocument: '00041837207', active: true }, // CPF 000.418.372-07
+  { serviceId: '800', customerDocument: '00123456797', active: true }, // a CPF that a JSON number reads as a CNPJ too…
+  { serviceId: '801', customerDocument: '00000123456797', active: true }, // …and that CNPJ is in the ERP as well
 ];
+const LEO_AS_NUMBER = documentTextOfJsonNumber(41837207);
 
 interface Case {
   name: string;
@@ -86,6 +91,23 @@ const CASES: Case[] = [
   // rule 4: several active contracts
   { name: 'no id, two active contracts', observation: null, rawDocument: '529.982.247-25', status: 'ambiguous', serviceId: null, reasonCode: 'no_observation_several_active_contracts', candidates: ['200', '201'] },
   { name: 'unknown id, two active contracts', observation: 'id 999', rawDocument: '52998224725', status: 'ambiguous', serviceId: null, reasonCode: 'unknown_id_several_active_contracts', candidates: ['200', '201'] },
+  // rule 6: an unlabelled number guessed out of a note never blocks a document match…
+  { name: 'weak guess of somebody else, document has one contract', observation: 'instalado pelo Zé 100', rawDocument: '12.345.678/0001-95', status: 'linked_by_document', serviceId: '300', reasonCode: 'weak_id_ignored_single_active_contract' },
+  { name: 'weak guess of somebody else, document has several contracts', observation: 'Maria - 100', rawDocument: '529.982.247-25', status: 'ambiguous', serviceId: null, reasonCode: 'weak_id_ignored_several_active_contracts', candidates: ['200', '201'] },
+  { name: 'weak guess of somebody else, document unknown', observation: 'Maria - 100', rawDocument: '111.444.777-35', status: 'unmatched', serviceId: null, reasonCode: 'weak_id_ignored_document_not_found' },
+  { name: 'weak guess that agrees with the document', observation: 'plano 300M 201', rawDocument: '529.982.247-25', status: 'linked', serviceId: '201', reasonCode: 'id_document_agrees' },
+  { name: 'weak guess, no document to weigh it against', observation: 'plano 300M 100', rawDocument: null, status: 'document_mismatch', serviceId: null, reasonCode: 'id_document_missing', candidates: ['100'] },
+  // … but a labelled id, or an id that is the whole field, does
+  { name: 'labelled id of somebody else', observation: 'contrato 100', rawDocument: '12.345.678/0001-95', status: 'document_mismatch', serviceId: null, reasonCode: 'id_document_differs', candidates: ['100'] },
+  { name: 'whole-field id of somebody else', observation: '100', rawDocument: '12.345.678/0001-95', status: 'document_mismatch', serviceId: null, reasonCode: 'id_document_differs', candidates: ['100'] },
+  { name: 'measurements are no id: the document decides', observation: '<pre>SPLITTER: 1x8 / 1x16\nCABO: 4 12fo\nFIBRA: \nPOTÊNCIA: 25,69 dbm</pre>', rawDocument: '12345678909', status: 'linked_by_document', serviceId: '100', reasonCode: 'no_id_single_active_contract' },
+  // a document sent as a JSON number: every lost zero restored, the ERP tells CPF from CNPJ
+  { name: 'JSON number 41837207 is CPF 000.418.372-07', observation: null, rawDocument: LEO_AS_NUMBER, status: 'linked_by_document', serviceId: '700', reasonCode: 'no_observation_single_active_contract' },
+  { name: 'JSON number with the id in the observation', observation: 'ID 700', rawDocument: LEO_AS_NUMBER, status: 'linked', serviceId: '700', reasonCode: 'id_document_agrees' },
+  { name: 'JSON number of a CNPJ', observation: null, rawDocument: documentTextOfJsonNumber(12345678000195), status: 'linked_by_document', serviceId: '300', reasonCode: 'no_observation_single_active_contract' },
+  { name: 'JSON number whose both readings are in the ERP', observation: null, rawDocument: documentTextOfJsonNumber(123456797), status: 'unmatched', serviceId: null, reasonCode: 'no_observation_document_invalid' },
+  { name: 'JSON number whose both readings are in the ERP, with an id', observation: 'ID 800', rawDocument: documentTextOfJsonNumber(123456797), status: 'document_mismatch', serviceId: null, reasonCode: 'id_document_invalid', candidates: ['800'] },
+  { name: 'JSON number the ERP does not know', observation: null, rawDocument: documentTextOfJsonNumber(191), status: 'unmatched', serviceId: null, reasonCode: 'no_observation_document_invalid' },
   // rule 5: nothing
   { name: 'nothing at all', observation: null, rawDocument: null, status: 'unmatched', serviceId: null, reasonCode: 'no_observation_document_missing' },
   { name: 'no id, document unknown to the ERP', observation: 'plano 300M', rawDocument: '111.444.777-35', status: 'unmatched', serviceId: null, reasonCode: 'no_id_document_not_found' },
@@ -202,6 +224,77 @@ describe('decideLink', () => {
     }
     const elapsed = performance.now() - started;
     assert.ok(elapsed < 4000, `${elapsed.toFixed(0)} ms`);
+  });
+});
+
+describe('decideLink: what it says about weak guesses and JSON numbers', () => {
+  it('names the ignored number, never the document', () => {
+    const { lookups } = erp(CONTRACTS);
+    const result = decideLink({ observation: 'instalado pelo Zé 100', rawDocument: '12.345.678/0001-95', ...lookups });
+    assert.match(result.reason, /unlabelled number 100 /);
+    assert.ok(!result.reason.includes('12345678') && !result.reason.includes('123.456.789'), result.reason);
+  });
+  it('gives the document it decided on: the reading of a JSON number the ERP knows', () => {
+    const { lookups } = erp(CONTRACTS);
+    assert.equal(decideLink({ observation: null, rawDocument: LEO_AS_NUMBER, ...lookups }).document, '00041837207');
+    assert.equal(decideLink({ observation: null, rawDocument: '529.982.247-25', ...lookups }).document, '52998224725');
+    assert.equal(decideLink({ observation: null, rawDocument: 'xx', ...lookups }).document, null);
+    // Undecided: its CPF reading (the same digits), so an ERP import can find it later.
+    assert.equal(decideLink({ observation: null, rawDocument: documentTextOfJsonNumber(191), ...lookups }).document, '00000000191');
+  });
+  it('explains an undecided JSON number', () => {
+    const { lookups } = erp(CONTRACTS);
+    const result = decideLink({ observation: null, rawDocument: documentTextOfJsonNumber(123456797), ...lookups });
+    assert.match(result.reason, /JSON number that is a valid CPF and a valid CNPJ/);
+    assert.match(result.reason, /\(JSON number\)/);
+  });
+});
+
+describe('settleClaims: one contract, one platform customer', () => {
+  const claim = (externalId: string, status: Claim['status'], serviceId = '100', name: string | null = `Cliente ${externalId}`): Claim => ({ externalId, name, status, serviceId });
+  const lostOf = (claims: Claim[]) => Object.fromEntries(settleClaims(claims).map((lost) => [lost.externalId, lost]));
+
+  it('a single claim stands', () => {
+    assert.deepEqual(settleClaims([claim('a', 'linked_by_document'), claim('b', 'linked', '200')]), []);
+  });
+  it('two document-only claims are both ambiguous, each naming the other', () => {
+    const lost = lostOf([claim('a', 'linked_by_document'), claim('b', 'linked_by_document')]);
+    assert.deepEqual(Object.keys(lost).sort(), ['a', 'b']);
+    assert.equal(lost.a?.status, 'ambiguous');
+    assert.equal(lost.a?.serviceId, null);
+    assert.equal(lost.a?.reasonCode, 'contract_claimed_by_document');
+    assert.deepEqual(lost.a?.candidateServiceIds, ['100']);
+    assert.match(lost.a?.reason ?? '', /platform customer b \(Cliente b\)/);
+    assert.doesNotMatch(lost.a?.reason ?? '', /customer a /);
+    assert.match(lost.b?.reason ?? '', /platform customer a \(Cliente a\)/);
+  });
+  it('an id in the observation beats a document match', () => {
+    const lost = lostOf([claim('doc', 'linked_by_document'), claim('id', 'linked')]);
+    assert.deepEqual(Object.keys(lost), ['doc']);
+    assert.equal(lost.doc?.reasonCode, 'contract_claimed_by_id');
+    assert.match(lost.doc?.reason ?? '', /platform customer id \(Cliente id\) names that service/);
+  });
+  it('two ids on one contract: everybody is ambiguous', () => {
+    const lost = lostOf([claim('x', 'linked'), claim('y', 'linked'), claim('z', 'linked_by_document')]);
+    assert.deepEqual(Object.keys(lost).sort(), ['x', 'y', 'z']);
+    assert.equal(lost.x?.reasonCode, 'contract_claimed_by_several_ids');
+    assert.match(lost.x?.reason ?? '', /platform customer y/);
+    assert.equal(lost.z?.reasonCode, 'contract_claimed_by_id');
+  });
+  it('claims on different contracts do not meet', () => {
+    assert.deepEqual(settleClaims([claim('a', 'linked_by_document', '1'), claim('b', 'linked_by_document', '2'), claim('c', 'linked', '3')]), []);
+  });
+  it('masks a document typed into a name', () => {
+    const lost = lostOf([claim('a', 'linked_by_document'), claim('b', 'linked_by_document', '100', 'Maria CPF 123.456.789-09'), claim('c', 'linked_by_document', '100', 'Loja 12.ABC.345/01DE-35 Ltda')]);
+    const reason = lost.a?.reason ?? '';
+    assert.match(reason, /Maria CPF \*\*\*\.\*\*\*\.\*89-09/);
+    assert.match(reason, /Loja \*\*\.\*\*\*\.\*\*\*\/\*\*DE-35 Ltda/);
+    assert.ok(!reason.includes('456.789') && !reason.includes('ABC.345'), reason);
+  });
+  it('names at most three others, without a name when there is none', () => {
+    const claims = ['a', 'b', 'c', 'd', 'e'].map((id) => claim(id, 'linked_by_document', '100', id === 'b' ? null : `Cliente ${id}`));
+    const lost = lostOf(claims);
+    assert.match(lost.a?.reason ?? '', /platform customer b, platform customer c \(Cliente c\), platform customer d \(Cliente d\) and 1 more/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDocument, maskDocument, normaliseDocument, personTypeOf } from '../../src/domain/documents.ts';
+import { documentTextOfJsonNumber, formatDocument, maskDocument, normaliseDocument, personTypeOf } from '../../src/domain/documents.ts';
 
 /** Written from DOMAIN.md, independently of the library the module uses, to cross-check it. */
 function checkDigit(chars: string, weights: number[]): number {
@@ -135,7 +135,7 @@ describe('normaliseDocument agrees with an independent check-digit implementatio
   it('the DOMAIN.md example computes', () => {
     assert.equal(completeCnpj('12ABC34501DE'), '12ABC34501DE35');
   });
-  const cnpjBases = ['12ABC34501DE', 'A1B2C3D4E5F6', 'ZZZZZZZZZZZZ', '00ABCDEF0001', 'KLMNOPQRST99', '9Z8Y7X6W5V4U', '123456780001', '112223330001'];
+  const cnpjBases = ['12ABC34501DE', 'A1B2C3D4E5F6', 'ZZZZZZZZZZZY', '00ABCDEF0001', 'KLMNOPQRST99', '9Z8Y7X6W5V4U', '123456780001', '112223330001'];
   for (const base of cnpjBases) {
     it(`CNPJ ${base}: the right check digits pass, every other pair fails`, () => {
       const valid = completeCnpj(base);
@@ -160,6 +160,88 @@ describe('normaliseDocument agrees with an independent check-digit implementatio
       }
     });
   }
+});
+
+describe('normaliseDocument: placeholders are refused even when their check digits compute', () => {
+  // The check digits are computed here, so each case would pass the check-digit rule alone.
+  const bases: Array<[string, string]> = [
+    ['111111111111', 'numeric CNPJ, base of ones (11.111.111/1111-80)'],
+    ['222222222222', 'numeric CNPJ, base of twos'],
+    ['999999999999', 'numeric CNPJ, base of nines'],
+    ['AAAAAAAAAAAA', 'alphanumeric CNPJ, base of A'],
+    ['ZZZZZZZZZZZZ', 'alphanumeric CNPJ, base of Z'],
+    ['XXXXXXXXXXXX', 'alphanumeric CNPJ, base of X'],
+    ['111111111', 'CPF, base of ones'],
+    ['555555555', 'CPF, base of fives'],
+  ];
+  for (const [base, name] of bases) {
+    const complete = base.length === 9 ? completeCpf(base) : completeCnpj(base);
+    for (const typed of [complete, complete.toLowerCase(), formatDocument(complete)]) {
+      it(`${name}: ${JSON.stringify(typed)} → repeated_digits`, () => {
+        const result = normaliseDocument(typed);
+        assert.equal(result.ok, false, JSON.stringify(result));
+        if (!result.ok) assert.equal(result.reason, 'repeated_digits');
+      });
+    }
+  }
+  it('the example from the issue: 11.111.111/1111-80', () => {
+    assert.equal(completeCnpj('111111111111'), '11111111111180');
+    assert.deepEqual(normaliseDocument('11.111.111/1111-80'), { ok: false, reason: 'repeated_digits', masked: '**.***.***/**11-80' });
+  });
+  it('a CNPJ whose 8-digit root is repeated but whose branch is real stays valid (Banco do Brasil)', () => {
+    assert.deepEqual(normaliseDocument('00.000.000/0001-91'), { ok: true, kind: 'cnpj', value: '00000000000191', personType: 'company' });
+    const other = completeCnpj('111111110001');
+    assert.equal(normaliseDocument(other).ok, true);
+  });
+});
+
+describe('normaliseDocument: a document the platform sent as a JSON number', () => {
+  type Expected = { ok: true; kind: 'cpf' | 'cnpj'; value: string } | { ok: false; reason: string; candidates?: [string, string] };
+  const cases: Array<[number, Expected, string]> = [
+    // Exactly one reading is valid: that one.
+    [12345678909, { ok: true, kind: 'cpf', value: '12345678909' }, 'a CPF with no zero to lose'],
+    [1234567890, { ok: true, kind: 'cpf', value: '01234567890' }, 'a CPF that lost one zero'],
+    [12345678000195, { ok: true, kind: 'cnpj', value: '12345678000195' }, 'a CNPJ, 14 digits'],
+    [456789000190, { ok: true, kind: 'cnpj', value: '00456789000190' }, 'a CNPJ that lost two zeros'],
+    [Number('0' + '11222333000181'), { ok: true, kind: 'cnpj', value: '11222333000181' }, 'a CNPJ'],
+    // Two zeros or more lost from a CPF: the number is also a valid CNPJ, only the ERP can tell.
+    [41837207, { ok: false, reason: 'cpf_or_cnpj', candidates: ['00041837207', '00000041837207'] }, 'the issue: 000.418.372-07'],
+    [123456797, { ok: false, reason: 'cpf_or_cnpj', candidates: ['00123456797', '00000123456797'] }, 'a CPF that lost two zeros'],
+    [191, { ok: false, reason: 'cpf_or_cnpj', candidates: ['00000000191', '00000000000191'] }, 'CPF 000.000.001-91 or Banco do Brasil'],
+    // Neither reading is valid.
+    [41837208, { ok: false, reason: 'bad_check_digits' }, 'a wrong check digit'],
+    [12345678900, { ok: false, reason: 'bad_check_digits' }, 'an 11-digit number that is no CPF nor CNPJ'],
+    [0, { ok: false, reason: 'repeated_digits' }, 'zero'],
+    [11111111111, { ok: false, reason: 'repeated_digits' }, 'placeholder CPF'],
+    [11111111111180, { ok: false, reason: 'repeated_digits' }, 'placeholder CNPJ'],
+    [123456789012345, { ok: false, reason: 'bad_format' }, '15 digits'],
+    [-41837207, { ok: false, reason: 'bad_format' }, 'negative'],
+    [418372.07, { ok: false, reason: 'bad_format' }, 'not a whole number'],
+    [1e21, { ok: false, reason: 'bad_format' }, 'huge'],
+  ];
+  for (const [value, expected, name] of cases) {
+    it(`${name}: ${value} → ${expected.ok ? expected.value : expected.reason}`, () => {
+      const result = normaliseDocument(documentTextOfJsonNumber(value));
+      if (expected.ok) {
+        assert.deepEqual(result, { ...expected, personType: expected.kind === 'cpf' ? 'person' : 'company' });
+      } else {
+        assert.equal(result.ok, false, JSON.stringify(result));
+        if (!result.ok) {
+          assert.equal(result.reason, expected.reason);
+          assert.deepEqual(result.candidates, expected.candidates);
+          assert.ok(!result.masked.includes(String(Math.abs(value)).slice(0, 5)) || String(value).length <= 4, result.masked);
+        }
+      }
+    });
+  }
+  it('keeps the string rule for text: the same digits typed as text are not padded beyond two zeros', () => {
+    assert.equal(normaliseDocument('41837207').ok, false);
+    assert.equal(normaliseDocument('191').ok, false);
+    assert.deepEqual(normaliseDocument('00041837207'), { ok: true, kind: 'cpf', value: '00041837207', personType: 'person' });
+  });
+  it('masks the number and says it came as one', () => {
+    assert.equal(maskDocument(documentTextOfJsonNumber(41837207)), '******07 (JSON number)');
+  });
 });
 
 describe('personTypeOf', () => {

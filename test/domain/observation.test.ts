@@ -75,9 +75,9 @@ describe('extractServiceId: finds the id', () => {
   }
 
   it('says whether a label named the id', () => {
-    assert.deepEqual(extractServiceId('ID 5'), { id: '5', labelled: true });
-    assert.deepEqual(extractServiceId('5'), { id: '5', labelled: false });
-    assert.deepEqual(extractServiceId('plano 300M 5'), { id: '5', labelled: false });
+    assert.deepEqual(extractServiceId('ID 5'), { id: '5', strength: 'labelled' });
+    assert.deepEqual(extractServiceId('5'), { id: '5', strength: 'alone' });
+    assert.deepEqual(extractServiceId('plano 300M 5'), { id: '5', strength: 'weak' });
   });
 });
 

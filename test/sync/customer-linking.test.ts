@@ -4,6 +4,20 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 import { runIssues } from '../../src/sync/sync-runs.repository.ts';
 import { FakePlatform, customer, emptyNetwork } from './fixtures/fake-platform.ts';
 import { createHarness, integrationConfig } from './fixtures/sync-harness.ts';
+import { toCustomers } from '../../src/platforms/geogrid/geogrid.wire.ts';
+import { DuplicateIdGuard } from '../../src/platforms/record-validation.ts';
+
+/** Written from DOMAIN.md: a valid CPF from its 9-digit base. */
+function cpf(base9: string): string {
+  const digit = (chars: string, first: number) => {
+    let sum = 0;
+    for (let i = 0; i < chars.length; i++) sum += Number(chars[i]) * (first - i);
+    const r = sum % 11;
+    return r < 2 ? 0 : 11 - r;
+  };
+  const d1 = digit(base9, 10);
+  return `${base9}${d1}${digit(`${base9}${d1}`, 11)}`;
+}
 
 /** ERP: three customers; Maria has one contract, João two active ones, the company one. */
 async function seedErp(db: TestDatabase): Promise<Record<string, number>> {
@@ -11,6 +25,7 @@ async function seedErp(db: TestDatabase): Promise<Record<string, number>> {
   const [joao] = await db.knex('erp_customers').insert({ document: '11144477735', name: 'João', person_type: 'person' }).returning('id');
   const [acme] = await db.knex('erp_customers').insert({ document: '12ABC34501DE35', name: 'ACME', person_type: 'company' }).returning('id');
   const [ana] = await db.knex('erp_customers').insert({ document: '12345678909', name: 'Ana', person_type: 'person' }).returning('id');
+  const [paula] = await db.knex('erp_customers').insert({ document: '98765432100', name: 'Paula', person_type: 'person' }).returning('id');
   const contracts = await db
     .knex('service_contracts')
     .insert([
@@ -19,6 +34,7 @@ async function seedErp(db: TestDatabase): Promise<Record<string, number>> {
       { service_id: '2002', erp_customer_id: joao.id, status: 'active' },
       { service_id: '3001', erp_customer_id: acme.id, status: 'active' },
       { service_id: '4001', erp_customer_id: ana.id, status: 'cancelled' },
+      { service_id: '5001', erp_customer_id: paula.id, status: 'active' },
     ])
     .returning(['id', 'service_id']);
   return Object.fromEntries(contracts.map((c: { id: number; service_id: string }) => [c.service_id, c.id]));
@@ -50,7 +66,7 @@ describe('customer linking during a sync', () => {
       // unmatched: only cancelled contracts.
       customer('cancelled', '123.456.789-09', ''),
       // linked: the id written with HTML entities.
-      customer('entities', '52998224725', 'ID&#58; &#49;&#48;&#48;&#49;'),
+      customer('entities', '98765432100', 'ID&#58; &#53;&#48;&#48;&#49;'),
       // unmatched: a valid CPF that the ERP does not know, leading zeros dropped.
       customer('unknown', '9876543229', null),
     ];
@@ -70,7 +86,7 @@ describe('customer linking during a sync', () => {
     assert.equal(byId.linked.service_contract_id, contracts['1001']);
     assert.equal(byId.linked.document, '52998224725');
     assert.equal(byId.entities.link_status, 'linked');
-    assert.equal(byId.entities.service_contract_id, contracts['1001']);
+    assert.equal(byId.entities.service_contract_id, contracts['5001']);
     assert.equal(byId.mismatch.link_status, 'document_mismatch');
     assert.equal(byId.mismatch.service_contract_id, null);
     assert.equal(byId['by-document'].link_status, 'linked_by_document');
@@ -122,9 +138,92 @@ describe('customer linking during a sync', () => {
     assert.equal(next.status, 'succeeded', next.error ?? '');
     assert.equal(next.counts.customers?.updated, 1);
     assert.equal(next.counts.customers?.unchanged, 7);
-    assert.equal((await db.knex('sync_link_state').where({ integration_id: 'linking' }).first()).erp_fingerprint.split(':')[0], '5');
+    assert.equal((await db.knex('sync_link_state').where({ integration_id: 'linking' }).first()).erp_fingerprint.split(':')[0], '6');
     const relinked = await db.knex('platform_customers').where({ integration_id: 'linking', external_id: 'ambiguous' }).first();
     assert.equal(relinked.link_status, 'linked_by_document');
     assert.equal(relinked.service_contract_id, contracts['2001']);
+  });
+
+  test('one contract, one platform customer; weak guesses; documents sent as JSON numbers', async () => {
+    const RITA = cpf('246813579');
+    const CAIO = cpf('135792468');
+    const NINA = cpf('314159265');
+    const OTTO = cpf('271828182');
+    const erpCustomer = async (document: string, name: string, serviceIds: string[]) => {
+      const [row] = await db.knex('erp_customers').insert({ document, name, person_type: 'person' }).returning('id');
+      await db.knex('service_contracts').insert(serviceIds.map((service_id) => ({ service_id, erp_customer_id: row.id, status: 'active' })));
+    };
+    await erpCustomer(RITA, 'Rita', ['7001']);
+    await erpCustomer(CAIO, 'Caio', ['7101']);
+    await erpCustomer('00041837207', 'Leo', ['7201']);
+    await erpCustomer(NINA, 'Nina', ['7301']);
+    await erpCustomer(OTTO, 'Otto', ['7401']);
+    const contractId = async (serviceId: string) => (await db.knex('service_contracts').where({ service_id: serviceId }).first()).id;
+
+    // The platform sends Leo's CPF 000.418.372-07 as a JSON number.
+    const fromWire = toCustomers([{ dados: { id: 'leo', nome: 'Leo', cpfCnpj: 41837207, observacao: null } }], new DuplicateIdGuard()).items;
+    const n = emptyNetwork();
+    n.customers = [
+      customer('r1', RITA, null), // two document-only claims on 7001
+      customer('r2', `${RITA.slice(0, 3)}.${RITA.slice(3, 6)}.${RITA.slice(6, 9)}-${RITA.slice(9)}`, 'cliente antigo'),
+      customer('c1', CAIO, null), // a document-only claim on 7101 ...
+      customer('c2', CAIO, 'ID 7101'), // ... loses to an explicit id
+      ...fromWire,
+      customer('nina', NINA, 'instalado pelo Zé 7001'), // an unlabelled number of someone else's contract
+      customer('otto', OTTO, 'contrato 7001'), // a labelled one
+    ];
+    const platform = new FakePlatform(n);
+    const h = await createHarness(db.knex, () => platform, integrationConfig({ id: 'claims', elements: ['customers'] }));
+    const stored = async () =>
+      Object.fromEntries(
+        (await db.knex('platform_customers').where({ integration_id: 'claims' }).whereNull('removed_at').select('external_id', 'link_status', 'link_reason', 'service_contract_id', 'document')).map((row) => [row.external_id, row]),
+      );
+
+    const run = await h.sync();
+    assert.equal(run.status, 'succeeded', run.error ?? '');
+    let rows = await stored();
+    assert.equal(rows.r1.link_status, 'ambiguous');
+    assert.equal(rows.r1.service_contract_id, null);
+    assert.match(rows.r1.link_reason, /^contract_claimed_by_document: .*service 7001.*platform customer r2 \(Cliente r2\)/);
+    assert.equal(rows.r2.link_status, 'ambiguous');
+    assert.match(rows.r2.link_reason, /platform customer r1 \(Cliente r1\)/);
+    assert.equal(rows.c2.link_status, 'linked');
+    assert.equal(rows.c2.service_contract_id, await contractId('7101'));
+    assert.equal(rows.c1.link_status, 'ambiguous');
+    assert.match(rows.c1.link_reason, /^contract_claimed_by_id: .*platform customer c2 \(Cliente c2\)/);
+    assert.equal(rows.leo.link_status, 'linked_by_document');
+    assert.equal(rows.leo.service_contract_id, await contractId('7201'));
+    assert.equal(rows.leo.document, '00041837207');
+    assert.equal(rows.nina.link_status, 'linked_by_document');
+    assert.equal(rows.nina.service_contract_id, await contractId('7301'));
+    assert.match(rows.nina.link_reason, /^weak_id_ignored_single_active_contract: .*number 7001/);
+    assert.equal(rows.otto.link_status, 'document_mismatch');
+    assert.equal(rows.otto.service_contract_id, null);
+
+    const issues = await runIssues(db.knex, run.id);
+    const byCustomer = Object.fromEntries(issues.map((issue) => [issue.externalId, issue]));
+    assert.equal(byCustomer.r1?.code, 'ambiguous');
+    assert.equal(byCustomer.c1?.code, 'ambiguous');
+    assert.equal(byCustomer.c2, undefined, 'the winner is linked: no issue');
+    for (const issue of issues) {
+      for (const document of [RITA, CAIO, NINA, OTTO, '00041837207', '41837207']) assert.ok(!issue.reason.replace(/[.\-/\s]/g, '').includes(document), issue.reason);
+    }
+
+    // Nothing changed: the same outcome, nothing rewritten.
+    const again = await h.sync();
+    assert.equal(again.status, 'succeeded', again.error ?? '');
+    assert.deepEqual(again.counts.customers, { created: 0, updated: 0, unchanged: 7, removed: 0, rejected: 0 });
+    assert.deepEqual(await stored(), rows);
+
+    // r2 leaves the platform and c2 drops its id: the remaining claimants link by document.
+    n.customers = n.customers.filter((c) => c.externalId !== 'r2').map((c) => (c.externalId === 'c2' ? { ...c, observation: null } : c));
+    const third = await h.sync();
+    assert.equal(third.status, 'succeeded', third.error ?? '');
+    rows = await stored();
+    assert.equal(rows.r1.link_status, 'linked_by_document');
+    assert.equal(rows.r1.service_contract_id, await contractId('7001'));
+    assert.equal(rows.c1.link_status, 'ambiguous', 'c1 and c2 now both claim 7101 by document');
+    assert.equal(rows.c2.link_status, 'ambiguous');
+    assert.match(rows.c2.link_reason, /^contract_claimed_by_document: .*platform customer c1/);
   });
 });

@@ -43,7 +43,8 @@ export async function customersRoutes(app: FastifyInstance, ctx: AppContext): Pr
           'Two keys for one field (`cpf` and `cnpj`, `telefone` and `celular`) are merged: the non-empty one is taken; ' +
           'two different documents, service ids or statuses refuse the item; other differences keep the first key and are listed in `warnings`. ' +
           'Bad items are reported in `errors` (index, serviceId, field, message) and the others are saved. ' +
-          'Counts are of contracts; `customers` counts their holders by document.',
+          'Counts are of contracts; `customers` counts their holders by document. ' +
+          'The links of the platform customers these contracts concern (by document, or by an id in the observation) are decided again at once.',
         tags: ['customers'],
         response: {
           200: {

@@ -32,6 +32,7 @@ import type {
   SplitterRole,
 } from '../../domain/network.ts';
 import type { ContainerRef, CustomerPayload, RemoteCustomer } from '../platform-adapter.ts';
+import { documentTextOfJsonNumber } from '../../domain/documents.ts';
 import {
   DuplicateIdGuard,
   checkCoordinates,
@@ -635,7 +636,8 @@ function customerOf(id: string, data: Record<string, unknown>): PlatformCustomer
   return {
     externalId: id,
     name: textOf(data.nome),
-    rawDocument: textOf(data.cpfCnpj),
+    // A JSON number lost all its leading zeros: it keeps that fact until normaliseDocument.
+    rawDocument: typeof data.cpfCnpj === 'number' ? documentTextOfJsonNumber(data.cpfCnpj) : textOf(data.cpfCnpj),
     observation: typeof data.observacao === 'string' && data.observacao.trim() !== '' ? data.observacao : textOf(data.observacao),
     integrationCode: textOf(data.codigoIntegracao),
   };
