@@ -21,6 +21,8 @@ export interface PlatformProject {
   externalId: string;
   name: string;
   parentName: string | null;
+  /** The parent folder's id, when the platform gives it (else the parent is found by name). */
+  parentExternalId?: string | null;
 }
 
 export interface PlatformPole {

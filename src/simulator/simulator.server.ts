@@ -81,7 +81,13 @@ export interface SimulatorWrites {
   customersUpdated: Array<{ id: number; body: unknown }>;
   binds: Array<{ body: unknown; status: number }>;
   unbinds: Array<{ portId: string; customerId: string; status: number }>;
-  projectsCreated: Array<{ id: number; body: unknown }>;
+  /** Any other POST, PUT, PATCH or DELETE (GeoGrid has more write routes than mapsync may use, e.g. `POST /pastas`). */
+  otherWrites: Array<{ method: string; path: string; status: number }>;
+}
+
+/** Every write the simulator received, whatever its answer: a sync must leave this at 0. */
+export function countWrites(writes: SimulatorWrites): number {
+  return writes.customersCreated.length + writes.customersUpdated.length + writes.binds.length + writes.unbinds.length + writes.otherWrites.length;
 }
 
 export interface SimulatorStats {
@@ -94,6 +100,8 @@ export interface SimulatorStats {
   injectedHangs: number;
   injectedDrips: number;
   downAnswers: number;
+  /** API requests other than GET/HEAD, counted on arrival (even those answered 429 or 503). */
+  writeRequests: number;
   byRoute: Record<string, number>;
 }
 
@@ -162,7 +170,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const limits: SimulatorLimits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
   let faults: SimulatorFaults = { ...(options.faults ?? {}) };
   const faultRandom = new SeededRandom(seed ^ 0x5eed);
-  const writes: SimulatorWrites = { customersCreated: [], customersUpdated: [], binds: [], unbinds: [], projectsCreated: [] };
+  const writes: SimulatorWrites = { customersCreated: [], customersUpdated: [], binds: [], unbinds: [], otherWrites: [] };
   const emptyStats = (): SimulatorStats => ({
     requests: 0,
     inFlight: 0,
@@ -173,6 +181,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     injectedHangs: 0,
     injectedDrips: 0,
     downAnswers: 0,
+    writeRequests: 0,
     byRoute: {},
   });
   let stats = emptyStats();
@@ -358,18 +367,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const route = async (method: string, path: string, params: URLSearchParams, body: unknown): Promise<[string, HttpAnswer]> => {
     const parts = path.split('/').filter(Boolean);
     const [a, b, c, d] = parts;
-    if (a === 'pastas' && parts.length === 1) {
-      if (method === 'GET') return ['GET /pastas', ok(paged(network.folders.map((f) => ({ ...f })), params))];
-      if (method === 'POST') {
-        const dados = (body as { dados?: Record<string, unknown> } | null)?.dados;
-        if (!dados || typeof dados.nome !== 'string' || dados.nome.trim() === '') {
-          return ['POST /pastas', fieldError(400, { nome: 'Nome é obrigatório' })];
-        }
-        const folder = { id: network.nextIds.folder++, nome: dados.nome, nomePai: null };
-        network.folders.push(folder);
-        writes.projectsCreated.push({ id: folder.id, body });
-        return ['POST /pastas', new HttpAnswer(201, { dados: folder })];
-      }
+    if (a === 'pastas' && parts.length === 1 && method === 'GET') {
+      return ['GET /pastas', ok(paged(network.folders.map((f) => ({ ...f })), params))];
     }
     if (a === 'itensRede' && parts.length === 1 && method === 'GET') {
       const types = [...params.getAll('item[]'), ...params.getAll('item')];
@@ -474,7 +473,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         return ['GET /viabilidade/raio', fieldError(400, { raio: error.message })];
       }
     }
-    return [`${method} (unknown)`, new HttpAnswer(404, { mensagem: `Rota não encontrada: ${method} ${path}` })];
+    const unknown = new HttpAnswer(404, { mensagem: `Rota não encontrada: ${method} ${path}` });
+    if (method !== 'GET' && method !== 'HEAD') writes.otherWrites.push({ method, path, status: unknown.status });
+    return [`${method} (unknown)`, unknown];
   };
 
   const bind = (body: unknown): HttpAnswer => {
@@ -599,6 +600,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
 
     stats.requests += 1;
+    if (method !== 'GET' && method !== 'HEAD') stats.writeRequests += 1;
     inFlight += 1;
     stats.inFlight = inFlight;
     if (inFlight > stats.maxInFlight) stats.maxInFlight = inFlight;

@@ -25,7 +25,6 @@ import {
   SERVICE_PORTS_PARAMS,
   applyServicePorts,
   bindBody,
-  createFolderBody,
   customerBody,
   geogridBaseUrl,
   geogridHeaders,
@@ -35,7 +34,6 @@ import {
   paths,
   remoteCustomerFromPayload,
   toBoxes,
-  toCreatedProject,
   toCustomers,
   toLookedUpCustomer,
   toPoles,
@@ -96,11 +94,6 @@ export class GeogridAdapter implements PlatformAdapter {
       projects.push(...toProjects(records).items);
     }
     return projects;
-  }
-
-  async createProject(name: string): Promise<PlatformProject> {
-    const response = await this.client.post(paths.createFolder(), createFolderBody(name));
-    return toCreatedProject(response.data, name);
   }
 
   async *poles(scope: PlatformScope): AsyncIterable<Page<PlatformPole>> {

@@ -68,8 +68,6 @@ export const SEND_FOLDER_FILTER = false;
 
 export const paths = {
   folders: () => '/pastas',
-  /** [guess] Creating a folder. */
-  createFolder: () => '/pastas',
   items: () => '/itensRede',
   equipment: (itemId: string) => `/diagrama/equipamentos/${encodeURIComponent(itemId)}`,
   servicePorts: (itemId: string) => `/equipamentos/itemRede/${encodeURIComponent(itemId)}/portas`,
@@ -207,21 +205,11 @@ export function toProjects(records: unknown[]): { items: PlatformProject[]; reje
       rejected.push(reject('project', id, 'duplicate_id', `folder id ${id} appears twice`));
       continue;
     }
-    items.push({ externalId: id, name: textOf(data.nome) ?? `#${id}`, parentName: textOf(data.nomePai) });
+    // [guess] A parent id (`idPai`) is not documented; when absent the parent is found by `nomePai`.
+    const parentId = externalIdOf(data.idPai);
+    items.push({ externalId: id, name: textOf(data.nome) ?? `#${id}`, parentName: textOf(data.nomePai), ...(parentId ? { parentExternalId: parentId } : {}) });
   }
   return { items, rejected };
-}
-
-/** [guess] `POST /pastas` body. */
-export function createFolderBody(name: string): unknown {
-  return { dados: { nome: name } };
-}
-
-export function toCreatedProject(body: unknown, name: string): PlatformProject {
-  const data = unwrapDados(body);
-  const id = data ? externalIdOf(data.id) : null;
-  if (!id) throw new GeogridShapeError('POST /pastas', describeBody(body));
-  return { externalId: id, name: textOf(data?.nome) ?? name, parentName: textOf(data?.nomePai) };
 }
 
 // ---------------------------------------------------------------------------------------
