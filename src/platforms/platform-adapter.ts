@@ -112,6 +112,9 @@ export interface PortOccupancy {
 
 export interface ContainerOccupancy {
   container: ContainerRef;
-  /** null when the platform no longer knows the container. */
+  /**
+   * null when the platform no longer knows the container, or when its listing could not be
+   * read in full (the sync then reads the container's diagram, which reports what was unreadable).
+   */
   ports: PortOccupancy[] | null;
 }

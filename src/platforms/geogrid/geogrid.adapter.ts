@@ -153,7 +153,10 @@ export class GeogridAdapter implements PlatformAdapter {
     for await (const ref of eachContainer(containers)) {
       if (failure) break;
       const task: Promise<void> = this.servicePortsOrNull(ref.externalId)
-        .then((states) => {
+        .then((read) => {
+          // A listing not read in full says nothing reliable: the sync then reads the
+          // container's diagram, and that read reports the unreadable records.
+          const states = read && read.rejected.length === 0 ? read.states : null;
           batch.push({
             container: ref,
             ports:
@@ -286,18 +289,25 @@ export class GeogridAdapter implements PlatformAdapter {
     if (diagram.status === 404) return { items: [], rejected: [] };
     const result = toSplitters(diagram.data, ref, context);
     if (result.items.some((s) => s.role === 'service')) {
-      applyServicePorts(result.items, await this.servicePorts(ref.externalId));
+      const read = await this.servicePortsOrNull(ref.externalId);
+      const complete = read !== null && read.rejected.length === 0;
+      applyServicePorts(result.items, read?.states ?? [], { complete });
+      if (read) result.rejected.push(...read.rejected);
     }
     return result;
   }
 
   private async servicePorts(containerExternalId: string): Promise<ServicePortState[]> {
-    return (await this.servicePortsOrNull(containerExternalId)) ?? [];
+    return (await this.servicePortsOrNull(containerExternalId))?.states ?? [];
   }
 
-  /** null when the container is unknown to the platform (404 on the first page). */
-  private async servicePortsOrNull(containerExternalId: string): Promise<ServicePortState[] | null> {
+  /**
+   * The service ports of a container, every page; null when the container is unknown to the
+   * platform (404 on the first page).
+   */
+  private async servicePortsOrNull(containerExternalId: string): Promise<{ states: ServicePortState[]; rejected: Rejection[] } | null> {
     const states: ServicePortState[] = [];
+    const rejected: Rejection[] = [];
     const path = paths.servicePorts(containerExternalId);
     for (let pageNumber = 1; ; pageNumber += 1) {
       const response = await this.client.get(path, {
@@ -310,11 +320,12 @@ export class GeogridAdapter implements PlatformAdapter {
       }
       const found = toServicePorts(response.data, containerExternalId);
       // An endpoint that ignores `pagina` would answer the same page forever.
-      if (pageNumber > 1 && found[0] && states.some((s) => s.portExternalId === found[0]!.portExternalId)) break;
-      states.push(...found);
-      if (found.length < this.pageSize) break;
+      if (pageNumber > 1 && found.states[0] && states.some((s) => s.portExternalId === found.states[0]!.portExternalId)) break;
+      states.push(...found.states);
+      rejected.push(...found.rejected);
+      if (found.records < this.pageSize) break;
     }
-    return states;
+    return { states, rejected };
   }
 
   /**
