@@ -128,6 +128,8 @@ export interface RunningSimulator {
   failBindsAfterSuccess(count: number): void;
   resetStats(): void;
   malformedRecords(): MalformedRecord[];
+  /** How the ports listing of a container is shaped: flat port records, or nested in their equipment. */
+  portShapeOf(containerId: number): 'flat' | 'nested';
   hideAllPoles(hidden?: boolean): void;
   removeEquipmentFromPole(poleId: number): void;
   moveElement(itemId: number, lat: number, lon: number): void;
@@ -281,6 +283,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     };
   };
 
+  const portShapeOf = (containerId: number): 'flat' | 'nested' => (hashUnit(seed, `nested-ports:${containerId}`) < 0.3 ? 'nested' : 'flat');
+
   const portRecord = (port: SimPort) => ({ ...portData(port), equipamento: equipmentOfPort(network, port) });
 
   /**
@@ -288,7 +292,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
    * per container) nested: the equipment first, its ports inside. Both are seen in real clients.
    */
   const portRecords = (containerId: number, splitters: SimSplitter[]): unknown[] => {
-    if (hashUnit(seed, `nested-ports:${containerId}`) < 0.3) {
+    if (portShapeOf(containerId) === 'nested') {
       return splitters.map((splitter) => ({
         dados: { id: splitter.id, sigla: splitter.sigla, atendimento: splitter.service ? 'S' : 'N', modoProjeto: splitter.planned ? 'S' : 'N' },
         portas: splitter.ports.map(portData),
@@ -810,6 +814,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     malformedRecords() {
       return [...malformed.values()];
     },
+    portShapeOf,
     hideAllPoles(hidden = true) {
       polesHidden = hidden;
       touch();
