@@ -18,9 +18,10 @@ import type {
   PlatformScope,
   RemoteCustomer,
 } from '../platform-adapter.ts';
-import { DuplicateIdGuard } from '../record-validation.ts';
+import { DuplicateIdGuard, reject } from '../record-validation.ts';
 import {
   DEFAULT_PAGE_SIZE,
+  GeogridShapeError,
   ITEM_TYPE,
   SERVICE_PORTS_PARAMS,
   applyServicePorts,
@@ -153,6 +154,11 @@ export class GeogridAdapter implements PlatformAdapter {
     for await (const ref of eachContainer(containers)) {
       if (failure) break;
       const task: Promise<void> = this.servicePortsOrNull(ref.externalId)
+        // An unreadable listing: read the diagram instead, which reports it (containerSplitters).
+        .catch((error: unknown) => {
+          if (error instanceof GeogridShapeError) return null;
+          throw error;
+        })
         .then((read) => {
           // A listing not read in full says nothing reliable: the sync then reads the
           // container's diagram, and that read reports the unreadable records.
@@ -289,7 +295,12 @@ export class GeogridAdapter implements PlatformAdapter {
     if (diagram.status === 404) return { items: [], rejected: [] };
     const result = toSplitters(diagram.data, ref, context);
     if (result.items.some((s) => s.role === 'service')) {
-      const read = await this.servicePortsOrNull(ref.externalId);
+      const read = await this.servicePortsOrNull(ref.externalId).catch((error: unknown) => {
+        // One container's ports listing in a shape nobody reads: an issue naming the endpoint,
+        // and its service ports taken as not free (unknown is never free); the run goes on.
+        if (!(error instanceof GeogridShapeError)) throw error;
+        return { states: [], rejected: [reject('port', null, 'unreadable_record', error.message)] };
+      });
       const complete = read !== null && read.rejected.length === 0;
       applyServicePorts(result.items, read?.states ?? [], { complete });
       if (read) result.rejected.push(...read.rejected);
