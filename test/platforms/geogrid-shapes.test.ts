@@ -9,6 +9,7 @@ import {
   parsePage,
   toBoxes,
   toCustomers,
+  toLookedUpCustomer,
   toPoles,
   toServicePorts,
   toSplitters,
@@ -290,4 +291,33 @@ describe('lists and records', () => {
       if (hides) assert.doesNotMatch(sample, hides);
     });
   });
+});
+
+describe('a customer looked up by integration code', () => {
+  const FOUND = { dados: { id: 70002, nome: 'Padaria', cpfCnpj: '12ABC34501DE35', codigoIntegracao: '456' } };
+  const CASES: Array<[string, unknown, string | null | 'unreadable']> = [
+    ['known: {dados}', FOUND, '70002'],
+    ['known: naoEncontrado', { naoEncontrado: 'Cliente não encontrado' }, null],
+    ['alternative: unwrapped record', FOUND.dados, '70002'],
+    ['alternative: a list of one', { registros: [FOUND] }, '70002'],
+    ['alternative: {dados: [one]}', { dados: [FOUND.dados] }, '70002'],
+    ['alternative: an empty list', { registros: [] }, null],
+    ['alternative: an empty body', '', null],
+    ['unreadable: a list of two is not "the" customer', { dados: [FOUND.dados, { ...FOUND.dados, id: 70003 }] }, 'unreadable'],
+    ['unreadable: a record without id', { dados: { nome: 'Sem id', cpfCnpj: '52998224725' } }, 'unreadable'],
+    ['unreadable: an error message', { mensagem: 'Token expirado' }, 'unreadable'],
+    ['unreadable: html', '<html>502</html>', 'unreadable'],
+  ];
+  for (const [name, body, expected] of CASES) {
+    test(`${name} → ${expected}`, () => {
+      if (expected === 'unreadable') {
+        assert.throws(
+          () => toLookedUpCustomer(body, 'GET /clientes/integrado/{codigo}'),
+          (error: unknown) => error instanceof GeogridShapeError && error.endpoint === 'GET /clientes/integrado/{codigo}' && !/52998224725/.test(error.message),
+        );
+        return;
+      }
+      assert.equal(toLookedUpCustomer(body)?.externalId ?? null, expected);
+    });
+  }
 });

@@ -225,13 +225,14 @@ export class GeogridAdapter implements PlatformAdapter {
 
   async findCustomerByIntegrationCode(code: string): Promise<RemoteCustomer | null> {
     const response = await this.client.get(paths.customerByIntegrationCode(code), { acceptStatus: [404] });
-    return toLookedUpCustomer(response.data);
+    if (response.status === 404) return null;
+    return toLookedUpCustomer(response.data, 'GET /clientes/integrado/{codigo}');
   }
 
   async getCustomer(externalId: string): Promise<RemoteCustomer | null> {
     const response = await this.client.get(paths.customer(externalId), { acceptStatus: [404] });
     if (response.status === 404) return null;
-    return toLookedUpCustomer(response.data);
+    return toLookedUpCustomer(response.data, 'GET /clientes/{id}');
   }
 
   async createCustomer(payload: CustomerPayload): Promise<RemoteCustomer> {

@@ -811,19 +811,39 @@ function customerOf(id: string, data: Record<string, unknown>): PlatformCustomer
   };
 }
 
-/** `{dados}` when found; a body with `naoEncontrado` (or nothing) when not. */
-export function toLookedUpCustomer(body: unknown): RemoteCustomer | null {
-  if (!isRecord(body) || 'naoEncontrado' in body) return null;
+/**
+ * A customer looked up (`GET /clientes/integrado/{code}`, `GET /clientes/{id}`). Known:
+ * `{dados: {...}}` when found, a body with `naoEncontrado` when not. Alternatives: the record
+ * unwrapped, or a list of at most one (`{registros}`, `{dados: [...]}`, as a filtered
+ * `GET /clientes` answers); an empty body or empty list is "not found". Throws
+ * GeogridShapeError on anything else: an unreadable answer is never taken for "not found",
+ * which would make the pusher create a twin.
+ */
+export function toLookedUpCustomer(body: unknown, endpoint = 'GET /clientes/integrado/{codigo}'): RemoteCustomer | null {
+  if (body === null || body === undefined || body === '') return null;
+  if (isRecord(body) && 'naoEncontrado' in body) return null;
+  const list = isRecord(body) && Array.isArray(body.registros) ? body.registros : isRecord(body) && Array.isArray(body.dados) ? body.dados : Array.isArray(body) ? body : null;
+  if (list !== null) {
+    if (list.length === 0) return null;
+    if (list.length > 1) throw new GeogridShapeError(endpoint, body);
+    return toLookedUpCustomer(list[0], endpoint);
+  }
   const data = unwrapDados(body);
-  if (!data) return null;
-  const id = externalIdOf(data.id);
-  if (!id) return null;
+  const id = data ? externalIdOf(data.id) : null;
+  if (!data || !id) throw new GeogridShapeError(endpoint, body);
   return customerOf(id, data);
 }
 
-/** A create/update answer; null when it does not carry the record (the caller re-reads it). */
+/**
+ * A create/update answer: the record when it carries one, else null (the caller re-reads it
+ * by its integration code, which is how an answer like `{mensagem: "Cliente cadastrado"}` is
+ * still understood).
+ */
 export function toSavedCustomer(body: unknown): RemoteCustomer | null {
-  return toLookedUpCustomer(body);
+  if (!isRecord(body) || 'naoEncontrado' in body) return null;
+  const data = unwrapDados(body);
+  const id = data ? externalIdOf(data.id) : null;
+  return data && id ? customerOf(id, data) : null;
 }
 
 /** What mapsync writes in `observacao`: the form the linking rules read back. */
