@@ -236,3 +236,14 @@ test('a list page nobody can read stops the run with the endpoint and a masked s
     return true;
   });
 });
+
+test('who is on a port: never "nobody" when the listing could not be read in full', async () => {
+  nock(HOST)
+    .get(`${API}/equipamentos/itemRede/7001/portas`).query(true).reply(200, fixture('equipamentos-portas-ilegivel.json'))
+    .get(`${API}/equipamentos/itemRede/7001/portas`).query(true).reply(200, fixture('equipamentos-portas-ilegivel.json'))
+    .get(`${API}/equipamentos/itemRede/7001/portas`).query(true).reply(200, fixture('equipamentos-portas-aninhadas.json'));
+  const a = adapter(500);
+  assert.equal(await a.portCustomer('7001', '93'), null, 'a port the listing does show');
+  await assert.rejects(a.portCustomer('7001', '94'), /cannot tell who is on port 94: GET \/equipamentos\/itemRede\/7001\/portas/);
+  assert.equal(await a.portCustomer('7001', '91'), '70001');
+});

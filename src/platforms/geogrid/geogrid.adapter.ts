@@ -256,9 +256,18 @@ export class GeogridAdapter implements PlatformAdapter {
     return toSavedCustomer(response.data) ?? remoteCustomerFromPayload(externalId, payload);
   }
 
+  /**
+   * Throws (GeogridShapeError, or an Error quoting the unreadable record) when the listing could
+   * not be read and does not show the port: "no customer" must never be a guess, since the
+   * pusher skips an unbind, or repeats a bind, on that answer.
+   */
   async portCustomer(containerExternalId: string, portExternalId: string): Promise<string | null> {
-    const states = await this.servicePorts(containerExternalId);
-    return states.find((s) => s.portExternalId === portExternalId)?.customer?.externalId ?? null;
+    const read = await this.servicePortsOrNull(containerExternalId);
+    const state = read?.states.find((s) => s.portExternalId === portExternalId);
+    if (!state && read && read.rejected.length > 0) {
+      throw new Error(`cannot tell who is on port ${portExternalId}: ${read.rejected[0]!.reason}`);
+    }
+    return state?.customer?.externalId ?? null;
   }
 
   async bind(request: BindRequest): Promise<void> {
@@ -307,10 +316,6 @@ export class GeogridAdapter implements PlatformAdapter {
       if (read) result.rejected.push(...read.rejected);
     }
     return result;
-  }
-
-  private async servicePorts(containerExternalId: string): Promise<ServicePortState[]> {
-    return (await this.servicePortsOrNull(containerExternalId))?.states ?? [];
   }
 
   /**

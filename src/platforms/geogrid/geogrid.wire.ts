@@ -87,6 +87,11 @@ export function pageParams(page: number, pageSize: number): Record<string, unkno
   return { pagina: page, registrosPorPagina: pageSize };
 }
 
+/**
+ * Query of `GET /itensRede`. Unlike other clients, mapsync does not pass `modoProjeto=N`:
+ * planned items are read and stored with their flag, so they show on the map and are refused
+ * for bindings, rather than vanishing (and being removed) while they are designed.
+ */
 export function itemsParams(types: string[], folderIds: string[]): Record<string, unknown> {
   return {
     'item[]': types,
