@@ -176,6 +176,8 @@ describe('pusher against the simulator over HTTPS', () => {
     let failures = 1;
     let createCalls = 0;
     const { pusher, close } = pusherFor(db.knex, sim, integration, {
+      // Long enough that the first drain cannot claim the row again before it returns.
+      backoff: { baseMs: 400, maxMs: 400 },
       wrapAdapter: (adapter) =>
         Object.assign(Object.create(adapter) as typeof adapter, {
           async createCustomer(payload: Parameters<typeof adapter.createCustomer>[0]) {
