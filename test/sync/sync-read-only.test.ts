@@ -106,6 +106,13 @@ describe('every kind of sync writes nothing to the platform', () => {
     const simPlanned = [...sim.network.boxes.values()].filter((b) => b.planned).map((b) => String(b.id));
     assert.ok(simPlanned.length > 0, 'the simulator generates planned boxes');
     assert.deepEqual([...plannedBoxes].sort(), simPlanned.sort());
+    // An auto box (equipment mounted on a pole) is as planned as its pole.
+    const autoBoxes = await db.knex('boxes').where({ integration_id: integration, auto: true }).whereNull('removed_at').select('external_id', 'planned');
+    assert.ok(autoBoxes.length > 0);
+    for (const box of autoBoxes) {
+      const pole = sim.network.poles.get(Number(String(box.external_id).replace('auto:pole:', '')))!;
+      assert.equal(box.planned, pole.planned === true, `auto box ${box.external_id}`);
+    }
     const poles = await db.knex('poles').where({ integration_id: integration, planned: true }).pluck('external_id');
     assert.deepEqual(poles.sort(), [...sim.network.poles.values()].filter((p) => p.planned).map((p) => String(p.id)).sort());
 
