@@ -214,6 +214,26 @@ describe('ports applied to the diagram', () => {
   });
 });
 
+describe('equipment rows of the diagram', () => {
+  const CASES: Array<[string, unknown, string[], Array<[string | null, string]>]> = [
+    ['known: tipo.dados.descricao', { dados: { id: 1, atendimento: 'S' }, tipo: { dados: { descricao: '1x8' } }, portas: [] }, ['1'], []],
+    ['alternative: tipo as text', { dados: { id: 2 }, tipo: 'Splitter 1X4', portas: [] }, ['2'], []],
+    ['alternative: tipo.descricao, unwrapped row', { id: 3, tipo: { descricao: '1:16' }, portas: [] }, ['3'], []],
+    ['alternative: tipo.nome', { dados: { id: 4 }, tipo: { nome: '1x2' } }, ['4'], []],
+    ['known kind that is not a splitter: skipped', { dados: { id: 5 }, tipo: { dados: { descricao: 'Bandeja de emenda 12F' } } }, [], []],
+    ['unreadable: no kind at all', { dados: { id: 6, sigla: 'SPL-X' }, portas: [] }, [], [['6', 'unreadable_record']]],
+    ['unreadable: kind in an unknown field', { dados: { id: 7 }, tipoEquipamento: { descricao: '1x8' } }, [], [['7', 'unreadable_record']]],
+  ];
+  for (const [name, row, ids, rejected] of CASES) {
+    test(name, () => {
+      const read = toSplitters({ registros: [row] }, { externalId: '7001', kind: 'box' }, { splitterGuard: new DuplicateIdGuard(), portGuard: new DuplicateIdGuard() });
+      assert.deepEqual(read.items.map((s) => s.externalId), ids);
+      assert.deepEqual(read.rejected.map((r) => [r.externalId, r.code]), rejected);
+      for (const r of read.rejected) assert.match(r.reason, /^GET \/diagrama\/equipamentos\/7001: .*sample \(masked\)/);
+    });
+  }
+});
+
 describe('lists and records', () => {
   test('GET /clientes may answer {dados:[...]}: read as an alternative, records wrapped or not', () => {
     const page = parsePage(fixture('clientes-dados.json'), 'GET /clientes');

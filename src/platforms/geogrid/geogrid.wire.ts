@@ -518,7 +518,15 @@ export function toSplitters(
       continue;
     }
     const data = isRecord(row.dados) ? row.dados : row;
-    const ratio = ratioOf(typeDescriptionOf(row, data));
+    const description = typeDescriptionOf(row, data);
+    if (typeof description !== 'string') {
+      // Without its kind, a splitter cannot be told from a tray: reported, never skipped quietly.
+      const id = externalIdOf(rowField(row, data, 'id'));
+      rejected.push(reject('splitter', id, 'unreadable_record', `${endpoint}: equipment${id ? ` ${id}` : ''} has no readable kind (tipo.dados.descricao); sample (masked): ${maskedSample(row)}`));
+      continue;
+    }
+    const ratio = ratioOf(description);
+    // A known kind that is not a splitter (a splice tray, a DIO): not synced.
     if (!ratio) continue;
     const id = externalIdOf(rowField(row, data, 'id'));
     if (!id) {
