@@ -185,6 +185,7 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
       lon: pole.lon,
       observacao: null,
       status: 'Implantado',
+      planned: false,
       item,
       poleId: pole.id,
     };
@@ -203,6 +204,7 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
       ratioOut,
       service,
       ports: [],
+      planned: false,
     };
     elements += 1;
     for (let n = 1; n <= ratioOut; n += 1) {
@@ -214,6 +216,7 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
         label: random.chance(0.3) ? `P${n}` : null,
         reserved: false,
         customerId: null,
+        planned: false,
       };
       elements += 1;
       splitter.ports.push(port);
@@ -250,6 +253,7 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
             ...place(x, y),
             observacao: random.chance(0.1) ? '<p>Poste de concreto</p>' : null,
             status: 'Implantado',
+            planned: false,
           };
           network.poles.set(pole.id, pole);
           elements += 1;

@@ -900,9 +900,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         ratioOut: input.ratioOut,
         service: input.service,
         ports: [],
+        planned: false,
       };
       for (let n = 1; n <= input.ratioOut; n += 1) {
-        const port: SimPort = { id: network.nextIds.port++, splitterId: splitter.id, containerId, number: n, label: null, reserved: false, customerId: null };
+        const port: SimPort = { id: network.nextIds.port++, splitterId: splitter.id, containerId, number: n, label: null, reserved: false, customerId: null, planned: false };
         splitter.ports.push(port);
         network.ports.set(port.id, port);
       }
