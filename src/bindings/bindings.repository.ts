@@ -31,6 +31,10 @@ export interface PortRow {
   removed: boolean;
   splitter_role: string;
   splitter_removed: boolean;
+  /** Still being designed on the platform: the port, its splitter, its box or the box's pole. */
+  port_planned: boolean;
+  splitter_planned: boolean;
+  box_planned: boolean;
   /** The ERP contract the platform's customer on this port is linked to, if any. */
   shown_contract_id: number | null;
   shown_integration_code: string | null;
@@ -47,6 +51,8 @@ export async function findPort(
 ): Promise<PortRow | null> {
   const query = db('ports as p')
     .join('splitters as s', 's.id', 'p.splitter_id')
+    .leftJoin('boxes as bx', 'bx.id', 's.box_id')
+    .leftJoin('poles as pl', 'pl.id', 'bx.pole_id')
     .leftJoin('platform_customers as pc', function () {
       this.on('pc.integration_id', '=', 'p.integration_id')
         .andOn('pc.external_id', '=', 'p.platform_customer_external_id')
@@ -61,6 +67,9 @@ export async function findPort(
       db.raw('p.removed_at IS NOT NULL AS removed'),
       's.role as splitter_role',
       db.raw('s.removed_at IS NOT NULL AS splitter_removed'),
+      'p.planned as port_planned',
+      's.planned as splitter_planned',
+      db.raw('(COALESCE(bx.planned, false) OR COALESCE(pl.planned, false)) AS box_planned'),
       'pc.service_contract_id as shown_contract_id',
       'pc.integration_code as shown_integration_code',
     );

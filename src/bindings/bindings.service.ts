@@ -72,7 +72,14 @@ export async function createBinding(knex: Knex, input: { serviceId: string; port
 
     const port = await findPort(trx, input.port, { forUpdate: true });
     if (!port) throw new BindingError(404, 'port_not_found', `no synced port ${describePortRef(input.port)}`);
-    const problem = portProblem({ portRemoved: port.removed, splitterRemoved: port.splitter_removed, splitterRole: port.splitter_role });
+    const problem = portProblem({
+      portRemoved: port.removed,
+      splitterRemoved: port.splitter_removed,
+      splitterRole: port.splitter_role,
+      portPlanned: port.port_planned,
+      splitterPlanned: port.splitter_planned,
+      boxPlanned: port.box_planned,
+    });
     if (problem) throw new BindingError(422, problem.code, `port ${port.id}: ${problem.message}`);
 
     const onPort = await activeBindingOfPort(trx, port.id);

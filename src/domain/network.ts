@@ -21,6 +21,8 @@ export interface PlatformProject {
   externalId: string;
   name: string;
   parentName: string | null;
+  /** The parent folder's id, when the platform gives it (else the parent is found by name). */
+  parentExternalId?: string | null;
 }
 
 export interface PlatformPole {
@@ -35,6 +37,8 @@ export interface PlatformPole {
    * a change sends the pole's equipment to a full read. Undefined when the adapter has none.
    */
   listedDigest?: string | null;
+  /** Still being designed on the platform (GeoGrid `modoProjeto`): never bindable. Absent = built. */
+  planned?: boolean;
 }
 
 /** `cto` serves customers; `splice` (CEO) holds distribution splitters and fusions. */
@@ -51,6 +55,8 @@ export interface PlatformBox {
   poleExternalId: string | null;
   /** As for PlatformPole: digest of the whole listed record. */
   listedDigest?: string | null;
+  /** Still being designed on the platform: never bindable. Absent = built. */
+  planned?: boolean;
 }
 
 export interface PlatformPortCustomer {
@@ -63,8 +69,11 @@ export interface PlatformPort {
   /** 1-based position on the splitter. */
   number: number;
   label: string | null;
+  /** False when taken, reserved or out of service: a reserved port is never free. */
   available: boolean;
   customer: PlatformPortCustomer | null;
+  /** Still being designed (on the port, or its splitter): never bindable. Absent = built. */
+  planned?: boolean;
 }
 
 export interface PlatformSplitter {
@@ -77,6 +86,8 @@ export interface PlatformSplitter {
   ratioIn: number;
   ratioOut: number;
   ports: PlatformPort[];
+  /** Still being designed on the platform: never bindable. Absent = built. */
+  planned?: boolean;
 }
 
 export interface PlatformCustomer {

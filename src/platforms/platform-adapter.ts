@@ -43,14 +43,18 @@ export interface BindRequest {
 }
 
 /**
- * What the sync engine and the pusher need from a mapping platform. Each platform
+ * What the sync engine and the pusher need from a mapping platform. The sync only reads;
+ * the pusher's customer records, binds and unbinds are the only writes (DESIGN.md). Each platform
  * implements it in `src/platforms/<name>/`, with all of its wire shapes in one module.
  */
 export interface PlatformAdapter {
   readonly platform: string;
 
+  /**
+   * The platform's projects (GeoGrid folders). There is no way to create one: the platform is
+   * read-only for the sync, and `project: { create }` names a project in mapsync only.
+   */
   listProjects(): Promise<PlatformProject[]>;
-  createProject(name: string): Promise<PlatformProject>;
 
   poles(scope: PlatformScope): AsyncIterable<Page<PlatformPole>>;
   boxes(scope: PlatformScope): AsyncIterable<Page<PlatformBox>>;
@@ -108,6 +112,9 @@ export interface PortOccupancy {
 
 export interface ContainerOccupancy {
   container: ContainerRef;
-  /** null when the platform no longer knows the container. */
+  /**
+   * null when the platform no longer knows the container, or when its listing could not be
+   * read in full (the sync then reads the container's diagram, which reports what was unreadable).
+   */
   ports: PortOccupancy[] | null;
 }

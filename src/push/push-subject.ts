@@ -24,8 +24,17 @@ export interface PushSubject {
   portRemoved: boolean;
   splitterRole: string;
   splitterRemoved: boolean;
+  /** Still being designed on the platform (modoProjeto): the port, its splitter, its box or the box's pole. */
+  portPlanned: boolean;
+  splitterPlanned: boolean;
+  boxPlanned: boolean;
   containerExternalId: string;
-  /** Where the customer is: the contract's location, else the box holding the splitter. */
+  /**
+   * The `local` of the bind: the position of the box holding the splitter (for equipment on
+   * a pole, its auto box, at the pole), EPSG:4326. Never the customer's house: GeoGrid binds
+   * straight to the port only when `local` is at the equipment (within about 2 m;
+   * platforms/geogrid-v3.md, second survey). Null when the splitter has no box.
+   */
   lat: number | null;
   lon: number | null;
 }
@@ -37,6 +46,7 @@ export async function loadPushSubject(knex: Knex | Knex.Transaction, bindingId: 
     .join('ports as p', 'p.id', 'b.port_id')
     .join('splitters as s', 's.id', 'p.splitter_id')
     .leftJoin('boxes as bx', 'bx.id', 's.box_id')
+    .leftJoin('poles as pl', 'pl.id', 'bx.pole_id')
     .where('b.id', bindingId)
     .first(
       'b.id as bindingId',
@@ -60,9 +70,12 @@ export async function loadPushSubject(knex: Knex | Knex.Transaction, bindingId: 
       knex.raw('p.removed_at IS NOT NULL AS "portRemoved"'),
       's.role as splitterRole',
       knex.raw('s.removed_at IS NOT NULL AS "splitterRemoved"'),
+      knex.raw('p.planned AS "portPlanned"'),
+      knex.raw('s.planned AS "splitterPlanned"'),
+      knex.raw('(COALESCE(bx.planned, false) OR COALESCE(pl.planned, false)) AS "boxPlanned"'),
       's.container_external_id as containerExternalId',
-      knex.raw('COALESCE(ST_Y(sc.geom), ST_Y(bx.geom)) AS lat'),
-      knex.raw('COALESCE(ST_X(sc.geom), ST_X(bx.geom)) AS lon'),
+      knex.raw('ST_Y(bx.geom) AS lat'),
+      knex.raw('ST_X(bx.geom) AS lon'),
     );
   return (row as PushSubject | undefined) ?? null;
 }
@@ -71,15 +84,30 @@ export async function loadPushSubject(knex: Knex | Knex.Transaction, bindingId: 
  * The codes portProblem() parks a push with (as the prefix of its last_error): a push parked
  * with one of them is put back in line by the sync that sees its port fit again.
  */
-export const PORT_PROBLEM_CODES: readonly string[] = ['port_removed', 'not_a_service_port'];
+export const PORT_PROBLEM_CODES: readonly string[] = ['port_removed', 'not_a_service_port', 'port_planned', 'splitter_planned', 'box_planned'];
 
-/** Why a port can no longer take a push, or null when it can. */
-export function portProblem(subject: Pick<PushSubject, 'portRemoved' | 'splitterRemoved' | 'splitterRole'>): { code: string; message: string } | null {
+/**
+ * Why a port cannot take a binding or a push, or null when it can. Planned items
+ * (DESIGN.md, Sync rules) are never bindable: `port_planned`, `splitter_planned`,
+ * `box_planned` (the box, or the pole it hangs on).
+ */
+export function portProblem(
+  subject: Pick<PushSubject, 'portRemoved' | 'splitterRemoved' | 'splitterRole'> & Partial<Pick<PushSubject, 'portPlanned' | 'splitterPlanned' | 'boxPlanned'>>,
+): { code: string; message: string } | null {
   if (subject.portRemoved || subject.splitterRemoved) {
     return { code: 'port_removed', message: 'the port (or its splitter) no longer exists on the platform' };
   }
   if (subject.splitterRole !== 'service') {
     return { code: 'not_a_service_port', message: 'the port belongs to a distribution splitter, not a service splitter' };
+  }
+  if (subject.boxPlanned) {
+    return { code: 'box_planned', message: 'its box (or the pole it hangs on) is still being designed on the platform (modoProjeto): not built yet, so not bindable' };
+  }
+  if (subject.splitterPlanned) {
+    return { code: 'splitter_planned', message: 'its splitter is still being designed on the platform (modoProjeto): not built yet, so not bindable' };
+  }
+  if (subject.portPlanned) {
+    return { code: 'port_planned', message: 'the port is still being designed on the platform (modoProjeto): not built yet, so not bindable' };
   }
   return null;
 }

@@ -1,4 +1,4 @@
-import { SeededRandom } from './seeded-random.ts';
+import { SeededRandom, hashUnit } from './seeded-random.ts';
 import { randomDocument, randomCpf, type SimulatedDocument } from './simulated-documents.ts';
 
 /**
@@ -14,6 +14,8 @@ import { randomDocument, randomCpf, type SimulatedDocument } from './simulated-d
  * splitter (1x8 or 1x16, `atendimento: "S"`); some poles carry a splice box (`caixa`)
  * with distribution splitters (1x2, 1x4, `"N"`); a few poles carry a splitter directly,
  * without a box. About half of the service ports have a customer; a few ports are reserved.
+ * A few poles, boxes and splitters are planned (GeoGrid `modoProjeto: "S"`, still being
+ * designed): nothing on them serves a customer (see `markPlanned`).
  */
 
 export const CITY_CENTRE = { lat: -22.9056, lon: -47.0608, name: 'Campinas', state: 'SP' } as const;
@@ -42,6 +44,8 @@ export interface SimItemBase {
   lon: number;
   observacao: string | null;
   status: string;
+  /** Still being designed (`modoProjeto: "S"`). */
+  planned?: boolean;
 }
 
 export type SimPole = SimItemBase;
@@ -59,6 +63,8 @@ export interface SimPort {
   label: string | null;
   reserved: boolean;
   customerId: number | null;
+  /** Still being designed (`modoProjeto: "S"`). */
+  planned?: boolean;
 }
 
 export interface SimSplitter {
@@ -70,6 +76,8 @@ export interface SimSplitter {
   ratioOut: number;
   service: boolean;
   ports: SimPort[];
+  /** Still being designed (`modoProjeto: "S"`). */
+  planned?: boolean;
 }
 
 export interface SimCustomer {
@@ -177,6 +185,7 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
       lon: pole.lon,
       observacao: null,
       status: 'Implantado',
+      planned: false,
       item,
       poleId: pole.id,
     };
@@ -195,6 +204,7 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
       ratioOut,
       service,
       ports: [],
+      planned: false,
     };
     elements += 1;
     for (let n = 1; n <= ratioOut; n += 1) {
@@ -206,6 +216,7 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
         label: random.chance(0.3) ? `P${n}` : null,
         reserved: false,
         customerId: null,
+        planned: false,
       };
       elements += 1;
       splitter.ports.push(port);
@@ -242,6 +253,7 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
             ...place(x, y),
             observacao: random.chance(0.1) ? '<p>Poste de concreto</p>' : null,
             status: 'Implantado',
+            planned: false,
           };
           network.poles.set(pole.id, pole);
           elements += 1;
@@ -265,6 +277,7 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
     }
   }
 
+  markPlanned(network);
   // Customers not bound to any port (e.g. waiting for installation), and ERP-only contracts.
   const unbound = Math.floor(network.customers.size * 0.03);
   for (let i = 0; i < unbound; i += 1) makeCustomer(network, random, documents, () => String(serviceIdCounter++), null);
@@ -273,6 +286,35 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
     network.erpOnly.push({ document: documents.cpf(), name: personName(random), serviceId: String(serviceIdCounter++), status: 'active' });
   }
   return network;
+}
+
+/** Shares of planned items, picked by a hash of the id so the rest of the network is unchanged. */
+export const PLANNED_SHARE = { pole: 0.02, box: 0.04, splitter: 0.03 } as const;
+
+/**
+ * Marks a few poles, boxes and splitters as planned, and takes the customers off their ports
+ * (a customer cannot be served from equipment that is not built): those customers stay on the
+ * platform without a port. Equipment in a planned container counts as planned through it.
+ */
+function markPlanned(network: SimNetwork): void {
+  const seed = network.seed;
+  for (const pole of network.poles.values()) if (hashUnit(seed, `planned-pole:${pole.id}`) < PLANNED_SHARE.pole) pole.planned = true;
+  for (const box of network.boxes.values()) {
+    const pole = box.poleId !== null ? network.poles.get(box.poleId) : undefined;
+    if (pole?.planned || hashUnit(seed, `planned-box:${box.id}`) < PLANNED_SHARE.box) box.planned = true;
+  }
+  for (const splitter of network.splitters.values()) {
+    const container = network.poles.get(splitter.containerId) ?? network.boxes.get(splitter.containerId);
+    const planned = hashUnit(seed, `planned-splitter:${splitter.id}`) < PLANNED_SHARE.splitter;
+    if (planned) splitter.planned = true;
+    if (!planned && !container?.planned) continue;
+    for (const port of splitter.ports) {
+      if (port.customerId === null) continue;
+      const customer = network.customers.get(port.customerId);
+      if (customer && customer.portId === port.id) customer.portId = null;
+      port.customerId = null;
+    }
+  }
 }
 
 /**

@@ -81,7 +81,13 @@ export interface SimulatorWrites {
   customersUpdated: Array<{ id: number; body: unknown }>;
   binds: Array<{ body: unknown; status: number }>;
   unbinds: Array<{ portId: string; customerId: string; status: number }>;
-  projectsCreated: Array<{ id: number; body: unknown }>;
+  /** Any other POST, PUT, PATCH or DELETE (GeoGrid has more write routes than mapsync may use, e.g. `POST /pastas`). */
+  otherWrites: Array<{ method: string; path: string; status: number }>;
+}
+
+/** Every write the simulator received, whatever its answer: a sync must leave this at 0. */
+export function countWrites(writes: SimulatorWrites): number {
+  return writes.customersCreated.length + writes.customersUpdated.length + writes.binds.length + writes.unbinds.length + writes.otherWrites.length;
 }
 
 export interface SimulatorStats {
@@ -94,6 +100,8 @@ export interface SimulatorStats {
   injectedHangs: number;
   injectedDrips: number;
   downAnswers: number;
+  /** API requests other than GET/HEAD, counted on arrival (even those answered 429 or 503). */
+  writeRequests: number;
   byRoute: Record<string, number>;
 }
 
@@ -120,6 +128,8 @@ export interface RunningSimulator {
   failBindsAfterSuccess(count: number): void;
   resetStats(): void;
   malformedRecords(): MalformedRecord[];
+  /** How the ports listing of a container is shaped: flat port records, or nested in their equipment. */
+  portShapeOf(containerId: number): 'flat' | 'nested';
   hideAllPoles(hidden?: boolean): void;
   removeEquipmentFromPole(poleId: number): void;
   moveElement(itemId: number, lat: number, lon: number): void;
@@ -146,6 +156,8 @@ export interface RunningSimulator {
 
 const DEFAULT_LIMITS: SimulatorLimits = { concurrency: 5, requestsPerMinute: 300, windowMs: 60_000 };
 const API_MARKER = '/api/v3';
+/** How far `local` of a bind may be from the equipment's container. */
+const LOCAL_TOLERANCE_METRES = 2;
 const ADMIN_MARKER = '/__sim/';
 
 class HttpAnswer {
@@ -166,7 +178,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const limits: SimulatorLimits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
   let faults: SimulatorFaults = { ...(options.faults ?? {}) };
   const faultRandom = new SeededRandom(seed ^ 0x5eed);
-  const writes: SimulatorWrites = { customersCreated: [], customersUpdated: [], binds: [], unbinds: [], projectsCreated: [] };
+  const writes: SimulatorWrites = { customersCreated: [], customersUpdated: [], binds: [], unbinds: [], otherWrites: [] };
   const emptyStats = (): SimulatorStats => ({
     requests: 0,
     inFlight: 0,
@@ -177,6 +189,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     injectedHangs: 0,
     injectedDrips: 0,
     downAnswers: 0,
+    writeRequests: 0,
     byRoute: {},
   });
   let stats = emptyStats();
@@ -235,6 +248,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       longitude: coordinate(item.id, item.lon),
       status: item.status,
       observacao: item.observacao,
+      modoProjeto: item.planned ? 'S' : 'N',
       ...extra,
     },
     pasta: { id: item.folderId },
@@ -253,19 +267,42 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   });
 
   const equipmentRow = (splitter: SimSplitter) => ({
-    dados: { id: splitter.id, sigla: splitter.sigla, atendimento: splitter.service ? 'S' : 'N' },
+    dados: { id: splitter.id, sigla: splitter.sigla, atendimento: splitter.service ? 'S' : 'N', modoProjeto: splitter.planned ? 'S' : 'N' },
     tipo: { dados: { descricao: `${splitter.ratioIn}x${splitter.ratioOut}` } },
     portas: splitter.ports.map((port) => ({ dados: { id: port.id, porta: port.number, label: port.label } })),
   });
 
-  const portRecord = (port: SimPort) => {
+  /**
+   * A port as the ports listing shows it. Real clients see two reserved markers: a comment
+   * with `disponivel: "N"`, or `portaReservada: "S"` beside a `disponivel` still "S".
+   */
+  const portData = (port: SimPort) => {
     const customer = port.customerId !== null ? network.customers.get(port.customerId) : undefined;
+    const flagged = port.reserved && hashUnit(seed, `reserved-flag:${port.id}`) < 0.5;
     return {
-      dados: { id: port.id, porta: port.number, label: port.label, comentario: port.reserved ? 'Reservada' : null },
-      disponivel: port.reserved || customer ? 'N' : 'S',
+      dados: { id: port.id, porta: port.number, label: port.label, comentario: port.reserved && !flagged ? 'Reservada' : null },
+      disponivel: (port.reserved && !flagged) || customer ? 'N' : 'S',
+      ...(flagged ? { portaReservada: 'S' } : {}),
       cliente: customer ? { id: customer.id, nome: customer.nome } : null,
-      equipamento: equipmentOfPort(network, port),
     };
+  };
+
+  const portShapeOf = (containerId: number): 'flat' | 'nested' => (hashUnit(seed, `nested-ports:${containerId}`) < 0.3 ? 'nested' : 'flat');
+
+  const portRecord = (port: SimPort) => ({ ...portData(port), equipamento: equipmentOfPort(network, port) });
+
+  /**
+   * The ports of a container in the flat form, or (for about a third of the containers, stable
+   * per container) nested: the equipment first, its ports inside. Both are seen in real clients.
+   */
+  const portRecords = (containerId: number, splitters: SimSplitter[]): unknown[] => {
+    if (portShapeOf(containerId) === 'nested') {
+      return splitters.map((splitter) => ({
+        dados: { id: splitter.id, sigla: splitter.sigla, atendimento: splitter.service ? 'S' : 'N', modoProjeto: splitter.planned ? 'S' : 'N' },
+        portas: splitter.ports.map(portData),
+      }));
+    }
+    return splitters.flatMap((splitter) => splitter.ports.map(portRecord));
   };
 
   const cachedList = (key: string, build: () => unknown[]): unknown[] => {
@@ -296,6 +333,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     cachedList(`customers:${faults.malformedRate ?? 0}`, () =>
       [...network.customers.values()].map((c) => corrupt('customer', c.id, customerRecord(c))),
     );
+
+  /** `modoProjeto=N` (or `modoProjeto[]=N`): leave planned items out. */
+  const builtOnly = (params: URLSearchParams) => [...params.getAll('modoProjeto'), ...params.getAll('modoProjeto[]')].includes('N');
 
   const paged = (records: unknown[], params: URLSearchParams) => {
     const page = Math.max(1, Number(params.get('pagina') ?? '1') || 1);
@@ -362,23 +402,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const route = async (method: string, path: string, params: URLSearchParams, body: unknown): Promise<[string, HttpAnswer]> => {
     const parts = path.split('/').filter(Boolean);
     const [a, b, c, d] = parts;
-    if (a === 'pastas' && parts.length === 1) {
-      if (method === 'GET') return ['GET /pastas', ok(paged(network.folders.map((f) => ({ ...f })), params))];
-      if (method === 'POST') {
-        const dados = (body as { dados?: Record<string, unknown> } | null)?.dados;
-        if (!dados || typeof dados.nome !== 'string' || dados.nome.trim() === '') {
-          return ['POST /pastas', fieldError(400, { nome: 'Nome é obrigatório' })];
-        }
-        const folder = { id: network.nextIds.folder++, nome: dados.nome, nomePai: null };
-        network.folders.push(folder);
-        writes.projectsCreated.push({ id: folder.id, body });
-        return ['POST /pastas', new HttpAnswer(201, { dados: folder })];
-      }
+    if (a === 'pastas' && parts.length === 1 && method === 'GET') {
+      return ['GET /pastas', ok(paged(network.folders.map((f) => ({ ...f })), params))];
     }
     if (a === 'itensRede' && parts.length === 1 && method === 'GET') {
       const types = [...params.getAll('item[]'), ...params.getAll('item')];
       if (types.length === 0) return ['GET /itensRede', fieldError(400, { item: 'Informe o tipo de item' })];
-      return ['GET /itensRede', ok(paged(itemsOf(types), params))];
+      const items = itemsOf(types);
+      // Clients that want only built items pass modoProjeto=N.
+      const listed = builtOnly(params) ? items.filter((record) => (record as { dados?: { modoProjeto?: unknown } } | null)?.dados?.modoProjeto !== 'S') : items;
+      return ['GET /itensRede', ok(paged(listed, params))];
     }
     if (a === 'diagrama' && b === 'equipamentos' && c && parts.length === 3 && method === 'GET') {
       const id = Number(c);
@@ -397,12 +430,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         return ['GET /equipamentos/itemRede/:id/portas', new HttpAnswer(404, { naoEncontrado: 'Item de rede não encontrado' })];
       }
       const onlyService = params.getAll('atendimento[]').includes('S');
-      const ports: unknown[] = [];
-      for (const splitter of network.splittersByContainer.get(id) ?? []) {
-        if (onlyService && !splitter.service) continue;
-        for (const port of splitter.ports) ports.push(portRecord(port));
-      }
-      return ['GET /equipamentos/itemRede/:id/portas', ok(paged(ports, params))];
+      const onlyBuilt = builtOnly(params);
+      const container = findItem(id);
+      const splitters = (network.splittersByContainer.get(id) ?? []).filter(
+        (splitter) => (!onlyService || splitter.service) && (!onlyBuilt || (!splitter.planned && !container?.planned)),
+      );
+      return ['GET /equipamentos/itemRede/:id/portas', ok(paged(portRecords(id, splitters), params))];
     }
     if (a === 'clientes') {
       if (parts.length === 1 && method === 'GET') return ['GET /clientes', ok(paged(customersList(), params))];
@@ -478,7 +511,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         return ['GET /viabilidade/raio', fieldError(400, { raio: error.message })];
       }
     }
-    return [`${method} (unknown)`, new HttpAnswer(404, { mensagem: `Rota não encontrada: ${method} ${path}` })];
+    const unknown = new HttpAnswer(404, { mensagem: `Rota não encontrada: ${method} ${path}` });
+    if (method !== 'GET' && method !== 'HEAD') writes.otherWrites.push({ method, path, status: unknown.status });
+    return [`${method} (unknown)`, unknown];
+  };
+
+  /** Metres between two EPSG:4326 points (equirectangular: exact enough at a few metres). */
+  const metresBetween = (a: { lat: number; lon: number }, b: { lat: number; lon: number }) => {
+    const cosLat = Math.cos((((a.lat + b.lat) / 2) * Math.PI) / 180);
+    return Math.hypot((a.lat - b.lat) * 111_320, (a.lon - b.lon) * 111_320 * cosLat);
   };
 
   const bind = (body: unknown): HttpAnswer => {
@@ -497,7 +538,28 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     if (!customer) return record(404, fieldError(404, { idCliente: 'Cliente não encontrado' }));
     if (port.reserved) return record(400, fieldError(400, { portaReservada: 'A porta está reservada' }));
     if (port.customerId !== null && port.customerId !== customer.id) {
-      return record(400, fieldError(400, { idPorta: 'A porta já está em uso por outro cliente' }));
+      // [seen, 1] 409 when the port is already taken.
+      return record(409, fieldError(409, { idPorta: 'A porta já está em uso por outro cliente' }));
+    }
+    const container = findItem(port.containerId);
+    const splitter = network.splitters.get(port.splitterId);
+    if (port.planned || splitter?.planned || container?.planned) {
+      return record(400, fieldError(400, { modoProjeto: 'O equipamento está em modo projeto e não pode atender clientes' }));
+    }
+    // [seen, 1] The platform binds straight to the port only when `local` is at the equipment
+    // (about 2 m); the simulator refuses anything else, so a client sending the house shows.
+    const local = request.local as { latitude?: unknown; longitude?: unknown } | undefined;
+    if (local !== undefined && container) {
+      const lat = Number(local?.latitude);
+      const lon = Number(local?.longitude);
+      if (!Number.isFinite(lat) || !Number.isFinite(lon)) return record(400, fieldError(400, { local: 'Local inválido' }));
+      const distance = metresBetween({ lat, lon }, container);
+      if (distance > LOCAL_TOLERANCE_METRES) {
+        return record(
+          400,
+          fieldError(400, { local: `O local está a ${distance.toFixed(1)} m do equipamento; para atender direto na porta informe a posição da caixa` }),
+        );
+      }
     }
     port.customerId = customer.id;
     customer.portId = port.id;
@@ -603,6 +665,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
 
     stats.requests += 1;
+    if (method !== 'GET' && method !== 'HEAD') stats.writeRequests += 1;
     inFlight += 1;
     stats.inFlight = inFlight;
     if (inFlight > stats.maxInFlight) stats.maxInFlight = inFlight;
@@ -755,6 +818,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     malformedRecords() {
       return [...malformed.values()];
     },
+    portShapeOf,
     hideAllPoles(hidden = true) {
       polesHidden = hidden;
       touch();
@@ -856,9 +920,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         ratioOut: input.ratioOut,
         service: input.service,
         ports: [],
+        planned: false,
       };
       for (let n = 1; n <= input.ratioOut; n += 1) {
-        const port: SimPort = { id: network.nextIds.port++, splitterId: splitter.id, containerId, number: n, label: null, reserved: false, customerId: null };
+        const port: SimPort = { id: network.nextIds.port++, splitterId: splitter.id, containerId, number: n, label: null, reserved: false, customerId: null, planned: false };
         splitter.ports.push(port);
         network.ports.set(port.id, port);
       }

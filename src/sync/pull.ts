@@ -487,9 +487,9 @@ async function stageStoredEquipment(ctx: PullContext): Promise<void> {
   ] as const) {
     const boxOf = kind === 'box' ? 'c.external_id' : `'${AUTO_BOX_PREFIX}' || c.external_id`;
     await ctx.db.query(
-      `INSERT INTO ${ctx.tables.splitters} (external_id, container_external_id, container_kind, box_external_id, name, role, ratio_in, ratio_out, keep, reused)
+      `INSERT INTO ${ctx.tables.splitters} (external_id, container_external_id, container_kind, box_external_id, name, role, ratio_in, ratio_out, keep, reused, planned)
        SELECT spl.external_id, c.external_id, '${kind}', bx.external_id, spl.name, spl.role, spl.ratio_in, spl.ratio_out,
-              CASE WHEN spl.role = 'service' THEN $2::bool ELSE $3::bool END, true
+              CASE WHEN spl.role = 'service' THEN $2::bool ELSE $3::bool END, true, spl.planned
          FROM ${table} c
          JOIN boxes bx ON bx.integration_id = $1 AND bx.removed_at IS NULL AND bx.external_id = ${boxOf}
          JOIN splitters spl ON spl.box_id = bx.id AND spl.removed_at IS NULL AND spl.container_external_id = c.external_id
@@ -503,10 +503,10 @@ async function stageStoredEquipment(ctx: PullContext): Promise<void> {
     // still in 'occupancy' mode, they are exactly its stored service ports. A splitter staged
     // as reused was staged just above from this very container (a diagram read wins its id).
     await ctx.db.query(
-      `INSERT INTO ${ctx.tables.ports} (external_id, splitter_external_id, number, label, available, customer_external_id, customer_name, keep)
+      `INSERT INTO ${ctx.tables.ports} (external_id, splitter_external_id, number, label, available, customer_external_id, customer_name, keep, planned)
        SELECT p.external_id, spl.external_id, p.number, CASE WHEN o.label_given THEN o.label ELSE p.label END,
               coalesce(o.available, CASE WHEN o.customer_external_id IS NOT NULL THEN false END, p.available),
-              o.customer_external_id, o.customer_name, true
+              o.customer_external_id, o.customer_name, true, p.planned
          FROM ${ctx.tables.occupancy} o
          JOIN ${table} c ON c.external_id = o.container_external_id AND c.read_mode = 'occupancy'
          JOIN ports p ON p.integration_id = $1 AND p.external_id = o.port_external_id AND p.removed_at IS NULL
@@ -620,6 +620,7 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
           customerExternalId: port.customer?.externalId ?? null,
           customerName: port.customer?.name ?? null,
           keep: true,
+          planned: port.planned === true || splitter.planned === true,
         });
       }
     }

@@ -91,6 +91,7 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     geom geometry(Point, 4326) NOT NULL,
     listed_digest text,
     keep boolean NOT NULL DEFAULT ${keep.poles},
+    planned boolean NOT NULL DEFAULT false,
     equipment_read boolean NOT NULL DEFAULT false,
     read_mode text
   )`);
@@ -108,6 +109,7 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     pole_external_id text,
     pole_link text,
     keep boolean NOT NULL DEFAULT ${keep.boxes},
+    planned boolean NOT NULL DEFAULT false,
     read_mode text
   )`);
   await db.query(`CREATE TEMP TABLE ${t.splitters} (
@@ -121,7 +123,8 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     ratio_out integer NOT NULL,
     keep boolean NOT NULL,
     -- staged from the stored equipment of a container not read in full
-    reused boolean NOT NULL DEFAULT false
+    reused boolean NOT NULL DEFAULT false,
+    planned boolean NOT NULL DEFAULT false
   )`);
   await db.query(`CREATE INDEX ON ${t.splitters} (container_external_id)`);
   await db.query(`CREATE TEMP TABLE ${t.ports} (
@@ -132,7 +135,8 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     available boolean NOT NULL,
     customer_external_id text,
     customer_name text,
-    keep boolean NOT NULL
+    keep boolean NOT NULL,
+    planned boolean NOT NULL DEFAULT false
   )`);
   await db.query(`CREATE TEMP TABLE ${t.customers} (
     external_id text PRIMARY KEY,
@@ -195,9 +199,9 @@ async function insertReturningDuplicates(db: RunConnection, sql: string, params:
 export async function stagePoles(db: RunConnection, table: string, poles: PlatformPole[]): Promise<string[]> {
   return insertReturningDuplicates(
     db,
-    `INSERT INTO ${table} (external_id, project_external_id, name, observation, lon, lat, geom, listed_digest)
-     SELECT id, project, name, obs, lon, lat, ST_SetSRID(ST_MakePoint(lon, lat), 4326), digest
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::text[]) AS u(id, project, name, obs, lon, lat, digest)
+    `INSERT INTO ${table} (external_id, project_external_id, name, observation, lon, lat, geom, listed_digest, planned)
+     SELECT id, project, name, obs, lon, lat, ST_SetSRID(ST_MakePoint(lon, lat), 4326), digest, planned
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::text[], $8::bool[]) AS u(id, project, name, obs, lon, lat, digest, planned)
      ON CONFLICT (external_id) DO NOTHING`,
     [
       poles.map((p) => p.externalId),
@@ -207,6 +211,7 @@ export async function stagePoles(db: RunConnection, table: string, poles: Platfo
       poles.map((p) => p.lon),
       poles.map((p) => p.lat),
       poles.map((p) => p.listedDigest ?? null),
+      poles.map((p) => p.planned === true),
     ],
     poles.map((p) => p.externalId),
   );
@@ -215,9 +220,9 @@ export async function stagePoles(db: RunConnection, table: string, poles: Platfo
 export async function stageBoxes(db: RunConnection, table: string, boxes: PlatformBox[]): Promise<string[]> {
   return insertReturningDuplicates(
     db,
-    `INSERT INTO ${table} (external_id, project_external_id, name, kind, lon, lat, geom, platform_pole_external_id, listed_digest)
-     SELECT id, project, name, kind, lon, lat, ST_SetSRID(ST_MakePoint(lon, lat), 4326), pole, digest
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::text[], $8::text[]) AS u(id, project, name, kind, lon, lat, pole, digest)
+    `INSERT INTO ${table} (external_id, project_external_id, name, kind, lon, lat, geom, platform_pole_external_id, listed_digest, planned)
+     SELECT id, project, name, kind, lon, lat, ST_SetSRID(ST_MakePoint(lon, lat), 4326), pole, digest, planned
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::text[], $8::text[], $9::bool[]) AS u(id, project, name, kind, lon, lat, pole, digest, planned)
      ON CONFLICT (external_id) DO NOTHING`,
     [
       boxes.map((b) => b.externalId),
@@ -228,6 +233,7 @@ export async function stageBoxes(db: RunConnection, table: string, boxes: Platfo
       boxes.map((b) => b.lat),
       boxes.map((b) => b.poleExternalId),
       boxes.map((b) => b.listedDigest ?? null),
+      boxes.map((b) => b.planned === true),
     ],
     boxes.map((b) => b.externalId),
   );
@@ -242,8 +248,8 @@ export interface StagedSplitter {
 export async function stageSplitters(db: RunConnection, table: string, rows: StagedSplitter[]): Promise<string[]> {
   return insertReturningDuplicates(
     db,
-    `INSERT INTO ${table} (external_id, container_external_id, container_kind, box_external_id, name, role, ratio_in, ratio_out, keep)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::bool[])
+    `INSERT INTO ${table} (external_id, container_external_id, container_kind, box_external_id, name, role, ratio_in, ratio_out, keep, planned)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::bool[], $10::bool[])
      ON CONFLICT (external_id) DO NOTHING`,
     [
       rows.map((r) => r.splitter.externalId),
@@ -255,6 +261,7 @@ export async function stageSplitters(db: RunConnection, table: string, rows: Sta
       rows.map((r) => r.splitter.ratioIn),
       rows.map((r) => r.splitter.ratioOut),
       rows.map((r) => r.keep),
+      rows.map((r) => r.splitter.planned === true),
     ],
     rows.map((r) => r.splitter.externalId),
   );
@@ -269,13 +276,15 @@ export interface StagedPort {
   customerExternalId: string | null;
   customerName: string | null;
   keep: boolean;
+  /** The port or its splitter is still being designed. */
+  planned?: boolean;
 }
 
 export async function stagePorts(db: RunConnection, table: string, rows: StagedPort[]): Promise<string[]> {
   return insertReturningDuplicates(
     db,
-    `INSERT INTO ${table} (external_id, splitter_external_id, number, label, available, customer_external_id, customer_name, keep)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::bool[])
+    `INSERT INTO ${table} (external_id, splitter_external_id, number, label, available, customer_external_id, customer_name, keep, planned)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::bool[], $9::bool[])
      ON CONFLICT (external_id) DO NOTHING`,
     [
       rows.map((r) => r.externalId),
@@ -286,6 +295,7 @@ export async function stagePorts(db: RunConnection, table: string, rows: StagedP
       rows.map((r) => r.customerExternalId),
       rows.map((r) => r.customerName),
       rows.map((r) => r.keep),
+      rows.map((r) => r.planned === true),
     ],
     rows.map((r) => r.externalId),
   );

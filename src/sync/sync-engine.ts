@@ -2,7 +2,8 @@
  * The sync engine: one run of one integration, all or nothing.
  *
  *   lock      pg_try_advisory_lock on the run's own session (RunConnection); held to the end
- *   pulling   project resolved (link / create once), then poles, boxes, the equipment of the
+ *   pulling   project resolved (link: the platform folder and sub-folders read; create: a project in
+ *             mapsync only; nothing is ever written to the platform), then poles, boxes, the equipment of the
  *             containers (boxes, and poles that may carry some) and customers are streamed page
  *             by page into temporary staging tables; adapter rejections become issues
  *   validating set-wise in staging: orphan equipment, auto boxes for poles carrying equipment,

@@ -188,3 +188,62 @@ test('adapter factory: geogrid and simulator use the GeoGrid adapter; ozmap is n
   await s.close?.();
   assert.throws(() => createPlatformAdapter({ ...base, platform: 'ozmap' }), /platform "ozmap" is not supported yet/);
 });
+
+test('nested ports through the adapter: port 91 taken by customer 70001, never a port 500', async () => {
+  nock(HOST)
+    .get(`${API}/diagrama/equipamentos/7001`).reply(200, fixture('diagrama-equipamentos-cto.json'))
+    .get(`${API}/equipamentos/itemRede/7001/portas`).query(true).reply(200, fixture('equipamentos-portas-aninhadas.json'));
+  const { items, rejected } = await collect(adapter(500).splitters([{ externalId: '7001', kind: 'box' }]));
+  assert.deepEqual(rejected, []);
+  const ports = items.flatMap((s) => s.ports);
+  const port91 = ports.find((p) => p.externalId === '91')!;
+  assert.deepEqual([port91.available, port91.customer?.externalId], [false, '70001']);
+  assert.ok(!ports.some((p) => p.externalId === '500'));
+});
+
+test('a ports listing nobody can read is an issue for that container; its service ports are not free; the run goes on', async () => {
+  nock(HOST)
+    .get(`${API}/diagrama/equipamentos/7001`).reply(200, fixture('diagrama-equipamentos-cto.json'))
+    .get(`${API}/equipamentos/itemRede/7001/portas`).query(true).reply(200, { mensagem: 'Sessão expirada para Maria Souza' });
+  const { items, rejected } = await collect(adapter(500).splitters([{ externalId: '7001', kind: 'box' }]));
+  const service = items.find((s) => s.role === 'service')!;
+  assert.equal(service.ports.length, 8);
+  assert.ok(service.ports.every((p) => !p.available));
+  assert.equal(rejected.length, 1);
+  const issue = rejected[0] as { code: string; reason: string };
+  assert.equal(issue.code, 'unreadable_record');
+  assert.match(issue.reason, /GET \/equipamentos\/itemRede\/7001\/portas.*sample \(masked\): \{"mensagem":"S/);
+  assert.doesNotMatch(issue.reason, /Maria/);
+
+  // The occupancy read says "cannot tell" (null), so the sync reads the diagram instead.
+  nock(HOST).get(`${API}/equipamentos/itemRede/7001/portas`).query(true).reply(200, '<html>erro</html>');
+  const batches = [];
+  for await (const batch of adapter(500).portOccupancy([{ externalId: '7001', kind: 'box' }])) batches.push(...batch);
+  assert.deepEqual(batches.map((b) => b.ports), [null]);
+});
+
+test('GET /clientes answering {dados:[...]} is read, not a stop', async () => {
+  nock(HOST).get(`${API}/clientes`).query(true).reply(200, fixture('clientes-dados.json'));
+  const { items, rejected } = await collect(adapter(500).customers({ projectExternalIds: [] }));
+  assert.deepEqual(items.map((c) => c.externalId), ['70001', '70002']);
+  assert.deepEqual(rejected, []);
+});
+
+test('a list page nobody can read stops the run with the endpoint and a masked sample', async () => {
+  nock(HOST).get(`${API}/clientes`).query(true).reply(200, { cliente: { nome: 'Maria Souza', cpfCnpj: '529.982.247-25' } });
+  await assert.rejects(collect(adapter(500).customers({ projectExternalIds: [] })), (error: unknown) => {
+    assert.match(String((error as Error).message), /unexpected shape for GET \/clientes: .*sample \(masked\): \{"cliente":\{"nome":"M\*\*\*","cpfCnpj":"\*\*\*\.\*\*\*\.\*47-25"\}\}/);
+    return true;
+  });
+});
+
+test('who is on a port: never "nobody" when the listing could not be read in full', async () => {
+  nock(HOST)
+    .get(`${API}/equipamentos/itemRede/7001/portas`).query(true).reply(200, fixture('equipamentos-portas-ilegivel.json'))
+    .get(`${API}/equipamentos/itemRede/7001/portas`).query(true).reply(200, fixture('equipamentos-portas-ilegivel.json'))
+    .get(`${API}/equipamentos/itemRede/7001/portas`).query(true).reply(200, fixture('equipamentos-portas-aninhadas.json'));
+  const a = adapter(500);
+  assert.equal(await a.portCustomer('7001', '93'), null, 'a port the listing does show');
+  await assert.rejects(a.portCustomer('7001', '94'), /cannot tell who is on port 94: GET \/equipamentos\/itemRede\/7001\/portas/);
+  assert.equal(await a.portCustomer('7001', '91'), '70001');
+});

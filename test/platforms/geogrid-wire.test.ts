@@ -103,9 +103,9 @@ test('equipment: splitters with roles and ratios, other equipment skipped, servi
       ['9002', 'distribution', 1, 2, 2, '7001'],
     ],
   );
-  applyServicePorts(items, toServicePorts(fixture('equipamentos-portas-cto.json'), '7001'));
+  applyServicePorts(items, toServicePorts(fixture('equipamentos-portas-cto.json'), '7001').states);
   const ports = items[0]!.ports;
-  assert.deepEqual(ports[0], { externalId: '91', number: 1, label: 'P1', available: false, customer: { externalId: '70001', name: 'Ana Silva' } });
+  assert.deepEqual(ports[0], { externalId: '91', number: 1, label: 'P1', available: false, customer: { externalId: '70001', name: 'Ana Silva' }, planned: false });
   assert.equal(ports[1]!.available, false);
   assert.equal(ports[1]!.customer, null);
   assert.equal(ports[2]!.available, true);
@@ -205,7 +205,7 @@ test('the digest of a listed item covers every field of the record, in any key o
 });
 
 test('service ports: equipment name, position, and a label field that is empty or absent', () => {
-  const states = toServicePorts(
+  const { states } = toServicePorts(
     {
       registros: [
         { dados: { id: 1, porta: 3, label: 'P3' }, disponivel: 'N', equipamento: { id: 50, sigla: 'SPL-AT-1x8', atendimento: 'S' }, cliente: { id: 9, nome: 'Ana' } },

@@ -175,4 +175,20 @@ describe('customers, bindings and pushes over HTTP (real service, simulator, pus
     assert.equal(confirmCancelled.status, 409);
     assert.equal(confirmCancelled.body.error, 'binding_cancelled');
   });
+  test('POST /v1/bindings on a planned port, splitter or box is refused with a code', async () => {
+    const port = ports[5]!;
+    const splitterId = (await service.db.knex('ports').where({ id: port.id }).first('splitter_id')).splitter_id;
+    const boxId = (await service.db.knex('splitters').where({ id: splitterId }).first('box_id')).box_id;
+    for (const [table, id, code] of [
+      ['ports', port.id, 'port_planned'],
+      ['splitters', splitterId, 'splitter_planned'],
+      ['boxes', boxId, 'box_planned'],
+    ] as const) {
+      await service.db.knex(table).where({ id }).update({ planned: true });
+      const refused = await service.request('POST', '/v1/bindings', { serviceId: 'H5', portId: port.id });
+      assert.equal(refused.status, 422, JSON.stringify(refused.body));
+      assert.equal(refused.body.error, code);
+      await service.db.knex(table).where({ id }).update({ planned: false });
+    }
+  });
 });

@@ -14,6 +14,7 @@ import {
   seedFreeServicePorts,
   seedIntegration,
   simulatorIntegration,
+  cpfFor,
   waitFor,
   type SeededPort,
   type TestContract,
@@ -175,6 +176,8 @@ describe('pusher against the simulator over HTTPS', () => {
     let failures = 1;
     let createCalls = 0;
     const { pusher, close } = pusherFor(db.knex, sim, integration, {
+      // Long enough that the first drain cannot claim the row again before it returns.
+      backoff: { baseMs: 400, maxMs: 400 },
       wrapAdapter: (adapter) =>
         Object.assign(Object.create(adapter) as typeof adapter, {
           async createCustomer(payload: Parameters<typeof adapter.createCustomer>[0]) {
@@ -291,6 +294,35 @@ describe('pusher against the simulator over HTTPS', () => {
     assert.equal((write!.body as { dados: { estado: string } }).dados.estado, 'SP');
     assert.equal(binds(port!).length, 1);
     assert.equal((await outboxOf(binding.id)).status, 'done');
+  });
+
+  test('local is the box position, not the house; a port taken on the platform (409) is parked with its message', async () => {
+    const [house, late] = await seedContracts(db.knex, 2, { prefix: 'LOCAL' });
+    const [port, takenPort] = takePorts(2);
+    await confirmed(house!, port!);
+    // Someone else takes the second port on the platform after the last sync.
+    sim.addCustomerOnPort(takenPort!.sim.id, { nome: 'Vizinho', cpfCnpj: cpfFor(4321) });
+    const b2 = await confirmed(late!, takenPort!);
+    const { pusher, close } = pusherFor(db.knex, sim, integration);
+    try {
+      const tally = await pusher.drain();
+      assert.equal(tally.delivered, 1);
+      assert.equal(tally.parked, 1);
+    } finally {
+      await close();
+    }
+    const box = sim.network.boxes.get(port!.sim.containerId) ?? sim.network.poles.get(port!.sim.containerId)!;
+    const body = binds(port!)[0]!.body as { local: { latitude: number; longitude: number } };
+    assert.deepEqual(body.local, { latitude: box.lat, longitude: box.lon }, 'the box position (the contract is at -22.9, -47.06)');
+    assert.equal(binds(port!)[0]!.status, 200);
+
+    assert.equal(binds(takenPort!).at(-1)!.status, 409);
+    const parked = await outboxOf(b2.id);
+    assert.equal(parked.status, 'failed');
+    assert.equal(parked.last_status, 409);
+    assert.match(parked.last_error, /A porta já está em uso por outro cliente/);
+    assert.equal((await db.knex('bindings').where({ id: b2.id }).first()).sync_state, 'failed');
+    assert.notEqual(sim.network.ports.get(takenPort!.sim.id)!.customerId, null);
   });
 
   test('the payload carries the whitelisted fields and nothing else', async () => {

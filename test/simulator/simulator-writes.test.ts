@@ -24,11 +24,17 @@ const payload = { name: 'Maria Souza', document: '52998224725', personType: 'per
 
 function freePort() {
   for (const splitter of sim.network.splitters.values()) {
-    if (!splitter.service) continue;
+    if (!splitter.service || splitter.planned || containerOf(splitter.containerId).planned) continue;
     const port = splitter.ports.find((p) => p.customerId === null && !p.reserved);
     if (port) return port;
   }
   throw new Error('no free port');
+}
+
+function containerOf(id: number) {
+  const container = sim.network.boxes.get(id) ?? sim.network.poles.get(id);
+  if (!container) throw new Error(`no container ${id}`);
+  return container;
 }
 
 test('a wrong api-key gets 401 as a permanent PlatformError', async () => {
@@ -70,9 +76,10 @@ test('field validation answers in Portuguese keyed by field', async () => {
 test('bind shows the customer on the port; unbind frees it; a reserved port is refused', async () => {
   const customer = await adapter.createCustomer({ ...payload, serviceId: 'S-9100' });
   const port = freePort();
-  await adapter.bind({ containerExternalId: String(port.containerId), portExternalId: String(port.id), customerExternalId: customer.externalId, lat: -22.9, lon: -47.06 });
+  const box = containerOf(port.containerId);
+  await adapter.bind({ containerExternalId: String(port.containerId), portExternalId: String(port.id), customerExternalId: customer.externalId, lat: box.lat, lon: box.lon });
   assert.equal(await adapter.portCustomer(String(port.containerId), String(port.id)), customer.externalId);
-  assert.deepEqual(sim.writes.binds.at(-1)?.body, { idPorta: port.id, idCliente: Number(customer.externalId), local: { latitude: -22.9, longitude: -47.06 } });
+  assert.deepEqual(sim.writes.binds.at(-1)?.body, { idPorta: port.id, idCliente: Number(customer.externalId), local: { latitude: box.lat, longitude: box.lon } });
 
   await adapter.unbind(String(port.id), customer.externalId);
   assert.equal(await adapter.portCustomer(String(port.containerId), String(port.id)), null);
@@ -82,6 +89,45 @@ test('bind shows the customer on the port; unbind frees it; a reserved port is r
   await assert.rejects(
     adapter.bind({ containerExternalId: String(reserved.containerId), portExternalId: String(reserved.id), customerExternalId: customer.externalId, lat: null, lon: null }),
     (error: unknown) => error instanceof PlatformError && error.permanent && error.hasField('portaReservada'),
+  );
+});
+
+test('bind refusals: a port taken by another customer is 409; local away from the box; planned equipment', async () => {
+  const customer = await adapter.createCustomer({ ...payload, serviceId: 'S-9150' });
+  const other = await adapter.createCustomer({ ...payload, serviceId: 'S-9151' });
+  const bindAt = (port: { id: number; containerId: number }, customerId: string, lat: number | null, lon: number | null) =>
+    adapter.bind({ containerExternalId: String(port.containerId), portExternalId: String(port.id), customerExternalId: customerId, lat, lon });
+
+  const taken = freePort();
+  const box = containerOf(taken.containerId);
+  await bindAt(taken, other.externalId, box.lat, box.lon);
+  await assert.rejects(bindAt(taken, customer.externalId, box.lat, box.lon), (error: unknown) => {
+    assert.ok(error instanceof PlatformError);
+    assert.equal(error.status, 409);
+    assert.ok(error.permanent);
+    assert.match(error.message, /já está em uso/);
+    return true;
+  });
+
+  // `local` is checked against the box: 1.5 m away binds, about 3 m away is refused.
+  const metre = 1 / 111_320;
+  const near = freePort();
+  const nearBox = containerOf(near.containerId);
+  await bindAt(near, customer.externalId, nearBox.lat + 1.5 * metre, nearBox.lon);
+  await adapter.unbind(String(near.id), customer.externalId);
+  await assert.rejects(
+    bindAt(near, customer.externalId, nearBox.lat + 3 * metre, nearBox.lon),
+    (error: unknown) => error instanceof PlatformError && error.status === 400 && error.hasField('local'),
+  );
+  assert.equal(sim.network.ports.get(near.id)?.customerId, null);
+
+  const planned = [...sim.network.splitters.values()].find((s) => s.service && (s.planned || containerOf(s.containerId).planned));
+  assert.ok(planned, 'the simulated network has planned service equipment');
+  const plannedPort = planned.ports.find((p) => !p.reserved)!;
+  assert.equal(plannedPort.customerId, null, 'nothing is served from planned equipment');
+  await assert.rejects(
+    bindAt(plannedPort, customer.externalId, null, null),
+    (error: unknown) => error instanceof PlatformError && error.status === 400 && error.hasField('modoProjeto'),
   );
 });
 

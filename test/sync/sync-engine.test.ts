@@ -206,7 +206,7 @@ describe('sync engine', () => {
     assert.equal((await h.sync()).status, 'succeeded');
   });
 
-  test('a linked project that does not exist fails clearly; a created project is created once', async () => {
+  test('a linked project that does not exist fails clearly; a created project exists in mapsync only', async () => {
     const platform = new FakePlatform(network());
     const missing = await createHarness(db.knex, () => platform, integrationConfig({ id: 'noproject', project: { link: 'Norte' } }));
     const run = await missing.sync();
@@ -214,12 +214,18 @@ describe('sync engine', () => {
     assert.match(run.error ?? '', /project "Norte" \(project\.link\) does not exist/);
 
     const creating = await createHarness(db.knex, () => platform, integrationConfig({ id: 'creates', project: { create: 'Rede Nova' } }));
+    const listedBefore = platform.calls.listProjects;
     assert.equal((await creating.sync()).status, 'succeeded');
     assert.equal((await creating.sync()).status, 'succeeded');
-    assert.equal(platform.calls.createProject, 1);
+    // Not even looked up on the platform: the name belongs to mapsync.
+    assert.equal(platform.calls.listProjects, listedBefore);
+    assert.ok(!platform.network.projects.some((p) => p.name === 'Rede Nova'));
     const project = await db.knex('projects').where({ integration_id: 'creates' }).first();
     assert.equal(project.mode, 'create');
     assert.equal(project.name, 'Rede Nova');
+    assert.equal(project.external_id, null);
+    const poles = await db.knex('poles').where({ integration_id: 'creates' }).pluck('project_id');
+    assert.ok(poles.length > 0 && poles.every((id) => Number(id) === Number(project.id)));
   });
 
   test('a cancelled run fails as cancelled and merges nothing', async () => {

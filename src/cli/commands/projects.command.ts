@@ -31,7 +31,7 @@ export function registerProjectsCommand(program: Command, cli: CliRuntime): void
         for (const project of projects) {
           println(cli.stdout, `${project.linked ? '* ' : '  '}${project.externalId.padEnd(10)} ${project.name.padEnd(32)} ${project.parentName ?? ''}`);
         }
-        if ('create' in integration.project) println(cli.stdout, `config creates a new project: "${integration.project.create}"`);
+        if ('create' in integration.project) println(cli.stdout, `config creates the project "${integration.project.create}" in mapsync (nothing is created on the platform)`);
         else if (!projects.some((project) => project.linked)) println(cli.stderr, `config links "${integration.project.link}", which is not in this list`);
         else println(cli.stdout, '* = the project config/ links');
       } finally {

@@ -76,8 +76,10 @@
     const { body } = await api('GET', `/v1/projects/${encodeURIComponent(id)}/network.geojson?kinds=${kinds}`);
     layer?.remove();
     layer = L.geoJSON(body, {
+      // Planned items (still being designed on the platform) are drawn hollow and dashed.
       pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
-        radius: feature.properties.kind === 'pole' ? 3 : 5, color: COLORS[feature.properties.kind] || '#000', weight: 1, fillOpacity: 0.7,
+        radius: feature.properties.kind === 'pole' ? 3 : 5, color: COLORS[feature.properties.kind] || '#000', weight: 1,
+        fillOpacity: feature.properties.planned ? 0 : 0.7, dashArray: feature.properties.planned ? '2 2' : null,
       }),
       onEachFeature: (feature, marker) => {
         const p = feature.properties;

@@ -55,7 +55,8 @@ export async function bindingsRoutes(app: FastifyInstance, ctx: AppContext): Pro
           'Name the port by mapsync\'s port id (`portId`, as in the network GeoJSON) or by the platform\'s own port id ' +
           '(`integrationId` + `portExternalId`). Refused with a code when the contract is unknown (404 contract_not_found) ' +
           'or not active (422 contract_not_active), the port is unknown (404 port_not_found), not a service port of a synced ' +
-          'splitter (422 not_a_service_port / port_removed), or taken (409 port_taken / port_unavailable / contract_already_bound). ' +
+          'splitter (422 not_a_service_port / port_removed), planned on the platform, not built yet (422 port_planned / ' +
+          'splitter_planned / box_planned), or taken (409 port_taken / port_unavailable / contract_already_bound). ' +
           'The same contract and port again returns the existing binding (200).',
         tags: ['bindings'],
         body: {

@@ -15,10 +15,14 @@ const integrationViewSchema = {
     project: {
       type: 'object',
       properties: {
-        mode: { type: 'string', enum: ['link', 'create'] },
+        mode: {
+          type: 'string',
+          enum: ['link', 'create'],
+          description: 'link: a platform project (GeoGrid folder), read with its sub-folders; create: a project in mapsync only, nothing is created on the platform',
+        },
         name: { type: 'string' },
         id: { type: ['integer', 'null'], description: 'mapsync project id, once the first run linked or created it' },
-        externalId: { type: ['string', 'null'], description: "the platform's project/folder id" },
+        externalId: { type: ['string', 'null'], description: "the linked platform project/folder id; null for a project created in mapsync" },
       },
     },
     scope: { type: 'object', properties: { folders: { type: 'array', items: { type: 'string' } } } },

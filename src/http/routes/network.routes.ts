@@ -17,17 +17,19 @@ interface FeatureRow {
 /** Rows of each layer, still present on the platform (removed rows are left out). */
 const LAYER_SQL: Record<NetworkLayer, string> = {
   poles: `SELECT id, external_id, ST_AsGeoJSON(geom, 7)::json AS geometry,
-                 json_build_object('name', name, 'selected', selected) AS properties
+                 json_build_object('name', name, 'selected', selected, 'planned', planned) AS properties
             FROM poles WHERE integration_id = ? AND removed_at IS NULL ORDER BY id`,
   boxes: `SELECT id, external_id, ST_AsGeoJSON(geom, 7)::json AS geometry,
-                 json_build_object('name', name, 'boxKind', kind, 'auto', auto, 'poleId', pole_id, 'selected', selected) AS properties
+                 json_build_object('name', name, 'boxKind', kind, 'auto', auto, 'poleId', pole_id, 'selected', selected, 'planned', planned) AS properties
             FROM boxes WHERE integration_id = ? AND removed_at IS NULL ORDER BY id`,
-  // A splitter has no position of its own: it is drawn where its box is.
+  // A splitter has no position of its own: it is drawn where its box is. Planned equipment
+  // (not built yet) has no free port to offer.
   splitters: `SELECT s.id, s.external_id, ST_AsGeoJSON(b.geom, 7)::json AS geometry,
                      json_build_object('name', s.name, 'role', s.role, 'ratio', s.ratio_in || 'x' || s.ratio_out,
-                                       'boxId', s.box_id,
+                                       'boxId', s.box_id, 'planned', s.planned OR b.planned,
                                        'ports', (SELECT count(*) FROM ports p WHERE p.splitter_id = s.id AND p.removed_at IS NULL),
-                                       'freePorts', (SELECT count(*) FROM ports p WHERE p.splitter_id = s.id AND p.removed_at IS NULL AND p.available)) AS properties
+                                       'freePorts', (SELECT count(*) FROM ports p WHERE p.splitter_id = s.id AND p.removed_at IS NULL AND p.available
+                                                       AND NOT p.planned AND NOT s.planned AND NOT b.planned)) AS properties
                 FROM splitters s JOIN boxes b ON b.id = s.box_id
                WHERE s.integration_id = ? AND s.removed_at IS NULL ORDER BY s.id`,
   // No document here: the map is for locating customers, not identifying them.

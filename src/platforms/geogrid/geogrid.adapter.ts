@@ -18,14 +18,14 @@ import type {
   PlatformScope,
   RemoteCustomer,
 } from '../platform-adapter.ts';
-import { DuplicateIdGuard } from '../record-validation.ts';
+import { DuplicateIdGuard, reject } from '../record-validation.ts';
 import {
   DEFAULT_PAGE_SIZE,
+  GeogridShapeError,
   ITEM_TYPE,
   SERVICE_PORTS_PARAMS,
   applyServicePorts,
   bindBody,
-  createFolderBody,
   customerBody,
   geogridBaseUrl,
   geogridHeaders,
@@ -35,7 +35,6 @@ import {
   paths,
   remoteCustomerFromPayload,
   toBoxes,
-  toCreatedProject,
   toCustomers,
   toLookedUpCustomer,
   toPoles,
@@ -98,11 +97,6 @@ export class GeogridAdapter implements PlatformAdapter {
     return projects;
   }
 
-  async createProject(name: string): Promise<PlatformProject> {
-    const response = await this.client.post(paths.createFolder(), createFolderBody(name));
-    return toCreatedProject(response.data, name);
-  }
-
   async *poles(scope: PlatformScope): AsyncIterable<Page<PlatformPole>> {
     const context = { guard: new DuplicateIdGuard(), folders: new Set(scope.projectExternalIds) };
     const params = itemsParams([ITEM_TYPE.pole], scope.projectExternalIds);
@@ -160,7 +154,15 @@ export class GeogridAdapter implements PlatformAdapter {
     for await (const ref of eachContainer(containers)) {
       if (failure) break;
       const task: Promise<void> = this.servicePortsOrNull(ref.externalId)
-        .then((states) => {
+        // An unreadable listing: read the diagram instead, which reports it (containerSplitters).
+        .catch((error: unknown) => {
+          if (error instanceof GeogridShapeError) return null;
+          throw error;
+        })
+        .then((read) => {
+          // A listing not read in full says nothing reliable: the sync then reads the
+          // container's diagram, and that read reports the unreadable records.
+          const states = read && read.rejected.length === 0 ? read.states : null;
           batch.push({
             container: ref,
             ports:
@@ -223,13 +225,14 @@ export class GeogridAdapter implements PlatformAdapter {
 
   async findCustomerByIntegrationCode(code: string): Promise<RemoteCustomer | null> {
     const response = await this.client.get(paths.customerByIntegrationCode(code), { acceptStatus: [404] });
-    return toLookedUpCustomer(response.data);
+    if (response.status === 404) return null;
+    return toLookedUpCustomer(response.data, 'GET /clientes/integrado/{codigo}');
   }
 
   async getCustomer(externalId: string): Promise<RemoteCustomer | null> {
     const response = await this.client.get(paths.customer(externalId), { acceptStatus: [404] });
     if (response.status === 404) return null;
-    return toLookedUpCustomer(response.data);
+    return toLookedUpCustomer(response.data, 'GET /clientes/{id}');
   }
 
   async createCustomer(payload: CustomerPayload): Promise<RemoteCustomer> {
@@ -253,9 +256,18 @@ export class GeogridAdapter implements PlatformAdapter {
     return toSavedCustomer(response.data) ?? remoteCustomerFromPayload(externalId, payload);
   }
 
+  /**
+   * Throws (GeogridShapeError, or an Error quoting the unreadable record) when the listing could
+   * not be read and does not show the port: "no customer" must never be a guess, since the
+   * pusher skips an unbind, or repeats a bind, on that answer.
+   */
   async portCustomer(containerExternalId: string, portExternalId: string): Promise<string | null> {
-    const states = await this.servicePorts(containerExternalId);
-    return states.find((s) => s.portExternalId === portExternalId)?.customer?.externalId ?? null;
+    const read = await this.servicePortsOrNull(containerExternalId);
+    const state = read?.states.find((s) => s.portExternalId === portExternalId);
+    if (!state && read && read.rejected.length > 0) {
+      throw new Error(`cannot tell who is on port ${portExternalId}: ${read.rejected[0]!.reason}`);
+    }
+    return state?.customer?.externalId ?? null;
   }
 
   async bind(request: BindRequest): Promise<void> {
@@ -293,18 +305,26 @@ export class GeogridAdapter implements PlatformAdapter {
     if (diagram.status === 404) return { items: [], rejected: [] };
     const result = toSplitters(diagram.data, ref, context);
     if (result.items.some((s) => s.role === 'service')) {
-      applyServicePorts(result.items, await this.servicePorts(ref.externalId));
+      const read = await this.servicePortsOrNull(ref.externalId).catch((error: unknown) => {
+        // One container's ports listing in a shape nobody reads: an issue naming the endpoint,
+        // and its service ports taken as not free (unknown is never free); the run goes on.
+        if (!(error instanceof GeogridShapeError)) throw error;
+        return { states: [], rejected: [reject('port', null, 'unreadable_record', error.message)] };
+      });
+      const complete = read !== null && read.rejected.length === 0;
+      applyServicePorts(result.items, read?.states ?? [], { complete });
+      if (read) result.rejected.push(...read.rejected);
     }
     return result;
   }
 
-  private async servicePorts(containerExternalId: string): Promise<ServicePortState[]> {
-    return (await this.servicePortsOrNull(containerExternalId)) ?? [];
-  }
-
-  /** null when the container is unknown to the platform (404 on the first page). */
-  private async servicePortsOrNull(containerExternalId: string): Promise<ServicePortState[] | null> {
+  /**
+   * The service ports of a container, every page; null when the container is unknown to the
+   * platform (404 on the first page).
+   */
+  private async servicePortsOrNull(containerExternalId: string): Promise<{ states: ServicePortState[]; rejected: Rejection[] } | null> {
     const states: ServicePortState[] = [];
+    const rejected: Rejection[] = [];
     const path = paths.servicePorts(containerExternalId);
     for (let pageNumber = 1; ; pageNumber += 1) {
       const response = await this.client.get(path, {
@@ -317,11 +337,12 @@ export class GeogridAdapter implements PlatformAdapter {
       }
       const found = toServicePorts(response.data, containerExternalId);
       // An endpoint that ignores `pagina` would answer the same page forever.
-      if (pageNumber > 1 && found[0] && states.some((s) => s.portExternalId === found[0]!.portExternalId)) break;
-      states.push(...found);
-      if (found.length < this.pageSize) break;
+      if (pageNumber > 1 && found.states[0] && states.some((s) => s.portExternalId === found.states[0]!.portExternalId)) break;
+      states.push(...found.states);
+      rejected.push(...found.rejected);
+      if (found.records < this.pageSize) break;
     }
-    return states;
+    return { states, rejected };
   }
 
   /**

@@ -31,6 +31,7 @@ import type {
   Rejection,
   SplitterRole,
 } from '../../domain/network.ts';
+import { maskDocument } from '../../domain/documents.ts';
 import type { ContainerRef, CustomerPayload, RemoteCustomer } from '../platform-adapter.ts';
 import { documentTextOfJsonNumber } from '../../domain/documents.ts';
 import {
@@ -69,8 +70,6 @@ export const SEND_FOLDER_FILTER = false;
 
 export const paths = {
   folders: () => '/pastas',
-  /** [guess] Creating a folder. */
-  createFolder: () => '/pastas',
   items: () => '/itensRede',
   equipment: (itemId: string) => `/diagrama/equipamentos/${encodeURIComponent(itemId)}`,
   servicePorts: (itemId: string) => `/equipamentos/itemRede/${encodeURIComponent(itemId)}/portas`,
@@ -89,6 +88,11 @@ export function pageParams(page: number, pageSize: number): Record<string, unkno
   return { pagina: page, registrosPorPagina: pageSize };
 }
 
+/**
+ * Query of `GET /itensRede`. Unlike other clients, mapsync does not pass `modoProjeto=N`:
+ * planned items are read and stored with their flag, so they show on the map and are refused
+ * for bindings, rather than vanishing (and being removed) while they are designed.
+ */
 export function itemsParams(types: string[], folderIds: string[]): Record<string, unknown> {
   return {
     'item[]': types,
@@ -127,25 +131,51 @@ export const pageSchema = z.looseObject({
   totalRegistros: totalSchema,
 });
 
+/**
+ * How a body or record was read. Every reader here tells apart the shape the clients agree
+ * on (`known`), an alternative seen in real clients (`alternative`, e.g. `{dados: [...]}`
+ * for `GET /clientes`), and anything else (`unreadable`): that is never guessed at, it is
+ * reported with the endpoint and a masked sample (a body as a GeogridShapeError, a record
+ * as a rejection, which the run records as an issue).
+ */
+export type WireShape = 'known' | 'alternative';
+
 export interface WirePage {
   records: unknown[];
   total: number | null;
+  shape: WireShape;
 }
 
 export class GeogridShapeError extends Error {
-  constructor(what: string, detail: string) {
-    super(`geogrid answered an unexpected shape for ${what}: ${detail}`);
+  readonly endpoint: string;
+  readonly sample: string;
+
+  constructor(endpoint: string, body: unknown) {
+    const sample = maskedSample(body);
+    super(`geogrid answered an unexpected shape for ${endpoint}: ${describeBody(body)}; sample (masked): ${sample}`);
     this.name = 'GeogridShapeError';
+    this.endpoint = endpoint;
+    this.sample = sample;
   }
 }
 
-/** A paged body `{registros, totalRegistros}`; a bare array is accepted too. */
-export function parsePage(body: unknown, what: string): WirePage {
-  if (Array.isArray(body)) return { records: body, total: null };
+/**
+ * A paged body. Known: `{registros, totalRegistros}` (the total may be a string).
+ * Alternatives: a bare array; `{dados: [...]}` (seen on `GET /clientes`).
+ * Throws GeogridShapeError (endpoint + masked sample) on anything else.
+ */
+export function parsePage(body: unknown, endpoint: string): WirePage {
   const parsed = pageSchema.safeParse(body);
-  if (!parsed.success) throw new GeogridShapeError(what, describeBody(body));
-  const total = numberOf(parsed.data.totalRegistros);
-  return { records: parsed.data.registros, total: total === null ? null : Math.trunc(total) };
+  if (parsed.success) {
+    const total = numberOf(parsed.data.totalRegistros);
+    return { records: parsed.data.registros, total: total === null ? null : Math.trunc(total), shape: 'known' };
+  }
+  if (Array.isArray(body)) return { records: body, total: null, shape: 'alternative' };
+  if (isRecord(body) && Array.isArray(body.dados)) {
+    const total = numberOf(body.totalRegistros ?? body.total);
+    return { records: body.dados, total: total === null ? null : Math.trunc(total), shape: 'alternative' };
+  }
+  throw new GeogridShapeError(endpoint, body);
 }
 
 /**
@@ -158,25 +188,66 @@ export function unwrapDados(record: unknown): Record<string, unknown> | null {
   return 'id' in record ? record : null;
 }
 
-/** A list body that may be a bare array, `{registros}`, `{dados: [...]}` or `{equipamentos}`. */
-export function listOf(body: unknown, what: string): unknown[] {
+/**
+ * A list body. Known: `{registros: [...]}`. Alternatives: a bare array, `{equipamentos}`,
+ * `{portas}`, `{dados: [...]}`, and `{}` (nothing). Throws GeogridShapeError otherwise.
+ */
+export function listOf(body: unknown, endpoint: string): unknown[] {
+  if (isRecord(body) && Array.isArray(body.registros)) return body.registros;
   if (Array.isArray(body)) return body;
   if (isRecord(body)) {
-    for (const key of ['registros', 'equipamentos', 'portas', 'dados']) {
+    for (const key of ['equipamentos', 'portas', 'dados']) {
       const value = body[key];
       if (Array.isArray(value)) return value;
     }
     if (Object.keys(body).length === 0) return [];
   }
-  throw new GeogridShapeError(what, describeBody(body));
+  throw new GeogridShapeError(endpoint, body);
 }
 
 function describeBody(body: unknown): string {
   if (body === null || body === undefined) return 'empty body';
-  if (typeof body === 'string') return `text ${JSON.stringify(body.slice(0, 80))}`;
+  if (typeof body === 'string') return `text ${JSON.stringify(maskText(body).slice(0, 80))}`;
   if (Array.isArray(body)) return 'an array';
   if (isRecord(body)) return `an object with keys ${Object.keys(body).slice(0, 8).join(', ') || '(none)'}`;
   return typeof body;
+}
+
+/** Keys whose values identify a person: never shown whole in an issue or a log. */
+const DOCUMENT_KEY = /cpf|cnpj|documento/i;
+const PERSONAL_KEY = /nome|name|razao|fantasia|telefone|celular|fone|email|endereco|logradouro|bairro|cep|complemento|observacao|comentario|contato/i;
+const SAMPLE_MAX_LENGTH = 400;
+
+/**
+ * A short JSON sample of an unreadable body or record, for a run issue: documents masked
+ * (`***.***.*89-09`), names, phones, addresses and free text cut to their first letter,
+ * other text to 24 characters, at most 3 items of a list and 4 levels deep.
+ */
+export function maskedSample(value: unknown): string {
+  const text = JSON.stringify(maskValue(value, null, 0)) ?? String(value);
+  return text.length > SAMPLE_MAX_LENGTH ? `${text.slice(0, SAMPLE_MAX_LENGTH)}…` : text;
+}
+
+function maskValue(value: unknown, key: string | null, depth: number): unknown {
+  if (value === null || value === undefined || typeof value === 'boolean') return value ?? null;
+  if (key !== null && DOCUMENT_KEY.test(key) && (typeof value === 'string' || typeof value === 'number')) return maskDocument(String(value));
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') {
+    if (key !== null && PERSONAL_KEY.test(key)) return value.trim() === '' ? value : `${value.trim().slice(0, 1)}***`;
+    return maskText(value).slice(0, 24);
+  }
+  if (depth >= 4) return '…';
+  if (Array.isArray(value)) {
+    const shown = value.slice(0, 3).map((item) => maskValue(item, key, depth + 1));
+    return value.length > 3 ? [...shown, `…(+${value.length - 3})`] : shown;
+  }
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskValue(v, k, depth + 1)]));
+  return typeof value;
+}
+
+/** Runs of 6 or more digits in free text may be documents or phones: masked. */
+function maskText(text: string): string {
+  return text.replace(/\d[\d.\-/ ]{4,}\d/g, (run) => maskDocument(run));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -196,7 +267,7 @@ export function toProjects(records: unknown[]): { items: PlatformProject[]; reje
   for (const record of records) {
     const data = unwrapDados(record);
     if (!data) {
-      rejected.push(reject('project', null, 'unreadable_record', 'folder record is not an object'));
+      rejected.push(reject('project', null, 'unreadable_record', `GET /pastas: folder record is not an object; sample (masked): ${maskedSample(record)}`));
       continue;
     }
     const id = externalIdOf(data.id);
@@ -208,21 +279,11 @@ export function toProjects(records: unknown[]): { items: PlatformProject[]; reje
       rejected.push(reject('project', id, 'duplicate_id', `folder id ${id} appears twice`));
       continue;
     }
-    items.push({ externalId: id, name: textOf(data.nome) ?? `#${id}`, parentName: textOf(data.nomePai) });
+    // [guess] A parent id (`idPai`) is not documented; when absent the parent is found by `nomePai`.
+    const parentId = externalIdOf(data.idPai);
+    items.push({ externalId: id, name: textOf(data.nome) ?? `#${id}`, parentName: textOf(data.nomePai), ...(parentId ? { parentExternalId: parentId } : {}) });
   }
   return { items, rejected };
-}
-
-/** [guess] `POST /pastas` body. */
-export function createFolderBody(name: string): unknown {
-  return { dados: { nome: name } };
-}
-
-export function toCreatedProject(body: unknown, name: string): PlatformProject {
-  const data = unwrapDados(body);
-  const id = data ? externalIdOf(data.id) : null;
-  if (!id) throw new GeogridShapeError('POST /pastas', describeBody(body));
-  return { externalId: id, name: textOf(data?.nome) ?? name, parentName: textOf(data?.nomePai) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -270,6 +331,7 @@ interface ItemCommon {
   name: string | null;
   lon: number;
   lat: number;
+  planned: boolean;
   data: Record<string, unknown>;
   listedDigest: string;
 }
@@ -294,6 +356,15 @@ export function listedDigestOf(data: Record<string, unknown>, folder: string | n
   return createHash('md5').update(canonicalJson({ dados: data, pasta: folder })).digest('hex');
 }
 
+/**
+ * [seen, 2] `modoProjeto: "S"` marks an item still being designed (not built). Read on the
+ * record, inside `dados` or beside it; absent means built.
+ */
+export function isPlanned(record: unknown, data: Record<string, unknown> | null): boolean {
+  const flag = data?.modoProjeto ?? (isRecord(record) ? record.modoProjeto : undefined);
+  return isYes(flag);
+}
+
 export interface ItemMappingContext {
   guard: DuplicateIdGuard;
   /** Folder ids in scope; empty means all. */
@@ -307,7 +378,10 @@ function toItem(
 ): { item: ItemCommon | null; rejection: Rejection | null } {
   const data = unwrapDados(record);
   if (!data || !isRecord(record)) {
-    return { item: null, rejection: reject(kind, null, 'unreadable_record', `${kind} record has no readable "dados" object`) };
+    return {
+      item: null,
+      rejection: reject(kind, null, 'unreadable_record', `GET /itensRede: ${kind} record has no readable "dados" object; sample (masked): ${maskedSample(record)}`),
+    };
   }
   const parsed = itemSchema.safeParse(data);
   const id = externalIdOf(data.id);
@@ -330,6 +404,7 @@ function toItem(
       name: textOf(data.sigla),
       lon: coordinates.lon,
       lat: coordinates.lat,
+      planned: isPlanned(record, data),
       data,
       listedDigest: listedDigestOf(data, folder),
     },
@@ -363,6 +438,7 @@ export function toPoles(records: unknown[], context: ItemMappingContext): { item
     lat: item.lat,
     observation: textOf(item.data.observacao),
     listedDigest: item.listedDigest,
+    planned: item.planned,
   }));
 }
 
@@ -376,6 +452,7 @@ export function toBoxes(records: unknown[], context: ItemMappingContext): { item
     lat: item.lat,
     poleExternalId: poleIdOf(item.data),
     listedDigest: item.listedDigest,
+    planned: item.planned,
   }));
 }
 
@@ -435,13 +512,22 @@ export function toSplitters(
 ): { items: PlatformSplitter[]; rejected: Rejection[] } {
   const items: PlatformSplitter[] = [];
   const rejected: Rejection[] = [];
-  for (const row of listOf(body, `GET /diagrama/equipamentos/${container.externalId}`)) {
+  const endpoint = `GET /diagrama/equipamentos/${container.externalId}`;
+  for (const row of listOf(body, endpoint)) {
     if (!isRecord(row)) {
-      rejected.push(reject('splitter', null, 'unreadable_record', `equipment in ${container.kind} ${container.externalId} is not an object`));
+      rejected.push(reject('splitter', null, 'unreadable_record', `${endpoint}: equipment in ${container.kind} ${container.externalId} is not an object; sample (masked): ${maskedSample(row)}`));
       continue;
     }
     const data = isRecord(row.dados) ? row.dados : row;
-    const ratio = ratioOf(typeDescriptionOf(row, data));
+    const description = typeDescriptionOf(row, data);
+    if (typeof description !== 'string') {
+      // Without its kind, a splitter cannot be told from a tray: reported, never skipped quietly.
+      const id = externalIdOf(rowField(row, data, 'id'));
+      rejected.push(reject('splitter', id, 'unreadable_record', `${endpoint}: equipment${id ? ` ${id}` : ''} has no readable kind (tipo.dados.descricao); sample (masked): ${maskedSample(row)}`));
+      continue;
+    }
+    const ratio = ratioOf(description);
+    // A known kind that is not a splitter (a splice tray, a DIO): not synced.
     if (!ratio) continue;
     const id = externalIdOf(rowField(row, data, 'id'));
     if (!id) {
@@ -453,11 +539,12 @@ export function toSplitters(
       continue;
     }
     const role: SplitterRole = isYes(rowField(row, data, 'atendimento')) ? 'service' : 'distribution';
+    const planned = isPlanned(row, data);
     const rawPorts = rowField(row, data, 'portas');
     const ports: PlatformPort[] = [];
     if (Array.isArray(rawPorts)) {
       rawPorts.forEach((rawPort, index) => {
-        const port = toDiagramPort(rawPort, index, id, context, rejected);
+        const port = toDiagramPort(rawPort, index, id, planned, context, rejected);
         if (port) ports.push(port);
       });
     }
@@ -470,21 +557,41 @@ export function toSplitters(
       ratioIn: ratio[0],
       ratioOut: ratio[1],
       ports,
+      planned,
     });
   }
   return { items, rejected };
+}
+
+/**
+ * [seen, 1] A reserved port is not free. Markers: `portaReservada` or `reservada` as a flag
+ * (on the record or in `dados`), a positive `reservadas` count, or a comment that starts
+ * with "Reservada".
+ */
+export function isReservedPort(record: Record<string, unknown>, data: Record<string, unknown>): boolean {
+  for (const holder of [record, data]) {
+    for (const key of ['portaReservada', 'reservada']) {
+      const flag = holder[key];
+      if (flag === true || (typeof flag === 'string' && flag.trim() !== '' && !/^(n|nao|não|false|0)$/i.test(flag.trim()))) return true;
+    }
+    const count = numberOf(holder.reservadas);
+    if (count !== null && count > 0) return true;
+  }
+  const comment = textOf(data.comentario);
+  return comment !== null && /^reservad[ao]/i.test(comment);
 }
 
 function toDiagramPort(
   rawPort: unknown,
   index: number,
   splitterId: string,
+  splitterPlanned: boolean,
   context: SplitterMappingContext,
   rejected: Rejection[],
 ): PlatformPort | null {
   const data = unwrapDados(rawPort);
   if (!data || !isRecord(rawPort)) {
-    rejected.push(reject('port', null, 'unreadable_record', `port ${index + 1} of splitter ${splitterId} is not an object`));
+    rejected.push(reject('port', null, 'unreadable_record', `port ${index + 1} of splitter ${splitterId} is not an object; sample (masked): ${maskedSample(rawPort)}`));
     return null;
   }
   const id = externalIdOf(data.id);
@@ -502,8 +609,9 @@ function toDiagramPort(
     externalId: id,
     number: number !== null && Number.isInteger(number) && number >= 1 ? number : index + 1,
     label: textOf(data.label),
-    available: available === undefined || available === null ? true : isYes(available),
+    available: !isReservedPort(rawPort, data) && (available === undefined || available === null ? true : isYes(available)),
     customer: null,
+    planned: splitterPlanned || isPlanned(rawPort, data),
   };
 }
 
@@ -520,7 +628,7 @@ export const servicePortSchema = z.looseObject({
 
 export interface ServicePortState {
   portExternalId: string;
-  /** [guess] `equipamento.id` or `dados.idEquipamento`; used only when the diagram lists no port ids. */
+  /** The port's equipment: the outer record of the nested form, else `equipamento.id` or `dados.idEquipamento` [guess]. */
   splitterExternalId: string | null;
   /** `equipamento.sigla`, when the record carries it. */
   splitterName: string | null;
@@ -528,44 +636,110 @@ export interface ServicePortState {
   label: string | null;
   /** Whether the record has a label field at all (a missing field says nothing; an empty one clears). */
   labelGiven: boolean;
+  /** false when taken or reserved; null when the platform does not say. */
   available: boolean | null;
+  reserved: boolean;
+  /** true when the port or its equipment is still being designed (`modoProjeto`). */
+  planned: boolean;
   customer: { externalId: string; name: string | null } | null;
 }
 
-/** Records of `GET /equipamentos/itemRede/{id}/portas`. Unreadable ones are skipped (the diagram already has the port). */
-export function toServicePorts(body: unknown, itemId: string): ServicePortState[] {
-  const states: ServicePortState[] = [];
-  for (const record of listOf(body, `GET /equipamentos/itemRede/${itemId}/portas`)) {
-    const data = unwrapDados(record);
-    if (!data || !isRecord(record)) continue;
-    const id = externalIdOf(data.id);
-    if (!id) continue;
-    const cliente = record.cliente ?? data.cliente;
-    const customerData = unwrapDados(cliente);
-    const customerId = customerData ? externalIdOf(customerData.id) : null;
-    const equipment = record.equipamento ?? data.equipamento;
-    const equipmentData = unwrapDados(equipment);
-    const available = record.disponivel ?? data.disponivel;
-    const number = numberOf(data.porta);
-    states.push({
-      portExternalId: id,
-      splitterExternalId: (equipmentData ? externalIdOf(equipmentData.id) : null) ?? externalIdOf(data.idEquipamento),
-      splitterName: isRecord(equipment) ? textOf((equipmentData ?? equipment).sigla) : null,
-      number: number !== null && Number.isInteger(number) ? number : null,
-      label: textOf(data.label),
-      labelGiven: 'label' in data,
-      available: available === undefined || available === null ? null : isYes(available),
-      customer: customerId ? { externalId: customerId, name: textOf(customerData?.nome) } : null,
-    });
-  }
-  return states;
+export interface ServicePortsRead {
+  /** Records in the body (a nested record holds several ports): what paging counts. */
+  records: number;
+  states: ServicePortState[];
+  /** Records that are neither form (each names the endpoint and shows a masked sample). */
+  rejected: Rejection[];
 }
 
-/** Puts each service port's customer (and availability) on the splitter port with the same id. */
-export function applyServicePorts(splitters: PlatformSplitter[], states: ServicePortState[]): void {
+/** Keys only a port record carries (an equipment record carries `portas`, `tipo`, `atendimento`). */
+const PORT_RECORD_KEYS = ['disponivel', 'cliente', 'equipamento', 'portaReservada', 'reservada'];
+/** Fields of a port's own `dados` (its position, label, the equipment it belongs to). */
+const PORT_DATA_KEYS = ['porta', 'label', 'idEquipamento'];
+
+/**
+ * Records of `GET /equipamentos/itemRede/{id}/portas`, in either form seen in real clients:
+ * - known, flat: `{dados:{id,porta,label,tipo,comentario}, disponivel, cliente, equipamento:{id,atendimento,sigla}}`;
+ * - alternative, nested: the equipment first and its ports inside,
+ *   `{dados:{id:<equipment>}, portas:[{dados:{id,porta}, cliente}]}`.
+ * A record that is neither (e.g. `{dados:{id}}` alone, which may well be an equipment) is
+ * rejected, never read as a port: an equipment id is never taken for a port id.
+ * Throws GeogridShapeError when the body itself is unreadable.
+ */
+export function toServicePorts(body: unknown, itemId: string): ServicePortsRead {
+  const endpoint = `GET /equipamentos/itemRede/${itemId}/portas`;
+  const states: ServicePortState[] = [];
+  const rejected: Rejection[] = [];
+  const unreadable = (record: unknown, why: string) =>
+    rejected.push(reject('port', null, 'unreadable_record', `${endpoint}: ${why}; sample (masked): ${maskedSample(record)}`));
+  const records = listOf(body, endpoint);
+  for (const record of records) {
+    const data = unwrapDados(record);
+    if (!data || !isRecord(record)) {
+      unreadable(record, 'a record that is not an object with "dados"');
+      continue;
+    }
+    const nested = record.portas ?? data.portas;
+    if (Array.isArray(nested)) {
+      const equipmentId = externalIdOf(data.id);
+      const equipmentName = textOf(data.sigla ?? record.sigla);
+      const equipmentPlanned = isPlanned(record, data);
+      for (const port of nested) {
+        const state = toPortState(port, equipmentId, equipmentName, equipmentPlanned);
+        if (state) states.push(state);
+        else unreadable(port, `a port of equipment ${equipmentId ?? '(no id)'} without a readable id`);
+      }
+      continue;
+    }
+    if (!PORT_DATA_KEYS.some((key) => key in data) && !PORT_RECORD_KEYS.some((key) => key in record || key in data)) {
+      unreadable(record, 'a record that is neither a port (no "porta", "disponivel" or "cliente") nor an equipment with "portas"');
+      continue;
+    }
+    const state = toPortState(record, null, null, false);
+    if (state) states.push(state);
+    else unreadable(record, 'a port without an id');
+  }
+  return { records: records.length, states, rejected };
+}
+
+function toPortState(raw: unknown, equipmentId: string | null, equipmentName: string | null, equipmentPlanned: boolean): ServicePortState | null {
+  const data = unwrapDados(raw);
+  if (!data || !isRecord(raw)) return null;
+  const id = externalIdOf(data.id);
+  if (!id) return null;
+  const customerData = unwrapDados(raw.cliente ?? data.cliente);
+  const customerId = customerData ? externalIdOf(customerData.id) : null;
+  const equipmentData = unwrapDados(raw.equipamento ?? data.equipamento);
+  const reserved = isReservedPort(raw, data);
+  const disponivel = raw.disponivel ?? data.disponivel;
+  const number = numberOf(data.porta);
+  let available: boolean | null = disponivel === undefined || disponivel === null ? null : isYes(disponivel);
+  if (reserved || customerId) available = false;
+  const equipment = raw.equipamento ?? data.equipamento;
+  return {
+    portExternalId: id,
+    splitterExternalId: equipmentId ?? (equipmentData ? externalIdOf(equipmentData.id) : null) ?? externalIdOf(data.idEquipamento),
+    splitterName: equipmentName ?? (isRecord(equipment) ? textOf((equipmentData ?? equipment).sigla) : null),
+    number: number !== null && Number.isInteger(number) ? number : null,
+    label: textOf(data.label),
+    labelGiven: 'label' in data,
+    available,
+    reserved,
+    planned: equipmentPlanned || isPlanned(raw, data) || (equipmentData !== null && isPlanned(null, equipmentData)),
+    customer: customerId ? { externalId: customerId, name: textOf(customerData?.nome) } : null,
+  };
+}
+
+/**
+ * Puts each service port's customer, availability and planned flag on the splitter port with
+ * the same id. When the listing was not read in full (`complete: false`: some record was
+ * unreadable), a service port it did not show is taken as not available: unknown is never free.
+ */
+export function applyServicePorts(splitters: PlatformSplitter[], states: ServicePortState[], options: { complete?: boolean } = {}): void {
   const byPortId = new Map<string, PlatformPort>();
   for (const splitter of splitters) for (const port of splitter.ports) byPortId.set(port.externalId, port);
   const serviceWithoutPorts = splitters.filter((s) => s.role === 'service' && s.ports.length === 0);
+  const seen = new Set<string>();
   for (const state of states) {
     let port = byPortId.get(state.portExternalId);
     if (!port) {
@@ -580,13 +754,22 @@ export function applyServicePorts(splitters: PlatformSplitter[], states: Service
         label: state.label,
         available: true,
         customer: null,
+        planned: owner.planned === true,
       };
       owner.ports.push(port);
     }
+    seen.add(state.portExternalId);
     port.customer = state.customer;
     if (state.available !== null) port.available = state.available;
     else if (state.customer) port.available = false;
     if (state.label !== null) port.label = state.label;
+    if (state.planned) port.planned = true;
+  }
+  if (options.complete === false) {
+    for (const splitter of splitters) {
+      if (splitter.role !== 'service') continue;
+      for (const port of splitter.ports) if (!seen.has(port.externalId)) port.available = false;
+    }
   }
 }
 
@@ -609,7 +792,7 @@ export function toCustomers(records: unknown[], guard: DuplicateIdGuard): { item
   for (const record of records) {
     const data = unwrapDados(record);
     if (!data) {
-      rejected.push(reject('customer', null, 'unreadable_record', 'customer record has no readable "dados" object'));
+      rejected.push(reject('customer', null, 'unreadable_record', `GET /clientes: customer record has no readable "dados" object; sample (masked): ${maskedSample(record)}`));
       continue;
     }
     const id = externalIdOf(data.id);
@@ -643,19 +826,39 @@ function customerOf(id: string, data: Record<string, unknown>): PlatformCustomer
   };
 }
 
-/** `{dados}` when found; a body with `naoEncontrado` (or nothing) when not. */
-export function toLookedUpCustomer(body: unknown): RemoteCustomer | null {
-  if (!isRecord(body) || 'naoEncontrado' in body) return null;
+/**
+ * A customer looked up (`GET /clientes/integrado/{code}`, `GET /clientes/{id}`). Known:
+ * `{dados: {...}}` when found, a body with `naoEncontrado` when not. Alternatives: the record
+ * unwrapped, or a list of at most one (`{registros}`, `{dados: [...]}`, as a filtered
+ * `GET /clientes` answers); an empty body or empty list is "not found". Throws
+ * GeogridShapeError on anything else: an unreadable answer is never taken for "not found",
+ * which would make the pusher create a twin.
+ */
+export function toLookedUpCustomer(body: unknown, endpoint = 'GET /clientes/integrado/{codigo}'): RemoteCustomer | null {
+  if (body === null || body === undefined || body === '') return null;
+  if (isRecord(body) && 'naoEncontrado' in body) return null;
+  const list = isRecord(body) && Array.isArray(body.registros) ? body.registros : isRecord(body) && Array.isArray(body.dados) ? body.dados : Array.isArray(body) ? body : null;
+  if (list !== null) {
+    if (list.length === 0) return null;
+    if (list.length > 1) throw new GeogridShapeError(endpoint, body);
+    return toLookedUpCustomer(list[0], endpoint);
+  }
   const data = unwrapDados(body);
-  if (!data) return null;
-  const id = externalIdOf(data.id);
-  if (!id) return null;
+  const id = data ? externalIdOf(data.id) : null;
+  if (!data || !id) throw new GeogridShapeError(endpoint, body);
   return customerOf(id, data);
 }
 
-/** A create/update answer; null when it does not carry the record (the caller re-reads it). */
+/**
+ * A create/update answer: the record when it carries one, else null (the caller re-reads it
+ * by its integration code, which is how an answer like `{mensagem: "Cliente cadastrado"}` is
+ * still understood).
+ */
 export function toSavedCustomer(body: unknown): RemoteCustomer | null {
-  return toLookedUpCustomer(body);
+  if (!isRecord(body) || 'naoEncontrado' in body) return null;
+  const data = unwrapDados(body);
+  const id = data ? externalIdOf(data.id) : null;
+  return data && id ? customerOf(id, data) : null;
 }
 
 /** What mapsync writes in `observacao`: the form the linking rules read back. */

@@ -26,12 +26,14 @@ export async function seedIntegration(knex: Knex, id: string, apiUrl = 'https://
   await knex('integrations').insert({ id, platform: 'simulator', api_url: apiUrl }).onConflict('id').ignore();
 }
 
-/** Free service ports of the simulator (no customer, not reserved), stored as a sync would. */
+/** Free service ports of the simulator (no customer, not reserved, not planned), stored as a sync would. */
 export async function seedFreeServicePorts(knex: Knex, integrationId: string, sim: RunningSimulator, count: number): Promise<SeededPort[]> {
   const picked: SimPort[] = [];
   for (const splitter of sim.network.splitters.values()) {
     if (!splitter.service) continue;
     for (const port of splitter.ports) {
+      const container = sim.network.boxes.get(port.containerId) ?? sim.network.poles.get(port.containerId);
+      if (splitter.planned || container?.planned) continue;
       if (picked.length < count && !port.reserved && port.customerId === null) picked.push(port);
     }
   }
@@ -41,14 +43,35 @@ export async function seedFreeServicePorts(knex: Knex, integrationId: string, si
 
 export async function seedPorts(knex: Knex, integrationId: string, sim: RunningSimulator, ports: SimPort[]): Promise<SeededPort[]> {
   const splitterIds = new Map<number, number>();
+  const boxIds = new Map<number, number>();
   for (const port of ports) {
     if (splitterIds.has(port.splitterId)) continue;
     const splitter = sim.network.splitters.get(port.splitterId)!;
+    if (!boxIds.has(splitter.containerId)) {
+      // The box holding the splitter, where the sync puts it (a pole's equipment: its auto box, at the pole).
+      const box = sim.network.boxes.get(splitter.containerId);
+      const place = box ?? sim.network.poles.get(splitter.containerId)!;
+      const [boxRow] = await knex('boxes')
+        .insert({
+          integration_id: integrationId,
+          external_id: box ? String(box.id) : `auto:pole:${splitter.containerId}`,
+          content_hash: 'seed',
+          name: place.sigla,
+          kind: 'cto',
+          auto: !box,
+          geom: knex.raw('ST_SetSRID(ST_MakePoint(?, ?), 4326)', [place.lon, place.lat]),
+        })
+        .onConflict(['integration_id', 'external_id'])
+        .merge(['content_hash'])
+        .returning('id');
+      boxIds.set(splitter.containerId, (boxRow as { id: number }).id);
+    }
     const [row] = await knex('splitters')
       .insert({
         integration_id: integrationId,
         external_id: String(splitter.id),
         content_hash: 'seed',
+        box_id: boxIds.get(splitter.containerId)!,
         container_external_id: String(splitter.containerId),
         name: splitter.sigla,
         role: splitter.service ? 'service' : 'distribution',
