@@ -46,6 +46,32 @@ export class BadInputError extends Error {
   }
 }
 
+/**
+ * Ajv coerces a query or path value such as `1e400` or `Infinity` to Infinity (JSON.parse
+ * reads a body's 1e400 so too), and then
+ * accepts it as an integer within any maximum; it would reach a handler and fail later.
+ * A value a route types as a number must be a finite one.
+ */
+function refuseInfiniteNumbers(request: FastifyRequest): void {
+  const schema = request.routeOptions.schema as { params?: unknown; querystring?: unknown; body?: unknown } | undefined;
+  const sources: [string, unknown, unknown][] = [
+    ['params', request.params, schema?.params],
+    ['querystring', request.query, schema?.querystring],
+    // JSON.parse reads 1e400 as Infinity too.
+    ['body', request.body, schema?.body],
+  ];
+  for (const [where, values, declared] of sources) {
+    const properties = (declared as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties;
+    if (!properties || values === null || typeof values !== 'object') continue;
+    for (const [name, property] of Object.entries(properties)) {
+      if (property.type !== 'integer' && property.type !== 'number') continue;
+      const raw = (values as Record<string, unknown>)[name];
+      if (raw === undefined || raw === null || raw === '') continue;
+      if (!Number.isFinite(Number(raw))) throw new BadInputError(`${where}/${name} must be a finite number`);
+    }
+  }
+}
+
 function refuseUnstorableText(request: FastifyRequest): void {
   const sources: [string, unknown][] = [
     ['params', request.params],
@@ -74,7 +100,10 @@ export function registerInputValidation(app: FastifyInstance): void {
     jsonParser(request, String(body), done);
   });
 
-  app.addHook('preValidation', async (request) => refuseUnstorableText(request));
+  app.addHook('preValidation', async (request) => {
+    refuseUnstorableText(request);
+    refuseInfiniteNumbers(request);
+  });
 
   app.setErrorHandler((error: FastifyError & { validation?: unknown }, request: FastifyRequest, reply: FastifyReply) => {
     if (error.validation) {

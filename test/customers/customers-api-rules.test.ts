@@ -32,7 +32,7 @@ describe('POST /v1/customers: the rules the CSV import shares', () => {
     [{ serviceId: 'R6', document: cpfFor(6), name: 'Pia', telefone: '', celular: '(11) 99999-0006' }, null, { phone: '(11) 99999-0006' }],
     [{ serviceId: 'R7', document: '1,23457E+13', name: 'Sci' }, ['document', /scientific notation/], {}],
     [{ serviceId: 'R8', document: cpfFor(8), name: 'Jo\uFFFDo' }, ['name', /a letter lost before the file reached mapsync/], {}],
-    [{ serviceId: 'R9', document: cpfFor(9), name: 'Nul\u0000l' }, ['name', /control character/], {}],
+    [{ serviceId: 'R9', document: cpfFor(9), name: 'Nul\u0000l' }, ['name', /control character|NUL character/], {}],
     [{ serviceId: 'R10', document: cpfFor(10), name: 'JoÃ£o' }, ['name', /looks decoded twice/], {}],
     [{ serviceId: '="R11"', document: `="${cpfFor(11)}"`, name: 'Formula', cep: '1310100' }, null, { zip_code: '01310100' }],
     [{ serviceId: '1.234', document: cpfFor(12), name: 'Thousands' }, ['serviceId', /looks like a number a spreadsheet reformatted/], {}],

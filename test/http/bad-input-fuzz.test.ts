@@ -56,6 +56,10 @@ describe('bad input never gives a 5xx', () => {
     ['GET', `/v1/sync-runs/${runId}/report?offset=9223372036854775807`, undefined, 400, 'querystring/offset'],
     ['GET', '/v1/pushes?after=99999999999999999999', undefined, 400, 'querystring/after'],
     ['POST', '/v1/bindings', '{"serviceId":"10000","portId":99999999999999999999}', 400, 'body/portId'],
+    // Numbers JavaScript reads as Infinity (Ajv would take them for integers within any maximum).
+    ['GET', `/v1/sync-runs/${runId}/report?limit=1e400`, undefined, 400, 'querystring/limit'],
+    ['GET', `/v1/sync-runs/${runId}/report?offset=-Infinity`, undefined, 400, 'querystring/offset'],
+    ['POST', '/v1/bindings', '{"serviceId":"10000","portId":1e400}', 400, 'body/portId'],
     ['GET', '/v1/sync-runs?integration=%00', undefined, 400, 'querystring/integration'],
     ['GET', `/v1/sync-runs/${runId}/report?kind=%00`, undefined, 400, 'querystring/kind'],
     ['GET', `/v1/sync-runs/${runId}/report?code=a%00b`, undefined, 400, 'querystring/code'],
