@@ -67,7 +67,10 @@ describe('bindings follow the platform', () => {
   async function freePort(): Promise<FreePort> {
     const rows = (await db.knex('ports as p')
       .join('splitters as s', 's.id', 'p.splitter_id')
+      .join('boxes as b', 'b.id', 's.box_id')
       .where({ 'p.integration_id': INTEGRATION, 's.role': 'service', 'p.available': true })
+      // Planned items (modoProjeto) are never bindable.
+      .where({ 'p.planned': false, 's.planned': false, 'b.planned': false })
       .whereNull('p.platform_customer_external_id')
       .whereNull('p.removed_at')
       .whereNull('s.removed_at')
@@ -315,7 +318,10 @@ describe('a contract whose status changes in the ERP after its binding was confi
   async function freePort(): Promise<{ id: number; external_id: string }> {
     const rows = (await db.knex('ports as p')
       .join('splitters as s', 's.id', 'p.splitter_id')
+      .join('boxes as b', 'b.id', 's.box_id')
       .where({ 'p.integration_id': INTEGRATION, 's.role': 'service', 'p.available': true })
+      // Planned items (modoProjeto) are never bindable.
+      .where({ 'p.planned': false, 's.planned': false, 'b.planned': false })
       .whereNull('p.platform_customer_external_id')
       .whereNull('p.removed_at')
       .orderBy('p.id')
