@@ -4,28 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { main } from '../../src/cli/main.ts';
 import { startTestService, type TestService, TEST_INTEGRATION_ID } from '../helpers/test-service.ts';
+import { mapsync } from '../helpers/cli-runner.ts';
 
 // Unique per test process: sync locks are per integration id across the whole database.
 const ID = TEST_INTEGRATION_ID;
 
-class Capture extends Writable {
-  text = '';
-  isTTY = false;
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void) {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function mapsync(args: string[], env: NodeJS.ProcessEnv) {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(['node', 'mapsync', ...args], { stdout, stderr, env: { ...env, LOG_LEVEL: 'error' } });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 describe('mapsync sync / runs / projects', () => {
   // The service provides the simulator, config folder and database; its run worker leaves

@@ -3,27 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { demoRefusal } from '../../src/cli/cli-demo.ts';
-import { main } from '../../src/cli/main.ts';
 import { DEMO_INTEGRATION_ID } from '../../src/service/demo.ts';
 import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../helpers/test-database.ts';
+import { mapsync } from '../helpers/cli-runner.ts';
 
-class Capture extends Writable {
-  text = '';
-  isTTY = false;
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void) {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function mapsync(args: string[], env: NodeJS.ProcessEnv) {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(['node', 'mapsync', ...args], { stdout, stderr, env: { ...env, LOG_LEVEL: 'error' } });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 describe('mapsync sync demo', () => {
   let db: TestDatabase;

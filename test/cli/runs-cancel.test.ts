@@ -1,27 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
-import { main } from '../../src/cli/main.ts';
 import { waitForRunEnd } from '../helpers/run-waiting.ts';
 import { startTestService, type TestService, TEST_INTEGRATION_ID } from '../helpers/test-service.ts';
+import { mapsync } from '../helpers/cli-runner.ts';
 
 const ID = TEST_INTEGRATION_ID;
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void) {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function mapsync(args: string[], env: NodeJS.ProcessEnv) {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(['node', 'mapsync', ...args], { stdout, stderr, env: { ...env, LOG_LEVEL: 'error' } });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 describe('mapsync runs cancel <runId>', () => {
   let svc: TestService;
