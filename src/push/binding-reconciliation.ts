@@ -114,6 +114,8 @@ interface CustomerPlace {
   port_external_id: string;
   customer: string;
   held_by: number | null;
+  /** The port, its splitter or its box is still being designed (modoProjeto): never bindable. */
+  planned: boolean;
 }
 
 async function followOrDemoteDiverged(
@@ -154,10 +156,12 @@ async function followOrDemoteDiverged(
     const places = (
       await trx.raw(
         `SELECT p.id AS port_id, p.external_id AS port_external_id, pc.external_id AS customer,
-                (SELECT ob.id FROM bindings ob WHERE ob.port_id = p.id AND ob.status <> 'cancelled' AND ob.id <> ? LIMIT 1) AS held_by
+                (SELECT ob.id FROM bindings ob WHERE ob.port_id = p.id AND ob.status <> 'cancelled' AND ob.id <> ? LIMIT 1) AS held_by,
+                (p.planned OR s.planned OR coalesce(bx.planned, false)) AS planned
            FROM platform_customers pc
            JOIN ports p ON p.integration_id = pc.integration_id AND p.platform_customer_external_id = pc.external_id AND p.removed_at IS NULL
            JOIN splitters s ON s.id = p.splitter_id AND s.removed_at IS NULL AND s.role = 'service'
+           LEFT JOIN boxes bx ON bx.id = s.box_id
           WHERE pc.integration_id = ? AND pc.removed_at IS NULL AND p.id <> ?
             AND (pc.external_id = ? OR pc.integration_code = ? OR pc.service_contract_id = ?)
           ORDER BY p.id`,
@@ -169,7 +173,7 @@ async function followOrDemoteDiverged(
     const who = `binding ${binding.id} (service ${binding.service_id}${binding.known_customer ? `, platform customer ${binding.known_customer}` : ''})`;
 
     const target = places.length === 1 ? places[0]! : null;
-    if (target && target.held_by === null) {
+    if (target && target.held_by === null && !target.planned) {
       await trx('bindings')
         .where({ id: binding.id })
         .update({ port_id: target.port_id, sync_state: 'in_sync', platform_customer_external_id: target.customer, updated_at: trx.fn.now() });
@@ -194,7 +198,9 @@ async function followOrDemoteDiverged(
       where =
         places.length > 1
           ? `its customer is on several ports: ${places.map((p) => ports.get(p.port_id)).join('; ')}`
-          : `its customer is now on ${ports.get(target!.port_id)}, which binding ${target!.held_by} holds`;
+          : target!.planned
+            ? `its customer is now on ${ports.get(target!.port_id)}, which is still being designed on the platform (planned), so no binding can follow it there`
+            : `its customer is now on ${ports.get(target!.port_id)}, which binding ${target!.held_by} holds`;
     } else if (binding.shown_customer) {
       code = 'binding_port_taken_on_platform';
       where = await customerWhereabouts(trx, integrationId, binding.known_customer, stagedCustomers);

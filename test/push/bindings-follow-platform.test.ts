@@ -240,6 +240,30 @@ describe('bindings follow the platform', () => {
     assert.equal((await binding(holder.binding.id)).port_id, to.id);
   });
 
+  test('a customer moved onto a planned port (modoProjeto): not followed, since a planned port is never bindable', async () => {
+    const from = await freePort();
+    const planned = (await db.knex('ports as p')
+      .join('splitters as s', 's.id', 'p.splitter_id')
+      .join('boxes as b', 'b.id', 's.box_id')
+      .where({ 'p.integration_id': INTEGRATION, 's.role': 'service' })
+      .whereNull('p.platform_customer_external_id')
+      .whereNull('p.removed_at')
+      .whereRaw('(p.planned OR s.planned OR b.planned)')
+      .orderBy('p.id')
+      .first('p.id', 'p.external_id', 'p.number')) as { id: number; external_id: string; number: number } | undefined;
+    assert.ok(planned, 'the simulated network has a planned service port');
+    const bound = await bindAndDeliver(from);
+    sim.moveCustomerToPort(Number(bound.customer), Number(planned.external_id));
+
+    const run = await syncOk();
+    const row = await binding(bound.id);
+    assert.equal(row.port_id, from.id);
+    assert.equal(row.sync_state, 'failed');
+    const issues = await bindingIssues(run);
+    assert.deepEqual(issues.map((i) => i.code), ['binding_customer_moved']);
+    assert.match(issues[0]!.reason, /still being designed on the platform \(planned\)/);
+  });
+
   test('a binding changed while the sync was reading (a push delivered meanwhile) is left to the next run', async () => {
     const port = await freePort();
     const bound = await bindAndDeliver(port);
