@@ -33,6 +33,21 @@ export interface RemoteCustomer {
   integrationCode: string | null;
 }
 
+/**
+ * Thrown by `createCustomer` on a platform that creates a customer only together with its tie to
+ * a port (OZmap v2: the ftth-clients route reads, updates and deletes, but never creates). The
+ * pusher uses `bindNewCustomer` there instead; meeting this error means a caller skipped it.
+ */
+export class CustomerCreationUnsupportedError extends Error {
+  readonly platform: string;
+
+  constructor(platform: string) {
+    super(`${platform} cannot create a customer on its own: it is created together with its port binding (bindNewCustomer)`);
+    this.name = 'CustomerCreationUnsupportedError';
+    this.platform = platform;
+  }
+}
+
 export interface BindRequest {
   /** The box or pole holding the port: needed to re-read the port after an unclear answer. */
   containerExternalId: string | null;
@@ -78,9 +93,27 @@ export interface PlatformAdapter {
   serviceEquipmentHolders?(area: { lat: number; lon: number; radiusMeters: number }): Promise<string[] | null>;
   customers(scope: PlatformScope): AsyncIterable<Page<PlatformCustomer>>;
 
+  /**
+   * The platform customer whose integration code (GeoGrid `codigoIntegracao`, OZmap `code`) is
+   * exactly `code` (the ERP's id_cliente_servico), or null when there is none.
+   */
   findCustomerByIntegrationCode(code: string): Promise<RemoteCustomer | null>;
+  /**
+   * Creates a customer on its own, unbound. Platforms that only create a customer together with
+   * its tie to a port (OZmap: an FTTH client is created nested in a property) implement
+   * `bindNewCustomer` and throw `CustomerCreationUnsupportedError` here.
+   */
   createCustomer(payload: CustomerPayload): Promise<RemoteCustomer>;
+  /** Rewrites the whitelisted fields of an existing customer (name, integration code, observation). */
   updateCustomer(externalId: string, payload: CustomerPayload): Promise<RemoteCustomer>;
+  /**
+   * Creates a customer and binds it to the port in one write, for platforms that cannot create a
+   * customer on its own (OZmap: POST properties with a nested client). Optional: when absent the
+   * pusher calls `createCustomer` then `bind`. Resolves to the created customer, whose
+   * `externalId` the pusher records. Raises PlatformError as the other writes do; an unclear
+   * answer is settled by `findCustomerByIntegrationCode(payload.serviceId)` and `portCustomer`.
+   */
+  bindNewCustomer?(payload: CustomerPayload, request: Omit<BindRequest, 'customerExternalId'>): Promise<RemoteCustomer>;
   /** The customer bound to a port now, re-read from the platform. */
   portCustomer(containerExternalId: string, portExternalId: string): Promise<string | null>;
   bind(request: BindRequest): Promise<void>;
