@@ -30,12 +30,9 @@ test('size counts poles + boxes + splitters + ports + customers, and the layout 
   assert.ok(metres(0) > 30 && metres(0) < 45, `${metres(0)} m`);
 });
 
-test('a million elements are generated in seconds', () => {
-  const started = performance.now();
+test('a million-element network is generated in full (its speed is in npm run bench:domain)', () => {
   const network = generateNetwork({ seed: 1, size: 1_000_000 });
-  const elapsed = performance.now() - started;
   assert.ok(countNetwork(network).total >= 1_000_000);
-  assert.ok(elapsed < 8000, `took ${Math.round(elapsed)} ms`);
 });
 
 test('documents: valid check digits, including the alphanumeric CNPJ', () => {

@@ -5,7 +5,7 @@ import { countNetwork } from '../../src/simulator/network-generator.ts';
 import { startSimulator } from '../../src/simulator/simulator.server.ts';
 import { digestGenerated, digestRead, generatedContainers, readWholeNetwork } from './read-network.helper.ts';
 
-test('the adapter reads a 10,000-element network over HTTP within the limits, at the concurrency cap', async () => {
+test('the adapter reads a 10,000-element network over HTTP and never passes the concurrency cap', async () => {
   const concurrency = 10;
   const requestsPerMinute = 30_000;
   const sim = await startSimulator({
@@ -17,9 +17,7 @@ test('the adapter reads a 10,000-element network over HTTP within the limits, at
   const adapter = new GeogridAdapter({ apiUrl: sim.url, token: sim.token, http: { concurrency, requestsPerMinute } });
   try {
     assert.ok(countNetwork(sim.network).total >= 10_000);
-    const started = performance.now();
     const read = await readWholeNetwork(adapter);
-    const elapsed = performance.now() - started;
 
     assert.deepEqual(digestRead(read), digestGenerated(sim.network));
     assert.deepEqual(read.rejected, []);
@@ -31,7 +29,6 @@ test('the adapter reads a 10,000-element network over HTTP within the limits, at
     const containers = sim.network.poles.size + sim.network.boxes.size;
     assert.equal(sim.stats.byRoute['GET /diagrama/equipamentos/:id'], containers);
     assert.equal(sim.stats.byRoute['GET /equipamentos/itemRede/:id/portas'], withService);
-    assert.ok(elapsed < 25_000, `read took ${Math.round(elapsed)} ms`);
   } finally {
     await adapter.close();
     await sim.close();
