@@ -2,28 +2,38 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
-import {
-  countNetwork,
-  erpContractsFor,
-  generateNetwork,
-  type SimBox,
-  type SimCustomer,
-  type SimItemBase,
-  type SimNetwork,
-  type SimPort,
-  type SimSplitter,
-} from './network-generator.ts';
-import { SeededRandom, hashUnit } from './seeded-random.ts';
+import { countNetwork, erpContractsFor, generateNetwork, type SimBox, type SimCustomer, type SimItemBase, type SimNetwork, type SimPort, type SimSplitter } from './network-generator.ts';
+import { SeededRandom } from './seeded-random.ts';
 import { createSimulatorCertificate } from './simulator-tls.ts';
-import { equipmentOfPort, serviceEquipmentHolders } from './simulated-viability.ts';
+import { createGeoGridWire, type GeoGridWire } from './geogrid/geogrid-routes.ts';
+import {
+  HttpAnswer,
+  ok,
+  type MalformedRecord,
+  type PlatformWire,
+  type SimulatorFaults,
+  type SimulatorWrites,
+  type WireContext,
+} from './platform-wire.ts';
+
+export {
+  countWrites,
+  type MalformedRecord,
+  type MalformedVariant,
+  type SimulatorFaults,
+  type SimulatorWrites,
+} from './platform-wire.ts';
 
 /**
- * A local GeoGrid v3 look-alike over real HTTP(S): the same subset of endpoints and
- * shapes that `src/platforms/geogrid/geogrid.wire.ts` reads, with the platform's habits
- * (rate limits answered with 429 + Retry-After, slow or hung calls, 500s, malformed
- * records, a 500 on a bind that did succeed), state changed by writes, and an
+ * The simulator's server core: a local look-alike of a mapping platform over real HTTP(S),
+ * serving one generated network in the wire shapes of the platform asked for (GeoGrid v3 by
+ * default; see `geogrid/` and the other wire modules), with the platforms' habits (rate
+ * limits answered with 429 + Retry-After, slow or hung calls, 500s, malformed records, a 500
+ * on a bind that did succeed, down for N requests), state changed by writes, and an
  * in-process and HTTP (`/__sim/`) control surface for tests, the demo and benchmarks.
  */
+
+export type SimulatedPlatform = 'geogrid';
 
 export interface SimulatorLimits {
   /** Requests in flight before answering 429. */
@@ -35,22 +45,6 @@ export interface SimulatorLimits {
    * within seconds; the budget is then `requestsPerMinute * windowMs / 60000`.
    */
   windowMs: number;
-}
-
-export interface SimulatorFaults {
-  /** Added before every API answer: a fixed delay or a [min, max] range in ms. */
-  latencyMs?: number | [number, number];
-  /** Share of API requests answered with 500 before doing anything. */
-  errorRate?: number;
-  /** Share of API requests never answered. */
-  hangRate?: number;
-  /** Share of records (items, equipment rows, customers) served malformed, stable per record. */
-  malformedRate?: number;
-  /**
-   * Share of API answers whose body drips in: headers at once, then `chunkBytes` (default 16)
-   * every `everyMs`, so no gap is ever long enough for an idle timeout to fire.
-   */
-  drip?: { rate: number; everyMs: number; chunkBytes?: number };
 }
 
 export interface SimulatorOptions {
@@ -66,28 +60,8 @@ export interface SimulatorOptions {
   caFile?: string;
   limits?: Partial<SimulatorLimits>;
   faults?: SimulatorFaults;
-}
-
-export type MalformedVariant = 'not_an_object' | 'text' | 'no_dados' | 'bad_coordinates' | 'missing_id';
-
-export interface MalformedRecord {
-  kind: 'pole' | 'box' | 'splitter' | 'customer';
-  id: number;
-  variant: MalformedVariant;
-}
-
-export interface SimulatorWrites {
-  customersCreated: Array<{ id: number; body: unknown }>;
-  customersUpdated: Array<{ id: number; body: unknown }>;
-  binds: Array<{ body: unknown; status: number }>;
-  unbinds: Array<{ portId: string; customerId: string; status: number }>;
-  /** Any other POST, PUT, PATCH or DELETE (GeoGrid has more write routes than mapsync may use, e.g. `POST /pastas`). */
-  otherWrites: Array<{ method: string; path: string; status: number }>;
-}
-
-/** Every write the simulator received, whatever its answer: a sync must leave this at 0. */
-export function countWrites(writes: SimulatorWrites): number {
-  return writes.customersCreated.length + writes.customersUpdated.length + writes.binds.length + writes.unbinds.length + writes.otherWrites.length;
+  /** The wire shapes served (default `geogrid`). */
+  platform?: SimulatedPlatform;
 }
 
 export interface SimulatorStats {
@@ -108,7 +82,9 @@ export interface SimulatorStats {
 export type DownMode = '503' | 'reset';
 
 export interface RunningSimulator {
-  /** The panel URL to configure as `apiUrl` (the API is under `/api/v3`). */
+  /** The wire shapes served. */
+  platform: SimulatedPlatform;
+  /** The URL to configure as `apiUrl` (GeoGrid: the panel URL, the API under `/api/v3`). */
   url: string;
   /** The server origin; admin endpoints are under `/__sim/`. */
   origin: string;
@@ -155,24 +131,11 @@ export interface RunningSimulator {
 }
 
 const DEFAULT_LIMITS: SimulatorLimits = { concurrency: 5, requestsPerMinute: 300, windowMs: 60_000 };
-const API_MARKER = '/api/v3';
-/** How far `local` of a bind may be from the equipment's container. */
-const LOCAL_TOLERANCE_METRES = 2;
 const ADMIN_MARKER = '/__sim/';
-
-class HttpAnswer {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-    readonly headers: Record<string, string> = {},
-  ) {}
-}
-
-const ok = (body: unknown) => new HttpAnswer(200, body);
-const fieldError = (status: number, fields: Record<string, string>) => new HttpAnswer(status, fields);
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const seed = options.seed ?? 1;
+  const platform: SimulatedPlatform = options.platform ?? 'geogrid';
   const network = options.network ?? generateNetwork({ seed, size: options.size ?? 10_000 });
   const token = options.token ?? 'sim-token';
   const limits: SimulatorLimits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
@@ -204,150 +167,35 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const malformed = new Map<string, MalformedRecord>();
   const sockets = new Set<Socket>();
 
-  // ---------------------------------------------------------------- record shapes
-
-  const coordinate = (id: number, value: number): number | string => {
-    // Some records carry coordinates as strings, a few with a decimal comma, as real exports do.
-    if (id % 50 === 0) return String(value).replace('.', ',');
-    if (id % 5 === 0) return String(value);
-    return value;
-  };
-
-  const corrupt = (kind: MalformedRecord['kind'], id: number, record: Record<string, unknown>): unknown => {
-    const rate = faults.malformedRate ?? 0;
-    if (rate <= 0 || hashUnit(seed, `${kind}:${id}`) >= rate) return record;
-    const variants: MalformedVariant[] =
-      kind === 'pole' || kind === 'box'
-        ? ['not_an_object', 'text', 'no_dados', 'bad_coordinates', 'missing_id']
-        : ['not_an_object', 'text', 'missing_id'];
-    const variant = variants[Math.floor(hashUnit(seed + 1, `${kind}:${id}`) * variants.length)]!;
-    malformed.set(`${kind}:${id}`, { kind, id, variant });
-    const dados = (record.dados ?? {}) as Record<string, unknown>;
-    switch (variant) {
-      case 'not_an_object':
-        return null;
-      case 'text':
-        return `registro ${id} corrompido`;
-      case 'no_dados':
-        return { pasta: record.pasta };
-      case 'bad_coordinates':
-        return { ...record, dados: { ...dados, latitude: 'sem coordenada', longitude: null } };
-      case 'missing_id': {
-        const { id: _id, ...rest } = dados;
-        return { ...record, dados: rest };
-      }
-    }
-  };
-
-  const itemRecord = (item: SimItemBase, type: string, extra: Record<string, unknown> = {}) => ({
-    dados: {
-      id: item.id,
-      item: type,
-      sigla: item.sigla,
-      latitude: coordinate(item.id, item.lat),
-      longitude: coordinate(item.id, item.lon),
-      status: item.status,
-      observacao: item.observacao,
-      modoProjeto: item.planned ? 'S' : 'N',
-      ...extra,
-    },
-    pasta: { id: item.folderId },
-  });
-
-  const customerRecord = (customer: SimCustomer) => ({
-    dados: {
-      ...customer.extra,
-      id: customer.id,
-      nome: customer.nome,
-      cpfCnpj: customer.cpfCnpj,
-      tipo: customer.tipo,
-      observacao: customer.observacao,
-      codigoIntegracao: customer.codigoIntegracao,
-    },
-  });
-
-  const equipmentRow = (splitter: SimSplitter) => ({
-    dados: { id: splitter.id, sigla: splitter.sigla, atendimento: splitter.service ? 'S' : 'N', modoProjeto: splitter.planned ? 'S' : 'N' },
-    tipo: { dados: { descricao: `${splitter.ratioIn}x${splitter.ratioOut}` } },
-    portas: splitter.ports.map((port) => ({ dados: { id: port.id, porta: port.number, label: port.label } })),
-  });
-
-  /**
-   * A port as the ports listing shows it. Real clients see two reserved markers: a comment
-   * with `disponivel: "N"`, or `portaReservada: "S"` beside a `disponivel` still "S".
-   */
-  const portData = (port: SimPort) => {
-    const customer = port.customerId !== null ? network.customers.get(port.customerId) : undefined;
-    const flagged = port.reserved && hashUnit(seed, `reserved-flag:${port.id}`) < 0.5;
-    return {
-      dados: { id: port.id, porta: port.number, label: port.label, comentario: port.reserved && !flagged ? 'Reservada' : null },
-      disponivel: (port.reserved && !flagged) || customer ? 'N' : 'S',
-      ...(flagged ? { portaReservada: 'S' } : {}),
-      cliente: customer ? { id: customer.id, nome: customer.nome } : null,
-    };
-  };
-
-  const portShapeOf = (containerId: number): 'flat' | 'nested' => (hashUnit(seed, `nested-ports:${containerId}`) < 0.3 ? 'nested' : 'flat');
-
-  const portRecord = (port: SimPort) => ({ ...portData(port), equipamento: equipmentOfPort(network, port) });
-
-  /**
-   * The ports of a container in the flat form, or (for about a third of the containers, stable
-   * per container) nested: the equipment first, its ports inside. Both are seen in real clients.
-   */
-  const portRecords = (containerId: number, splitters: SimSplitter[]): unknown[] => {
-    if (portShapeOf(containerId) === 'nested') {
-      return splitters.map((splitter) => ({
-        dados: { id: splitter.id, sigla: splitter.sigla, atendimento: splitter.service ? 'S' : 'N', modoProjeto: splitter.planned ? 'S' : 'N' },
-        portas: splitter.ports.map(portData),
-      }));
-    }
-    return splitters.flatMap((splitter) => splitter.ports.map(portRecord));
-  };
-
-  const cachedList = (key: string, build: () => unknown[]): unknown[] => {
-    const cached = listCache.get(key);
-    if (cached && cached.version === version) return cached.records;
-    const records = build();
-    listCache.set(key, { version, records });
-    return records;
-  };
-
-  const itemsOf = (types: string[]): unknown[] =>
-    cachedList(`items:${[...types].sort().join(',')}:${faults.malformedRate ?? 0}`, () => {
-      const out: unknown[] = [];
-      if (types.includes('poste') && !polesHidden) {
-        for (const pole of network.poles.values()) out.push(corrupt('pole', pole.id, itemRecord(pole, 'poste')));
-      }
-      const boxTypes = types.filter((t) => t === 'terminal' || t === 'caixa');
-      if (boxTypes.length > 0) {
-        for (const box of network.boxes.values()) {
-          if (!boxTypes.includes(box.item)) continue;
-          out.push(corrupt('box', box.id, itemRecord(box, box.item, box.poleId !== null ? { idPoste: box.poleId } : {})));
-        }
-      }
-      return out;
-    });
-
-  const customersList = (): unknown[] =>
-    cachedList(`customers:${faults.malformedRate ?? 0}`, () =>
-      [...network.customers.values()].map((c) => corrupt('customer', c.id, customerRecord(c))),
-    );
-
-  /** `modoProjeto=N` (or `modoProjeto[]=N`): leave planned items out. */
-  const builtOnly = (params: URLSearchParams) => [...params.getAll('modoProjeto'), ...params.getAll('modoProjeto[]')].includes('N');
-
-  const paged = (records: unknown[], params: URLSearchParams) => {
-    const page = Math.max(1, Number(params.get('pagina') ?? '1') || 1);
-    const perPage = Math.min(1000, Math.max(1, Number(params.get('registrosPorPagina') ?? '200') || 200));
-    return { registros: records.slice((page - 1) * perPage, page * perPage), totalRegistros: String(records.length) };
-  };
-
-  // ---------------------------------------------------------------- mutations
-
   const touch = () => {
     version += 1;
   };
+
+  const context: WireContext = {
+    seed,
+    network,
+    writes,
+    faults: () => faults,
+    malformed,
+    polesHidden: () => polesHidden,
+    takeBindFailureAfterSuccess: () => {
+      if (bindFailuresAfterSuccess <= 0) return false;
+      bindFailuresAfterSuccess -= 1;
+      return true;
+    },
+    cachedList: (key, build) => {
+      const cached = listCache.get(key);
+      if (cached && cached.version === version) return cached.records;
+      const records = build();
+      listCache.set(key, { version, records });
+      return records;
+    },
+    touch: () => touch(),
+  };
+  const geogrid: GeoGridWire = createGeoGridWire(context, token);
+  const wire: PlatformWire = geogrid;
+
+  // ---------------------------------------------------------------- mutations
 
   const detachPort = (port: SimPort) => {
     if (port.customerId !== null) {
@@ -363,212 +211,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       network.splitters.delete(splitter.id);
     }
     network.splittersByContainer.delete(containerId);
-  };
-
-  const saveCustomer = (customer: SimCustomer, dados: Record<string, unknown>) => {
-    const { id: _id, nome, cpfCnpj, tipo, observacao, codigoIntegracao, ...extra } = dados;
-    if (typeof nome === 'string') customer.nome = nome;
-    if (cpfCnpj !== undefined) customer.cpfCnpj = cpfCnpj === null ? null : String(cpfCnpj);
-    if (tipo === 'F' || tipo === 'J') customer.tipo = tipo;
-    if (observacao !== undefined) customer.observacao = observacao === null ? null : String(observacao);
-    if (codigoIntegracao !== undefined) customer.codigoIntegracao = codigoIntegracao === null ? null : String(codigoIntegracao);
-    customer.extra = { ...customer.extra, ...extra };
-    touch();
-  };
-
-  const validateCustomer = (dados: Record<string, unknown>, existing: SimCustomer | null): Record<string, string> | null => {
-    const errors: Record<string, string> = {};
-    const nome = dados.nome ?? existing?.nome;
-    if (typeof nome !== 'string' || nome.trim() === '') errors.nome = 'Nome é obrigatório';
-    const tipo = dados.tipo ?? existing?.tipo;
-    if (tipo !== 'F' && tipo !== 'J') errors.tipo = 'Tipo de cliente é obrigatório';
-    if (dados.estado !== undefined && dados.estado !== null && !/^[A-Za-z]{2}$/.test(String(dados.estado))) {
-      errors.estado = 'UF deve ter 2 letras';
-    }
-    const code = dados.codigoIntegracao;
-    if (code !== undefined && code !== null && String(code) !== '') {
-      for (const other of network.customers.values()) {
-        if (other.codigoIntegracao === String(code) && other !== existing) {
-          errors.codigoIntegracao = 'Código de integração já está cadastrado';
-          break;
-        }
-      }
-    }
-    return Object.keys(errors).length > 0 ? errors : null;
-  };
-
-  // ---------------------------------------------------------------- API routes
-
-  const route = async (method: string, path: string, params: URLSearchParams, body: unknown): Promise<[string, HttpAnswer]> => {
-    const parts = path.split('/').filter(Boolean);
-    const [a, b, c, d] = parts;
-    if (a === 'pastas' && parts.length === 1 && method === 'GET') {
-      return ['GET /pastas', ok(paged(network.folders.map((f) => ({ ...f })), params))];
-    }
-    if (a === 'itensRede' && parts.length === 1 && method === 'GET') {
-      const types = [...params.getAll('item[]'), ...params.getAll('item')];
-      if (types.length === 0) return ['GET /itensRede', fieldError(400, { item: 'Informe o tipo de item' })];
-      const items = itemsOf(types);
-      // Clients that want only built items pass modoProjeto=N.
-      const listed = builtOnly(params) ? items.filter((record) => (record as { dados?: { modoProjeto?: unknown } } | null)?.dados?.modoProjeto !== 'S') : items;
-      return ['GET /itensRede', ok(paged(listed, params))];
-    }
-    if (a === 'diagrama' && b === 'equipamentos' && c && parts.length === 3 && method === 'GET') {
-      const id = Number(c);
-      if (!network.poles.has(id) && !network.boxes.has(id)) {
-        return ['GET /diagrama/equipamentos/:id', new HttpAnswer(404, { naoEncontrado: 'Item de rede não encontrado' })];
-      }
-      const rows: unknown[] = (network.splittersByContainer.get(id) ?? []).map((s) => corrupt('splitter', s.id, equipmentRow(s)));
-      if (network.boxes.get(id)?.item === 'caixa') {
-        rows.push({ dados: { id: 9_000_000_000 + id, sigla: 'BANDEJA' }, tipo: { dados: { descricao: 'Bandeja de emenda 12F' } }, portas: [] });
-      }
-      return ['GET /diagrama/equipamentos/:id', ok({ registros: rows, totalRegistros: String(rows.length) })];
-    }
-    if (a === 'equipamentos' && b === 'itemRede' && c && d === 'portas' && parts.length === 4 && method === 'GET') {
-      const id = Number(c);
-      if (!network.poles.has(id) && !network.boxes.has(id)) {
-        return ['GET /equipamentos/itemRede/:id/portas', new HttpAnswer(404, { naoEncontrado: 'Item de rede não encontrado' })];
-      }
-      const onlyService = params.getAll('atendimento[]').includes('S');
-      const onlyBuilt = builtOnly(params);
-      const container = findItem(id);
-      const splitters = (network.splittersByContainer.get(id) ?? []).filter(
-        (splitter) => (!onlyService || splitter.service) && (!onlyBuilt || (!splitter.planned && !container?.planned)),
-      );
-      return ['GET /equipamentos/itemRede/:id/portas', ok(paged(portRecords(id, splitters), params))];
-    }
-    if (a === 'clientes') {
-      if (parts.length === 1 && method === 'GET') return ['GET /clientes', ok(paged(customersList(), params))];
-      if (parts.length === 1 && method === 'POST') {
-        const dados = (body as { dados?: unknown } | null)?.dados;
-        if (!dados || typeof dados !== 'object') return ['POST /clientes', fieldError(400, { dados: 'Dados do cliente são obrigatórios' })];
-        const errors = validateCustomer(dados as Record<string, unknown>, null);
-        if (errors) return ['POST /clientes', fieldError(400, errors)];
-        const customer: SimCustomer = {
-          id: network.nextIds.customer++,
-          nome: '',
-          cpfCnpj: null,
-          tipo: 'F',
-          observacao: null,
-          codigoIntegracao: null,
-          extra: {},
-          portId: null,
-          scenario: null,
-          serviceId: null,
-          cleanDocument: null,
-        };
-        network.customers.set(customer.id, customer);
-        saveCustomer(customer, dados as Record<string, unknown>);
-        writes.customersCreated.push({ id: customer.id, body });
-        return ['POST /clientes', new HttpAnswer(201, customerRecord(customer))];
-      }
-      if (b === 'integrado' && c && parts.length === 3 && method === 'GET') {
-        const code = decodeURIComponent(c);
-        const found = [...network.customers.values()].find((x) => x.codigoIntegracao === code);
-        return ['GET /clientes/integrado/:codigo', ok(found ? customerRecord(found) : { naoEncontrado: 'Cliente não encontrado' })];
-      }
-      if (b && parts.length === 2) {
-        const customer = network.customers.get(Number(b));
-        if (method === 'GET') {
-          return ['GET /clientes/:id', customer ? ok(customerRecord(customer)) : new HttpAnswer(404, { naoEncontrado: 'Cliente não encontrado' })];
-        }
-        if (method === 'PUT') {
-          if (!customer) return ['PUT /clientes/:id', new HttpAnswer(404, { naoEncontrado: 'Cliente não encontrado' })];
-          const dados = (body as { dados?: unknown } | null)?.dados;
-          if (!dados || typeof dados !== 'object') return ['PUT /clientes/:id', fieldError(400, { dados: 'Dados do cliente são obrigatórios' })];
-          const errors = validateCustomer(dados as Record<string, unknown>, customer);
-          if (errors) return ['PUT /clientes/:id', fieldError(400, errors)];
-          saveCustomer(customer, dados as Record<string, unknown>);
-          writes.customersUpdated.push({ id: customer.id, body });
-          return ['PUT /clientes/:id', ok(customerRecord(customer))];
-        }
-      }
-    }
-    if (a === 'integracao' && b === 'atender') {
-      if (parts.length === 2 && method === 'POST') return ['POST /integracao/atender', bind(body)];
-      if (c && d && parts.length === 4 && method === 'DELETE') {
-        const port = network.ports.get(Number(c));
-        let answer: HttpAnswer;
-        if (!port || port.customerId !== Number(d)) {
-          answer = new HttpAnswer(404, { naoEncontrado: 'Atendimento não encontrado' });
-        } else {
-          const customer = network.customers.get(port.customerId);
-          if (customer && customer.portId === port.id) customer.portId = null;
-          port.customerId = null;
-          touch();
-          answer = ok({ mensagem: 'Atendimento removido' });
-        }
-        writes.unbinds.push({ portId: c, customerId: d, status: answer.status });
-        return ['DELETE /integracao/atender/:porta/:cliente', answer];
-      }
-    }
-    if (a === 'viabilidade' && b === 'raio' && parts.length === 2 && method === 'GET') {
-      const query = ['latitude', 'longitude', 'raio', 'equipamentosAtendimento[]'].map((k) => params.getAll(k).join(',')).join('|');
-      try {
-        return ['GET /viabilidade/raio', ok(paged(cachedList(`viability:${query}`, () => serviceEquipmentHolders(network, params)), params))];
-      } catch (error) {
-        if (!(error instanceof RangeError)) throw error;
-        return ['GET /viabilidade/raio', fieldError(400, { raio: error.message })];
-      }
-    }
-    const unknown = new HttpAnswer(404, { mensagem: `Rota não encontrada: ${method} ${path}` });
-    if (method !== 'GET' && method !== 'HEAD') writes.otherWrites.push({ method, path, status: unknown.status });
-    return [`${method} (unknown)`, unknown];
-  };
-
-  /** Metres between two EPSG:4326 points (equirectangular: exact enough at a few metres). */
-  const metresBetween = (a: { lat: number; lon: number }, b: { lat: number; lon: number }) => {
-    const cosLat = Math.cos((((a.lat + b.lat) / 2) * Math.PI) / 180);
-    return Math.hypot((a.lat - b.lat) * 111_320, (a.lon - b.lon) * 111_320 * cosLat);
-  };
-
-  const bind = (body: unknown): HttpAnswer => {
-    const request = (body ?? {}) as Record<string, unknown>;
-    const record = (status: number, answer: HttpAnswer) => {
-      writes.binds.push({ body, status });
-      return answer;
-    };
-    const errors: Record<string, string> = {};
-    if (request.idPorta === undefined || request.idPorta === null) errors.idPorta = 'Porta é obrigatória';
-    if (request.idCliente === undefined || request.idCliente === null) errors.idCliente = 'Cliente é obrigatório';
-    if (Object.keys(errors).length > 0) return record(400, fieldError(400, errors));
-    const port = network.ports.get(Number(request.idPorta));
-    if (!port) return record(404, fieldError(404, { idPorta: 'Porta não encontrada' }));
-    const customer = network.customers.get(Number(request.idCliente));
-    if (!customer) return record(404, fieldError(404, { idCliente: 'Cliente não encontrado' }));
-    if (port.reserved) return record(400, fieldError(400, { portaReservada: 'A porta está reservada' }));
-    if (port.customerId !== null && port.customerId !== customer.id) {
-      // [seen, 1] 409 when the port is already taken.
-      return record(409, fieldError(409, { idPorta: 'A porta já está em uso por outro cliente' }));
-    }
-    const container = findItem(port.containerId);
-    const splitter = network.splitters.get(port.splitterId);
-    if (port.planned || splitter?.planned || container?.planned) {
-      return record(400, fieldError(400, { modoProjeto: 'O equipamento está em modo projeto e não pode atender clientes' }));
-    }
-    // [seen, 1] The platform binds straight to the port only when `local` is at the equipment
-    // (about 2 m); the simulator refuses anything else, so a client sending the house shows.
-    const local = request.local as { latitude?: unknown; longitude?: unknown } | undefined;
-    if (local !== undefined && container) {
-      const lat = Number(local?.latitude);
-      const lon = Number(local?.longitude);
-      if (!Number.isFinite(lat) || !Number.isFinite(lon)) return record(400, fieldError(400, { local: 'Local inválido' }));
-      const distance = metresBetween({ lat, lon }, container);
-      if (distance > LOCAL_TOLERANCE_METRES) {
-        return record(
-          400,
-          fieldError(400, { local: `O local está a ${distance.toFixed(1)} m do equipamento; para atender direto na porta informe a posição da caixa` }),
-        );
-      }
-    }
-    port.customerId = customer.id;
-    customer.portId = port.id;
-    touch();
-    if (bindFailuresAfterSuccess > 0) {
-      bindFailuresAfterSuccess -= 1;
-      return record(500, new HttpAnswer(500, { mensagem: 'Erro interno' }));
-    }
-    return record(200, ok({ mensagem: 'Cliente atendido com sucesso' }));
   };
 
   // ---------------------------------------------------------------- admin routes
@@ -684,33 +326,34 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         req.socket.destroy();
         return;
       }
-      return send(res, new HttpAnswer(503, { mensagem: 'Serviço indisponível' }, { 'retry-after': '1' }));
+      return send(res, new HttpAnswer(503, wire.message('Serviço indisponível'), { 'retry-after': '1' }));
     }
-    if (req.headers['api-key'] !== token) {
+    const apiAt = url.pathname.indexOf(wire.apiMarker);
+    const apiPath = apiAt < 0 ? null : url.pathname.slice(apiAt + wire.apiMarker.length);
+    if (!(apiPath !== null && wire.isPublic(method, apiPath)) && !wire.authorized(req)) {
       stats.unauthorized += 1;
-      return send(res, new HttpAnswer(401, { mensagem: 'Chave de API inválida' }));
+      return send(res, wire.unauthorized());
     }
     const now = Date.now();
     if (inFlight > limits.concurrency) {
       stats.rateLimited += 1;
-      return send(res, new HttpAnswer(429, { mensagem: 'Muitas requisições simultâneas' }, { 'retry-after': '1' }));
+      return send(res, new HttpAnswer(429, wire.message('Muitas requisições simultâneas'), { 'retry-after': '1' }));
     }
     const retryAfter = overBudget(now);
     if (retryAfter !== null) {
       stats.rateLimited += 1;
-      return send(res, new HttpAnswer(429, { mensagem: 'Limite de requisições por minuto excedido' }, { 'retry-after': String(retryAfter) }));
+      return send(res, new HttpAnswer(429, wire.message('Limite de requisições por minuto excedido'), { 'retry-after': String(retryAfter) }));
     }
     window.push(now);
 
-    const apiAt = url.pathname.indexOf(API_MARKER);
-    if (apiAt < 0) return send(res, new HttpAnswer(404, { mensagem: 'Rota não encontrada' }));
+    if (apiPath === null) return send(res, new HttpAnswer(404, wire.message('Rota não encontrada')));
     if (faults.hangRate && faultRandom.chance(faults.hangRate)) {
       stats.injectedHangs += 1;
       return; // never answered: the client's timeout has to end it
     }
     if (faults.errorRate && faultRandom.chance(faults.errorRate)) {
       stats.injectedErrors += 1;
-      return send(res, new HttpAnswer(500, { mensagem: 'Erro interno do servidor' }));
+      return send(res, new HttpAnswer(500, wire.message('Erro interno do servidor')));
     }
     const latency = faults.latencyMs;
     if (latency !== undefined) {
@@ -719,11 +362,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
     let body: unknown;
     try {
-      body = method === 'POST' || method === 'PUT' ? await readBody(req) : undefined;
+      body = wire.bodyMethods.has(method) ? await readBody(req) : undefined;
     } catch {
-      return send(res, new HttpAnswer(400, { mensagem: 'JSON inválido' }));
+      return send(res, new HttpAnswer(400, wire.message('JSON inválido')));
     }
-    const [routeName, answer] = await route(method, url.pathname.slice(apiAt + API_MARKER.length), url.searchParams, body);
+    const [routeName, answer] = await wire.route(method, apiPath, url.searchParams, body);
     stats.byRoute[routeName] = (stats.byRoute[routeName] ?? 0) + 1;
     const drip = faults.drip;
     if (drip && drip.rate > 0 && faultRandom.chance(drip.rate)) {
@@ -748,7 +391,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
 
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
-      send(res, new HttpAnswer(500, { mensagem: error instanceof Error ? error.message : 'erro' }));
+      send(res, new HttpAnswer(500, wire.message(error instanceof Error ? error.message : 'erro')));
     });
   };
 
@@ -781,7 +424,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const findItem = (id: number): SimItemBase | SimBox | undefined => network.poles.get(id) ?? network.boxes.get(id);
 
   const api: RunningSimulator = {
-    url: `${origin}/isp`,
+    platform,
+    url: wire.apiUrl(origin),
     origin,
     token,
     ca,
@@ -818,7 +462,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     malformedRecords() {
       return [...malformed.values()];
     },
-    portShapeOf,
+    portShapeOf: (containerId) => geogrid.portShapeOf(containerId),
     hideAllPoles(hidden = true) {
       polesHidden = hidden;
       touch();
