@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppContext } from '../service/app-context.ts';
 import { registerBearerAuth } from './bearer-auth.ts';
 import { registerInputValidation } from './input-validation.ts';
@@ -14,6 +14,11 @@ export async function buildHttpServer(ctx: AppContext, options: HttpServerOption
     loggerInstance: ctx.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Unknown keys in a body or query are an error (400), not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+    // A malformed or over-long URL gets the API's own error shape, like every other refusal.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      return reply.code(status).send({ error: 'bad_request', message: error.message });
+    },
   });
   await registerBearerAuth(app, options.apiToken);
   await registerOpenApi(app);

@@ -105,6 +105,10 @@ export function registerInputValidation(app: FastifyInstance): void {
     refuseInfiniteNumbers(request);
   });
 
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}; the routes are listed at /openapi.json` }),
+  );
+
   app.setErrorHandler((error: FastifyError & { validation?: unknown }, request: FastifyRequest, reply: FastifyReply) => {
     if (error.validation) {
       return reply.code(400).send({ error: 'bad_request', message: error.message });

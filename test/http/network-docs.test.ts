@@ -86,6 +86,19 @@ describe('network GeoJSON, OpenAPI document and dashboard', () => {
       assert.equal((await svc.request('GET', '/openapi.yaml')).status, 404);
       assert.equal((await svc.request('GET', '/openapi.yaml', undefined, { token: null })).status, 401);
     });
+
+    test('an unknown route, a malformed or an over-long URL answer in the API error shape', async () => {
+      const unknown = await svc.request('GET', '/v1/nothing-here?x=1');
+      assert.equal(unknown.status, 404);
+      assert.deepEqual(unknown.body, { error: 'not_found', message: 'no route GET /v1/nothing-here; the routes are listed at /openapi.json' });
+      const malformed = await svc.request('GET', '/v1/integrations/%E0%A4%A');
+      assert.equal(malformed.status, 400);
+      assert.equal(malformed.body.error, 'bad_request');
+      const long = await svc.request('GET', `/v1/integrations/${'a'.repeat(300)}`);
+      assert.ok(long.status === 400 || long.status === 414, String(long.status));
+      assert.equal(long.body.error, 'bad_request');
+      assert.match(long.body.message, /max param length/);
+    });
   });
 
   describe('GET / (dashboard)', () => {
