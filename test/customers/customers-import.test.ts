@@ -198,6 +198,10 @@ describe('mapsync customers import <file.csv>', () => {
     const { code, stderr } = await run(csv('mixed.csv', bytes));
     assert.equal(code, 2);
     assert.match(stderr, /line 3 is not UTF-8 but line 2 is: the file mixes two encodings; save it again as UTF-8/);
+    const json = await run(csv('mixed.csv', bytes), '--json');
+    assert.equal(json.code, 2);
+    assert.deepEqual(JSON.parse(json.stdout), { refused: true, message: JSON.parse(json.stdout).message });
+    assert.match(JSON.parse(json.stdout).message, /the file mixes two encodings/);
     assert.equal(await contractOf('U1'), undefined);
   });
 

@@ -54,7 +54,11 @@ export function registerCustomersCommand(program: Command, cli: CliRuntime): voi
         try {
           result = await importContractsCsv(database.knex, file, { onProgress: (progress) => display.update(progress) });
         } catch (error) {
-          if (error instanceof CsvImportError) throw new UsageError(error.message);
+          if (error instanceof CsvImportError) {
+            // A script reading --json still gets an answer on stdout when the whole file is refused.
+            if (options.json) printJson(cli, { refused: true, message: error.message });
+            throw new UsageError(error.message);
+          }
           throw error;
         } finally {
           display.stop();
