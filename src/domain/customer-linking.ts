@@ -14,6 +14,10 @@
  *
  * One contract links to at most one platform customer: `settleClaims` decides between the
  * customers of one integration that claim the same contract.
+ *
+ * A platform whose customers carry no document at all (OZmap v2: an FTTH client has no document
+ * field) links by ids alone, with `decideLinkWithoutDocument`: the id in the observation and the
+ * integration code when it holds a service id. Its reason codes all end in `_no_document`.
  */
 import { formatDocument, maskDocument, normaliseDocument, type DocumentResult } from './documents.ts';
 import { extractServiceId } from './observation.ts';
@@ -37,6 +41,13 @@ export interface ContractOfDocument {
 export interface LinkInput {
   observation: string | null;
   rawDocument: string | null;
+  /**
+   * The platform's integration code (GeoGrid `codigoIntegracao`, OZmap `code`). Read only on a
+   * platform whose customers carry no document (`platformCarriesDocuments: false`).
+   */
+  integrationCode?: string | null;
+  /** False on a platform whose customers have no document field (OZmap): see `decideLinkWithoutDocument`. Default true. */
+  platformCarriesDocuments?: boolean;
   contractById: (serviceId: string) => ContractById | null;
   /** Every contract of every ERP customer whose document (normal form) is `document`. */
   contractsByDocument: (document: string) => ContractOfDocument[];
@@ -59,8 +70,29 @@ export type DocumentOutcome =
   | 'document_not_found'
   | 'document_missing'
   | 'document_invalid';
+/**
+ * Decided on a platform whose customers carry no document (`decideLinkWithoutDocument`):
+ * - `id_no_document`, `id_inactive_contract_no_document`: the observation names the contract, the code is silent;
+ * - `id_and_code_agree_no_document`: both name it;
+ * - `id_code_differ_no_document`: they name contracts of two ERP customers (document_mismatch);
+ * - `id_code_same_holder_no_document`: they name two contracts of one ERP customer (ambiguous);
+ * - `<fallback>_code_no_document`: the observation could not settle it, the code names the contract;
+ * - `several_ids_no_document`: the observation names several existing contracts (ambiguous);
+ * - `<fallback>_no_document`: nothing names a contract (unmatched).
+ */
+export type NoDocumentReasonCode =
+  | 'id_no_document'
+  | 'id_inactive_contract_no_document'
+  | 'id_and_code_agree_no_document'
+  | 'id_code_differ_no_document'
+  | 'id_code_same_holder_no_document'
+  | 'several_ids_no_document'
+  | `${ObservationFallback}_code_no_document`
+  | `${ObservationFallback}_no_document`;
+/** The suffix every `NoDocumentReasonCode` ends with: the decision was made without a document. */
+export const NO_DOCUMENT_SUFFIX = '_no_document';
 /** e.g. `id_document_agrees`, `unknown_id_single_active_contract`, `no_id_document_not_found`. */
-export type LinkReasonCode = IdReasonCode | `${ObservationFallback}_${DocumentOutcome}` | ClaimReasonCode;
+export type LinkReasonCode = IdReasonCode | `${ObservationFallback}_${DocumentOutcome}` | ClaimReasonCode | NoDocumentReasonCode;
 /**
  * A contract claimed by more than one platform customer (see `settleClaims`):
  * - `contract_claimed_by_id`: this customer matched by document only; another names it in its observation;
@@ -89,6 +121,7 @@ export interface LinkDecision {
 }
 
 export function decideLink(input: LinkInput): LinkDecision {
+  if (input.platformCarriesDocuments === false) return decideLinkWithoutDocument(input);
   const document = readingTheErpKnows(normaliseDocument(input.rawDocument), input);
   const documentValue = document.ok ? document.value : (document.candidates?.[0] ?? null);
   return { ...decide(input, document), document: documentValue };
@@ -132,6 +165,106 @@ function decide(input: LinkInput, document: DocumentResult): Omit<LinkDecision, 
   const fallback: ObservationFallback = extracted.reason === 'empty' ? 'no_observation' : 'no_id';
   const context = fallback === 'no_observation' ? 'The observation is empty. ' : 'The observation holds no service id. ';
   return decideByDocument(input, document, masked, fallback, context);
+}
+
+/** Longest integration code read as a service id (the observation's labelled-id limit). */
+const MAX_CODE_ID_DIGITS = 10;
+
+/**
+ * The contract an integration code names: the code as written, or its digits without leading
+ * zeros (`000123` is service 123). Null when the code is empty, not a plausible service id,
+ * or names no ERP contract.
+ */
+function contractOfCode(code: string | null | undefined, contractById: LinkInput['contractById']): ContractById | null {
+  const text = code?.trim() ?? '';
+  if (text === '' || text.length > 40) return null;
+  const exact = contractById(text);
+  if (exact) return exact;
+  if (!/^\d+$/.test(text)) return null;
+  const digits = text.replace(/^0+/, '');
+  if (digits === '' || digits === text || digits.length > MAX_CODE_ID_DIGITS) return null;
+  return contractById(digits);
+}
+
+/**
+ * Links a customer of a platform whose customers carry no document (OZmap v2: an FTTH client
+ * has no document field; platforms/ozmap-v2.md) by ids alone, in the same five outcomes:
+ * - the observation names a contract (a labelled id, or the whole field) → `linked`, and so
+ *   when the integration code names the same one;
+ * - the observation and the code name contracts of two ERP customers → `document_mismatch`;
+ *   two contracts of one ERP customer → `ambiguous`;
+ * - the observation cannot settle it (no id, an unknown id, a weak guess) and the code names
+ *   a contract → `linked`: the code holds the exact service id, which is what mapsync's own push
+ *   writes there;
+ * - the observation names several existing contracts that the code does not settle → `ambiguous`;
+ * - nothing names a contract → `unmatched`.
+ * `linked_by_document` never comes out: there is no document. An unlabelled number guessed out
+ * of a longer note never links on its own, since no document can confirm it. Every reason says
+ * that no document was available; every reason code ends in `_no_document`.
+ */
+export function decideLinkWithoutDocument(input: Pick<LinkInput, 'observation' | 'integrationCode' | 'contractById'>): LinkDecision {
+  return { ...decideWithoutDocument(input), document: null };
+}
+
+const NO_DOCUMENT = "The platform's customers carry no document";
+
+function decideWithoutDocument(input: Pick<LinkInput, 'observation' | 'integrationCode' | 'contractById'>): Decided {
+  const extracted = extractServiceId(input.observation);
+  const code = contractOfCode(input.integrationCode, input.contractById);
+  const codeText = input.integrationCode?.trim() ?? '';
+
+  if (extracted.id !== null && extracted.strength !== 'weak') {
+    const contract = input.contractById(extracted.id);
+    if (contract) return byIdWithoutDocument(contract, code);
+    return byCodeWithoutDocument(code, codeText, 'unknown_id', `The observation names service ${extracted.id}, which is not in the ERP. `);
+  }
+  if (extracted.id !== null) {
+    if (code && code.serviceId === extracted.id) return byIdWithoutDocument(code, code);
+    return byCodeWithoutDocument(code, codeText, 'weak_id_ignored', `The observation's unlabelled number ${extracted.id} is only a guess, and there is no document to confirm it. `);
+  }
+  if (extracted.reason === 'several_ids') {
+    const candidates = extracted.candidates ?? [];
+    const existing = candidates.map((id) => input.contractById(id)).filter((contract): contract is ContractById => contract !== null);
+    const listed = candidates.join(', ');
+    if (code && existing.some((contract) => contract.serviceId === code.serviceId)) {
+      return decision('linked', code.serviceId, 'id_and_code_agree_no_document', `The observation names several services (${listed}) and the integration code names service ${code.serviceId}, one of them. ${NO_DOCUMENT} to check it against.`, null);
+    }
+    if (existing.length > 0) {
+      const ids = [...new Set([...existing.map((contract) => contract.serviceId), ...(code ? [code.serviceId] : [])])];
+      const codeSays = code ? ` and the integration code names service ${code.serviceId}` : '';
+      return decision('ambiguous', null, 'several_ids_no_document', `The observation names several services (${listed})${codeSays}. ${NO_DOCUMENT} to tell which is this customer's: keep only the right service id in the observation.`, null, ids);
+    }
+    return byCodeWithoutDocument(code, codeText, 'several_ids', `The observation names several services (${listed}), none of them in the ERP. `);
+  }
+  const fallback: ObservationFallback = extracted.reason === 'empty' ? 'no_observation' : 'no_id';
+  return byCodeWithoutDocument(code, codeText, fallback, fallback === 'no_observation' ? 'The observation is empty. ' : 'The observation holds no service id. ');
+}
+
+function byIdWithoutDocument(contract: ContractById, code: ContractById | null): Decided {
+  const service = `service ${contract.serviceId}`;
+  if (code && code.serviceId !== contract.serviceId) {
+    const candidates = [contract.serviceId, code.serviceId];
+    if (sameDocument(contract.customerDocument, code.customerDocument)) {
+      return decision('ambiguous', null, 'id_code_same_holder_no_document', `The observation names ${service} but the integration code names service ${code.serviceId}, both contracts of one ERP customer. ${NO_DOCUMENT} to tell which: make the observation and the code agree.`, null, candidates);
+    }
+    return decision('document_mismatch', null, 'id_code_differ_no_document', `The observation names ${service} but the integration code names service ${code.serviceId}, of another ERP customer. ${NO_DOCUMENT} to tell who this is: make the observation and the code agree.`, null, candidates);
+  }
+  if (code) {
+    return decision('linked', contract.serviceId, 'id_and_code_agree_no_document', `The observation and the integration code both name ${service}. ${NO_DOCUMENT} to check it against.`, null);
+  }
+  if (!contract.active) {
+    return decision('linked', contract.serviceId, 'id_inactive_contract_no_document', `The observation names ${service}; ${NO_DOCUMENT.charAt(0).toLowerCase()}${NO_DOCUMENT.slice(1)} to check it against. Note that the contract is not active.`, null);
+  }
+  return decision('linked', contract.serviceId, 'id_no_document', `The observation names ${service}; ${NO_DOCUMENT.charAt(0).toLowerCase()}${NO_DOCUMENT.slice(1)} to check it against.`, null);
+}
+
+function byCodeWithoutDocument(code: ContractById | null, codeText: string, fallback: ObservationFallback, context: string): Decided {
+  if (code) {
+    const inactive = code.active ? '' : ' Note that the contract is not active.';
+    return decision('linked', code.serviceId, `${fallback}_code_no_document`, `${context}The integration code names service ${code.serviceId}. ${NO_DOCUMENT} to check it against.${inactive}`, null);
+  }
+  const codeSays = codeText === '' ? 'the integration code is empty' : 'the integration code names no service in the ERP';
+  return decision('unmatched', null, `${fallback}_no_document`, `${context}${NO_DOCUMENT}, and ${codeSays}: put the service id in the observation.`, null);
 }
 
 /**

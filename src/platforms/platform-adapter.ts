@@ -64,6 +64,12 @@ export interface BindRequest {
  */
 export interface PlatformAdapter {
   readonly platform: string;
+  /**
+   * False when the platform's customers have no document field (OZmap v2 FTTH clients): linking
+   * then goes by the observation id and the integration code alone (`decideLinkWithoutDocument`).
+   * Absent means true.
+   */
+  readonly customersCarryDocuments?: boolean;
 
   /**
    * The platform's projects (GeoGrid folders). There is no way to create one: the platform is

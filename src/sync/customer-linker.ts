@@ -17,6 +17,7 @@ interface StagedCustomer {
   listed: boolean;
   raw_document: string | null;
   observation: string | null;
+  integration_code: string | null;
 }
 
 /**
@@ -32,6 +33,11 @@ export interface LinkRunInput {
   tables: { customers: string; links: string };
   issues: RunIssuesWriter;
   progress: RunProgressTracker;
+  /**
+   * False on a platform whose customers carry no document (OZmap): they link by the observation
+   * id and the integration code (`decideLinkWithoutDocument`). Default true.
+   */
+  platformCarriesDocuments?: boolean;
 }
 
 /**
@@ -66,11 +72,13 @@ export async function linkCustomers(input: LinkRunInput, fingerprint: string): P
          JOIN platform_customers pc ON pc.integration_id = $1 AND pc.external_id = s.external_id
          LEFT JOIN service_contracts sc ON sc.id = pc.service_contract_id
         WHERE s.keep AND pc.removed_at IS NULL AND pc.link_input_hash = ${LINK_INPUT_HASH_SQL}
+          -- Where documents are missing the integration code is an input of the link too.
+          AND ($3::boolean OR pc.integration_code IS NOT DISTINCT FROM s.integration_code)
           AND split_part(coalesce(pc.link_reason, ''), ':', 1) <> ALL($2::text[])
           -- Spelt out rather than as (a IS NULL) = (b NOT IN …): the planner can size this one.
           AND ((pc.link_status IN ('linked', 'linked_by_document') AND pc.service_contract_id IS NOT NULL)
                OR (pc.link_status NOT IN ('linked', 'linked_by_document') AND pc.service_contract_id IS NULL))`,
-      [input.integrationId, CLAIM_REASON_CODES],
+      [input.integrationId, CLAIM_REASON_CODES, input.platformCarriesDocuments !== false],
     );
     progress.fetched('linked', reused);
   }
@@ -93,7 +101,7 @@ async function decideTheRest(input: LinkRunInput): Promise<void> {
   let after = '';
   for (;;) {
     const batch = await db.query<StagedCustomer>(
-      `SELECT s.external_id, s.listed, s.raw_document, s.observation FROM ${tables.customers} s
+      `SELECT s.external_id, s.listed, s.raw_document, s.observation, s.integration_code FROM ${tables.customers} s
         WHERE s.keep AND s.external_id > $1
           AND NOT EXISTS (SELECT 1 FROM ${tables.links} l WHERE l.external_id = s.external_id)
         ORDER BY s.external_id LIMIT ${BATCH}`,
@@ -104,13 +112,20 @@ async function decideTheRest(input: LinkRunInput): Promise<void> {
 
     // Every contract decideLink may ask for: any number in the observation (a superset of
     // the ids it will read) and the normal form of each document.
+    const withDocuments = input.platformCarriesDocuments !== false;
     const serviceIds = new Set<string>();
     const documents = new Set<string>();
-    const normalised = batch.map((customer) => normaliseDocument(customer.raw_document));
+    const normalised = batch.map((customer) => normaliseDocument(withDocuments ? customer.raw_document : null));
     batch.forEach((customer, i) => {
       for (const run of customer.observation?.match(DIGIT_RUN) ?? []) {
         const id = run.replace(LEADING_ZEROS, '');
         if (id !== '' && id.length <= MAX_ID_DIGITS) serviceIds.add(id);
+      }
+      const code = withDocuments ? '' : (customer.integration_code?.trim() ?? '');
+      if (code !== '' && code.length <= 40) {
+        serviceIds.add(code);
+        const digits = code.replace(LEADING_ZEROS, '');
+        if (digits !== '') serviceIds.add(digits);
       }
       const document = normalised[i];
       if (document?.ok) documents.add(document.value);
@@ -124,6 +139,8 @@ async function decideTheRest(input: LinkRunInput): Promise<void> {
       decideLink({
         observation: customer.observation,
         rawDocument: customer.raw_document,
+        integrationCode: customer.integration_code,
+        platformCarriesDocuments: withDocuments,
         contractById: (id) => {
           if (!serviceIds.has(id)) missedIds.add(id);
           return byId.get(id) ?? null;

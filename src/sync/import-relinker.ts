@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { normaliseDocument, rawDocumentFromStored } from '../domain/documents.ts';
-import { decideLink, settleClaims, type ContractById, type ContractOfDocument } from '../domain/customer-linking.ts';
+import { decideLink, NO_DOCUMENT_SUFFIX, settleClaims, type ContractById, type ContractOfDocument } from '../domain/customer-linking.ts';
 
 /**
  * Linking when ERP data arrives (issue 12): an import of contracts (`POST /v1/customers`,
@@ -16,6 +16,9 @@ import { decideLink, settleClaims, type ContractById, type ContractOfDocument } 
  *   `unknown_id_…` or `several_ids_…`).
  * A customer whose platform document is invalid is left to the next sync: its raw value is
  * not stored, and no import can bind it (it stays `unmatched` or `document_mismatch`).
+ * - on a platform whose customers carry no document (OZmap; its link reasons end in
+ *   `_no_document`), those whose observation or integration code names a touched service id:
+ *   they are decided again by ids alone (`decideLinkWithoutDocument`).
  *
  * A changed customer gets its new link, and its issue in the integration's last succeeded run
  * is replaced, as that run would have written it. Its `content_hash` is left as the last sync
@@ -44,6 +47,7 @@ interface StoredCustomer {
   document: string | null;
   document_masked: string | null;
   observation: string | null;
+  integration_code: string | null;
   link_status: string;
   link_reason: string | null;
   service_contract_id: number | null;
@@ -85,21 +89,28 @@ export async function relinkAfterImport(db: Knex | Knex.Transaction, touch: Impo
              WHERE pc.removed_at IS NULL AND pc.observation ~ '[0-9]'
                AND (pc.link_reason LIKE 'unknown\\_id\\_%' OR pc.link_reason LIKE 'several\\_ids\\_%')
                AND EXISTS (SELECT 1 FROM regexp_matches(pc.observation, '[0-9]+', 'g') AS m(run)
-                            WHERE ltrim(m.run[1], '0') IN (SELECT id FROM touched_ids))),
+                            WHERE ltrim(m.run[1], '0') IN (SELECT id FROM touched_ids))
+            UNION
+            SELECT pc.id, pc.document FROM platform_customers pc
+             WHERE pc.removed_at IS NULL AND split_part(pc.link_reason, ':', 1) LIKE ?
+               AND (ltrim(btrim(pc.integration_code), '0') IN (SELECT id FROM touched_ids)
+                    OR btrim(pc.integration_code) IN (SELECT id FROM touched_ids)
+                    OR EXISTS (SELECT 1 FROM regexp_matches(coalesce(pc.observation, ''), '[0-9]+', 'g') AS m(run)
+                                WHERE ltrim(m.run[1], '0') IN (SELECT id FROM touched_ids)))),
           documents AS (
             SELECT jsonb_array_elements_text(?::jsonb) AS document
             UNION SELECT document FROM naming WHERE document IS NOT NULL
             UNION SELECT CASE WHEN document ~ '^00[0-9]{9}$' THEN '000' || document ELSE substr(document, 4) END
                     FROM naming WHERE document ~ '^00[0-9]{9}$' OR document ~ '^00000[0-9]{9}$')
      SELECT pc.id, pc.integration_id, pc.external_id, pc.name, pc.document, pc.document_masked, pc.observation,
-            pc.link_status, pc.link_reason, pc.service_contract_id
+            pc.integration_code, pc.link_status, pc.link_reason, pc.service_contract_id
        FROM platform_customers pc
       WHERE pc.removed_at IS NULL
         AND coalesce(pc.link_reason, '') NOT LIKE 'customer\\_not\\_listed:%'
         AND (pc.document IN (SELECT document FROM documents)
              OR pc.id IN (SELECT id FROM naming WHERE document IS NULL))
       ORDER BY pc.integration_id, pc.external_id`,
-    [JSON.stringify(serviceIds), JSON.stringify([...documents])],
+    [JSON.stringify(serviceIds), `%${NO_DOCUMENT_SUFFIX.replaceAll('_', '\\_')}`, JSON.stringify([...documents])],
   );
   const customers = (customerRows as StoredCustomer[])
     .map((customer) => ({ customer, rawDocument: rawDocumentFromStored(customer.document, customer.document_masked) }))
@@ -109,7 +120,14 @@ export async function relinkAfterImport(db: Knex | Knex.Transaction, touch: Impo
   const ERP = await erpLookups(db, customers);
   const decided = customers.map(({ customer, rawDocument }) => ({
     customer,
-    decision: decideLink({ observation: customer.observation, rawDocument, contractById: ERP.byId, contractsByDocument: ERP.byDocument }),
+    decision: decideLink({
+      observation: customer.observation,
+      rawDocument,
+      integrationCode: customer.integration_code,
+      platformCarriesDocuments: !decidedWithoutDocument(customer.link_reason),
+      contractById: ERP.byId,
+      contractsByDocument: ERP.byDocument,
+    }),
   }));
 
   // One contract, one platform customer, within each integration.
@@ -188,6 +206,11 @@ async function erpLookups(db: Knex | Knex.Transaction, customers: Array<{ custom
       const id = run.replace(LEADING_ZEROS, '');
       if (id !== '' && id.length <= MAX_ID_DIGITS) ids.add(id);
     }
+    const code = customer.integration_code?.trim() ?? '';
+    if (code !== '' && code.length <= 40 && decidedWithoutDocument(customer.link_reason)) {
+      ids.add(code);
+      if (code.replace(LEADING_ZEROS, '') !== '') ids.add(code.replace(LEADING_ZEROS, ''));
+    }
     const document = normaliseDocument(rawDocument);
     if (document.ok) documents.add(document.value);
     else for (const candidate of document.candidates ?? []) documents.add(candidate);
@@ -231,4 +254,9 @@ function otherReadings(document: string): string[] {
 /** bigint columns come back from pg as text. */
 function toNumber(value: number | string | null): number | null {
   return value === null ? null : Number(value);
+}
+
+/** A link decided on a platform whose customers carry no document (its reason code says so). */
+function decidedWithoutDocument(linkReason: string | null): boolean {
+  return (linkReason ?? '').split(':', 1)[0]!.endsWith(NO_DOCUMENT_SUFFIX);
 }

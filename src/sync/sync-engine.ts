@@ -227,7 +227,18 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
 
   progress.phase('linking');
   const fingerprint = await erpFingerprint(db);
-  const previousFingerprint = await linkCustomers({ integrationId: integration.id, runId: input.runId, full: input.options.full, tables, issues, progress }, fingerprint);
+  const previousFingerprint = await linkCustomers(
+    {
+      integrationId: integration.id,
+      runId: input.runId,
+      full: input.options.full,
+      tables,
+      issues,
+      progress,
+      platformCarriesDocuments: input.adapter.customersCarryDocuments !== false,
+    },
+    fingerprint,
+  );
   await db.query(`ANALYZE ${tables.links}`);
   await issues.flush();
   if (input.signal?.aborted) throw new RunFailure('the run was cancelled');

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideLink, personTypeOf, settleClaims, type Claim, type LinkInput, type LinkReasonCode, type LinkStatus } from '../../src/domain/customer-linking.ts';
+import { decideLink, NO_DOCUMENT_SUFFIX, personTypeOf, settleClaims, type Claim, type LinkInput, type LinkReasonCode, type LinkStatus } from '../../src/domain/customer-linking.ts';
 import { documentTextOfJsonNumber } from '../../src/domain/documents.ts';
 
 // Valid documents (check digits verified in documents.test.ts).
@@ -119,6 +119,84 @@ const CASES: Case[] = [
   { name: 'document with only inactive contracts', observation: null, rawDocument: '012.345.678-90', status: 'unmatched', serviceId: null, reasonCode: 'no_observation_only_inactive_contracts', candidates: ['500', '501'] },
   { name: 'document with a single inactive contract', observation: null, rawDocument: '987.654.321-00', status: 'unmatched', serviceId: null, reasonCode: 'no_observation_only_inactive_contracts', candidates: ['600'] },
 ];
+
+interface NoDocumentCase {
+  name: string;
+  observation: string | null;
+  code: string | null;
+  status: LinkStatus;
+  serviceId: string | null;
+  reasonCode: LinkReasonCode;
+  candidates?: string[];
+}
+
+/** OZmap v2: clients carry no document, so the observation id and the integration code decide. */
+const NO_DOCUMENT_CASES: NoDocumentCase[] = [
+  // linked: an id names the contract
+  { name: 'labelled id, no code', observation: 'ID: 100 - plano 300M', code: null, status: 'linked', serviceId: '100', reasonCode: 'id_no_document' },
+  { name: 'whole-field id, blank code', observation: '201', code: '  ', status: 'linked', serviceId: '201', reasonCode: 'id_no_document' },
+  { name: 'id of an inactive contract', observation: 'contrato 301', code: null, status: 'linked', serviceId: '301', reasonCode: 'id_inactive_contract_no_document' },
+  { name: 'id and code agree', observation: '<p>id_cliente_servico: 300</p>', code: '300', status: 'linked', serviceId: '300', reasonCode: 'id_and_code_agree_no_document' },
+  { name: 'code with leading zeros agrees', observation: 'ID 300', code: '000300', status: 'linked', serviceId: '300', reasonCode: 'id_and_code_agree_no_document' },
+  { name: 'code that is not a service id is ignored', observation: 'ID 100', code: 'CLI-ANA-7', status: 'linked', serviceId: '100', reasonCode: 'id_no_document' },
+  { name: 'code naming no contract is ignored', observation: 'ID 100', code: '999', status: 'linked', serviceId: '100', reasonCode: 'id_no_document' },
+  { name: 'no observation, the code names the contract', observation: null, code: '400', status: 'linked', serviceId: '400', reasonCode: 'no_observation_code_no_document' },
+  { name: 'observation without id, the code names the contract', observation: 'Cliente antigo, ver com suporte', code: ' 100 ', status: 'linked', serviceId: '100', reasonCode: 'no_id_code_no_document' },
+  { name: 'unknown id, the code names the contract', observation: 'ID 999', code: '200', status: 'linked', serviceId: '200', reasonCode: 'unknown_id_code_no_document' },
+  { name: 'weak guess the code confirms', observation: 'plano 300M 201', code: '201', status: 'linked', serviceId: '201', reasonCode: 'id_and_code_agree_no_document' },
+  { name: 'weak guess of another contract, the code decides', observation: 'instalado pelo Zé 100', code: '300', status: 'linked', serviceId: '300', reasonCode: 'weak_id_ignored_code_no_document' },
+  { name: 'several ids, the code names one of them', observation: 'ID 100 / ID 200', code: '200', status: 'linked', serviceId: '200', reasonCode: 'id_and_code_agree_no_document' },
+  { name: 'several unknown ids, the code decides', observation: 'ID 998 / ID 999', code: '100', status: 'linked', serviceId: '100', reasonCode: 'several_ids_code_no_document' },
+  // document_mismatch: the observation and the code name two people
+  { name: 'id and code of two ERP customers', observation: 'ID 100', code: '300', status: 'document_mismatch', serviceId: null, reasonCode: 'id_code_differ_no_document', candidates: ['100', '300'] },
+  // ambiguous: the ids name more than one contract
+  { name: 'id and code of one ERP customer', observation: 'ID 200', code: '201', status: 'ambiguous', serviceId: null, reasonCode: 'id_code_same_holder_no_document', candidates: ['200', '201'] },
+  { name: 'several existing ids, no code', observation: 'ID 100 / ID 200', code: null, status: 'ambiguous', serviceId: null, reasonCode: 'several_ids_no_document', candidates: ['100', '200'] },
+  { name: 'several ids, one existing, no code', observation: 'ID 100 / ID 999', code: null, status: 'ambiguous', serviceId: null, reasonCode: 'several_ids_no_document', candidates: ['100'] },
+  { name: 'several ids and a code naming another', observation: 'ID 100 / ID 200', code: '300', status: 'ambiguous', serviceId: null, reasonCode: 'several_ids_no_document', candidates: ['100', '200', '300'] },
+  // unmatched: nothing names a contract
+  { name: 'nothing at all', observation: null, code: null, status: 'unmatched', serviceId: null, reasonCode: 'no_observation_no_document' },
+  { name: 'observation without id, empty code', observation: 'plano 300M', code: '', status: 'unmatched', serviceId: null, reasonCode: 'no_id_no_document' },
+  { name: 'unknown id, unknown code', observation: 'ID 999', code: '998', status: 'unmatched', serviceId: null, reasonCode: 'unknown_id_no_document' },
+  { name: 'weak guess alone never links', observation: 'instalado pelo Zé 100', code: null, status: 'unmatched', serviceId: null, reasonCode: 'weak_id_ignored_no_document' },
+  { name: 'several unknown ids', observation: 'ID 998 / ID 999', code: null, status: 'unmatched', serviceId: null, reasonCode: 'several_ids_no_document' },
+  { name: 'a code too long to be an id', observation: null, code: '0000000000012345678909', status: 'unmatched', serviceId: null, reasonCode: 'no_observation_no_document' },
+];
+
+describe('decideLink on a platform whose customers carry no document', () => {
+  for (const c of NO_DOCUMENT_CASES) {
+    it(`${c.name} → ${c.status} (${c.reasonCode})`, () => {
+      const { lookups, calls } = erp(CONTRACTS);
+      const result = decideLink({ observation: c.observation, rawDocument: null, integrationCode: c.code, platformCarriesDocuments: false, ...lookups });
+      assert.equal(result.status, c.status);
+      assert.equal(result.serviceId, c.serviceId);
+      assert.equal(result.reasonCode, c.reasonCode);
+      assert.deepEqual(result.candidateServiceIds, c.candidates ?? []);
+      assert.ok(result.reasonCode.endsWith(NO_DOCUMENT_SUFFIX));
+      assert.match(result.reason, /carry no document/i, 'the reason says no document was available');
+      assert.ok(/^[\x20-\x7e…]+$/.test(result.reason), result.reason);
+      assert.equal(result.document, null);
+      assert.equal(result.maskedDocument, null);
+      assert.deepEqual(calls.byDocument, [], 'no document look-up');
+    });
+  }
+
+  it('never names the code itself in a reason (people type documents there too)', () => {
+    const { lookups } = erp(CONTRACTS);
+    const result = decideLink({ observation: null, rawDocument: null, integrationCode: '529.982.247-25', platformCarriesDocuments: false, ...lookups });
+    assert.equal(result.status, 'unmatched');
+    assert.doesNotMatch(result.reason, /529|247/);
+  });
+
+  it('ignores a document passed by mistake, and documents still decide where the platform carries them', () => {
+    const { lookups } = erp(CONTRACTS);
+    const without = decideLink({ observation: null, rawDocument: '123.456.789-09', integrationCode: null, platformCarriesDocuments: false, ...lookups });
+    assert.equal(without.status, 'unmatched');
+    const withDocuments = decideLink({ observation: null, rawDocument: '123.456.789-09', integrationCode: '300', ...lookups });
+    assert.equal(withDocuments.status, 'linked_by_document');
+    assert.equal(withDocuments.serviceId, '100', 'the code is not read where documents are carried');
+  });
+});
 
 describe('decideLink', () => {
   for (const c of CASES) {

@@ -6,6 +6,7 @@ import { FakePlatform, customer, emptyNetwork } from './fixtures/fake-platform.t
 import { createHarness, integrationConfig } from './fixtures/sync-harness.ts';
 import { toCustomers } from '../../src/platforms/geogrid/geogrid.wire.ts';
 import { DuplicateIdGuard } from '../../src/platforms/record-validation.ts';
+import { upsertCustomers } from '../../src/customers/customers.service.ts';
 
 /** Written from DOMAIN.md: a valid CPF from its 9-digit base. */
 function cpf(base9: string): string {
@@ -225,5 +226,75 @@ describe('customer linking during a sync', () => {
     assert.equal(rows.c1.link_status, 'ambiguous', 'c1 and c2 now both claim 7101 by document');
     assert.equal(rows.c2.link_status, 'ambiguous');
     assert.match(rows.c2.link_reason, /^contract_claimed_by_document: .*platform customer c1/);
+  });
+  test('a platform whose customers carry no document (OZmap): the observation id and the code decide, in the same five outcomes', async () => {
+    const erpCustomer = async (document: string, name: string, serviceIds: string[]) => {
+      const [row] = await db.knex('erp_customers').insert({ document, name, person_type: 'person' }).returning('id');
+      await db.knex('service_contracts').insert(serviceIds.map((service_id) => ({ service_id, erp_customer_id: row.id, status: 'active' })));
+    };
+    await erpCustomer(cpf('111222333'), 'Lia', ['8001']);
+    await erpCustomer(cpf('222333444'), 'Rui', ['8101', '8102']);
+    await erpCustomer(cpf('333444555'), 'Teo', ['8201']);
+    const contractId = async (serviceId: string) => (await db.knex('service_contracts').where({ service_id: serviceId }).first()).id;
+    const client = (id: string, observation: string | null, code: string | null) => ({ ...customer(id, null, observation), integrationCode: code });
+
+    const n = emptyNetwork();
+    n.customers = [
+      client('by-id', '<p>ID: 8001</p>', null), // linked by the observation
+      client('by-code', 'cliente antigo', '8201'), // linked by the code
+      client('mismatch', 'ID 8001', '8201'), // the two ids name two people
+      client('ambiguous', 'contrato 8101', '8102'), // two contracts of Rui
+      client('unmatched', 'instalado pelo Zé 8001', 'OZ-77'), // a weak guess, a code that is no id
+      client('later', 'ID 8301', null), // names a contract the ERP does not have yet
+    ];
+    const platform = new FakePlatform(n);
+    const h = await createHarness(db.knex, () => Object.assign(platform, { customersCarryDocuments: false }), integrationConfig({ id: 'nodoc', elements: ['customers'] }));
+    const stored = async () =>
+      Object.fromEntries(
+        (await db.knex('platform_customers').where({ integration_id: 'nodoc' }).whereNull('removed_at').select('external_id', 'link_status', 'link_reason', 'service_contract_id', 'document')).map((row) => [row.external_id, row]),
+      );
+
+    const run = await h.sync();
+    assert.equal(run.status, 'succeeded', run.error ?? '');
+    let rows = await stored();
+    assert.equal(rows['by-id'].link_status, 'linked');
+    assert.equal(rows['by-id'].service_contract_id, await contractId('8001'));
+    assert.match(rows['by-id'].link_reason, /^id_no_document: .*carry no document/);
+    assert.equal(rows['by-code'].link_status, 'linked');
+    assert.equal(rows['by-code'].service_contract_id, await contractId('8201'));
+    assert.match(rows['by-code'].link_reason, /^no_id_code_no_document: /);
+    assert.equal(rows.mismatch.link_status, 'document_mismatch');
+    assert.match(rows.mismatch.link_reason, /^id_code_differ_no_document: /);
+    assert.equal(rows.ambiguous.link_status, 'ambiguous');
+    assert.match(rows.ambiguous.link_reason, /^id_code_same_holder_no_document: /);
+    assert.equal(rows.unmatched.link_status, 'unmatched');
+    assert.match(rows.unmatched.link_reason, /^weak_id_ignored_no_document: /);
+    assert.equal(rows.later.link_status, 'unmatched');
+    assert.match(rows.later.link_reason, /^unknown_id_no_document: /);
+    for (const id of Object.keys(rows)) assert.equal(rows[id].document, null);
+    const issues = await runIssues(db.knex, run.id);
+    assert.deepEqual(issues.map((i) => `${i.externalId}:${i.code}`).sort(), ['ambiguous:ambiguous', 'later:unmatched', 'mismatch:document_mismatch', 'unmatched:unmatched']);
+
+    // Nothing changed: nothing rewritten.
+    const again = await h.sync();
+    assert.deepEqual(again.counts.customers, { created: 0, updated: 0, unchanged: 6, removed: 0, rejected: 0 });
+
+    // Only the code changes: it is an input of the link, so that customer is decided again.
+    n.customers = n.customers.map((c) => (c.externalId === 'mismatch' ? { ...c, integrationCode: '8001' } : c));
+    const edited = await h.sync();
+    // Both ids now name 8001, as by-id's observation does: one contract, one platform customer.
+    assert.equal(edited.counts.customers?.updated, 2, JSON.stringify(edited.counts.customers));
+    rows = await stored();
+    for (const id of ['mismatch', 'by-id']) {
+      assert.equal(rows[id].link_status, 'ambiguous');
+      assert.match(rows[id].link_reason, /^contract_claimed_by_several_ids: /);
+    }
+
+    // The ERP gets contract 8301: the import re-links the customer naming it, by id alone.
+    await upsertCustomers(db.knex, [{ serviceId: '8301', document: cpf('444555666'), name: 'Bel', status: 'active' }]);
+    rows = await stored();
+    assert.equal(rows.later.link_status, 'linked');
+    assert.equal(rows.later.service_contract_id, await contractId('8301'));
+    assert.match(rows.later.link_reason, /^id_no_document: /);
   });
 });
