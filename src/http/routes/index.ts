@@ -9,6 +9,7 @@ import { networkRoutes } from './network.routes.ts';
 import { openapiRoutes } from './openapi.routes.ts';
 import { pushesRoutes } from './pushes.routes.ts';
 import { syncRunsRoutes } from './sync-runs.routes.ts';
+import { tilesRoutes } from './tiles.routes.ts';
 
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 
@@ -18,6 +19,7 @@ export const routeModules: RouteModule[] = [
   integrationsRoutes,
   syncRunsRoutes,
   networkRoutes,
+  tilesRoutes,
   customersRoutes,
   bindingsRoutes,
   pushesRoutes,

@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { OFFERED_PORT_SQL, SERVICE_PORT_SQL } from './offered-ports.sql.ts';
+
+/** Deepest zoom served; past it a map over-zooms the z22 tile. */
+export const MAX_TILE_ZOOM = 22;
+
+/** Tile extent and the margin (in extent units) kept around it, so symbols at an edge are not cut. */
+const EXTENT = 4096;
+const BUFFER = 64;
+/** Clusters below a layer's detail zoom: a grid of CLUSTER_GRID × CLUSTER_GRID cells per tile. */
+const CLUSTER_GRID = 32;
+
+/**
+ * The zoom from which each layer is drawn element by element; below it, elements are grouped
+ * per grid cell with a count. Splitters sit inside their box, so they appear only close up.
+ */
+export const DETAIL_ZOOM = { poles: 15, boxes: 13, splitters: 16, customers: 16 } as const;
+
+/** Bump when a layer's properties change shape, so cached tiles are not reused. */
+const TILE_SCHEMA = 'tiles-v1';
+
+/** Customers of one box share its position: they are drawn on rings of this many around it. */
+const CUSTOMERS_PER_RING = 8;
+
+export interface TileAddress {
+  z: number;
+  x: number;
+  y: number;
+}
+
+/** Why a z/x/y is not a tile, or null when it is one (Web Mercator, XYZ scheme). */
+export function tileAddressProblem(z: number, x: number, y: number): string | null {
+  if (!Number.isInteger(z) || z < 0 || z > MAX_TILE_ZOOM) return `z must be a whole number from 0 to ${MAX_TILE_ZOOM}`;
+  const last = 2 ** z - 1;
+  if (!Number.isInteger(x) || x < 0 || x > last) return `x must be a whole number from 0 to ${last} at zoom ${z}`;
+  if (!Number.isInteger(y) || y < 0 || y > last) return `y must be a whole number from 0 to ${last} at zoom ${z}`;
+  return null;
+}
+
+function poleLayerSql(z: number): string {
+  if (z >= DETAIL_ZOOM.poles) {
+    return `SELECT ST_AsMVTGeom(ST_Transform(t.geom, 3857), bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
+                   t.id, t.external_id AS "externalId", t.name, t.planned
+              FROM poles t, bounds
+             WHERE t.integration_id = :integration AND t.removed_at IS NULL AND t.geom && bounds.area`;
+  }
+  return clusterSql('poles t', `count(*) FILTER (WHERE t.planned)::int AS planned`, 't.integration_id = :integration AND t.removed_at IS NULL');
+}
+
+/**
+ * Members of one grid cell become one point at their centroid, with `count` and
+ * `cluster = true`; the grid is in Web Mercator, CLUSTER_GRID cells across the tile.
+ */
+function clusterSql(from: string, aggregates: string, where: string, geom = 't.geom'): string {
+  const names = [...aggregates.matchAll(/ AS ("?\w+"?)\s*(?:,|$)/g)].map((match) => `g.${match[1]}`);
+  return `SELECT ST_AsMVTGeom(ST_Transform(g.centre, 3857), bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
+                 true AS cluster, g.count, ${names.join(', ')}
+            FROM (SELECT ST_Centroid(ST_Collect(${geom})) AS centre, count(*)::int AS count, ${aggregates}
+                    FROM ${from} CROSS JOIN bounds
+                   WHERE ${where} AND ${geom} && bounds.area
+                   GROUP BY floor((ST_X(ST_Transform(${geom}, 3857)) - bounds.xmin) / bounds.cell),
+                            floor((ST_Y(ST_Transform(${geom}, 3857)) - bounds.ymin) / bounds.cell)) g
+            CROSS JOIN bounds`;
+}
+
+const BOX_PORTS_SQL = `LEFT JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE ${SERVICE_PORT_SQL})::int AS total,
+           count(*) FILTER (WHERE ${OFFERED_PORT_SQL})::int AS free
+      FROM splitters s JOIN ports p ON p.splitter_id = s.id
+     WHERE s.box_id = b.id
+  ) c ON true`;
+
+function boxLayerSql(z: number): string {
+  const from = `boxes b LEFT JOIN poles pl ON pl.id = b.pole_id ${BOX_PORTS_SQL}`;
+  const where = 'b.integration_id = :integration AND b.removed_at IS NULL';
+  if (z >= DETAIL_ZOOM.boxes) {
+    return `SELECT ST_AsMVTGeom(ST_Transform(b.geom, 3857), bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
+                   b.id, b.external_id AS "externalId", b.name, b.kind AS "boxKind", b.auto,
+                   (b.planned OR COALESCE(pl.planned, false)) AS planned,
+                   c.total AS "servicePorts", c.free AS "freePorts"
+              FROM ${from} CROSS JOIN bounds
+             WHERE ${where} AND b.geom && bounds.area`;
+  }
+  return clusterSql(
+    from,
+    `count(*) FILTER (WHERE b.planned OR COALESCE(pl.planned, false))::int AS planned,
+     COALESCE(sum(c.total), 0)::int AS "servicePorts", COALESCE(sum(c.free), 0)::int AS "freePorts"`,
+    where,
+    'b.geom',
+  );
+}
+
+function splitterLayerSql(z: number): string | null {
+  if (z < DETAIL_ZOOM.splitters) return null;
+  return `SELECT ST_AsMVTGeom(ST_Transform(b.geom, 3857), bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
+                 sp.id, sp.external_id AS "externalId", sp.name, sp.role, sp.ratio_in || 'x' || sp.ratio_out AS ratio,
+                 b.id AS "boxId", (sp.planned OR b.planned OR COALESCE(pl.planned, false)) AS planned,
+                 c.total AS "servicePorts", c.free AS "freePorts"
+            FROM splitters sp
+            JOIN boxes b ON b.id = sp.box_id
+            LEFT JOIN poles pl ON pl.id = b.pole_id
+            LEFT JOIN LATERAL (
+              SELECT count(*) FILTER (WHERE ${SERVICE_PORT_SQL})::int AS total,
+                     count(*) FILTER (WHERE ${OFFERED_PORT_SQL})::int AS free
+                FROM splitters s JOIN ports p ON p.splitter_id = s.id
+               WHERE s.id = sp.id
+            ) c ON true
+            CROSS JOIN bounds
+           WHERE b.integration_id = :integration AND b.removed_at IS NULL AND sp.removed_at IS NULL AND b.geom && bounds.area`;
+}
+
+function customerLayerSql(z: number): string {
+  const where = 'pc.integration_id = :integration AND pc.removed_at IS NULL AND pc.geom IS NOT NULL';
+  if (z >= DETAIL_ZOOM.customers) {
+    // Customers have their box's position; drawn on rings around it (a few metres out, by
+    // rank) so each one can be seen and clicked. Their stored position is unchanged.
+    return `SELECT ST_AsMVTGeom(ST_Transform(ST_Project(pc.geom::geography, 5 + 4 * floor(pc.rank / ${CUSTOMERS_PER_RING}),
+                                                        radians(360.0 / ${CUSTOMERS_PER_RING} * (pc.rank % ${CUSTOMERS_PER_RING}) + 22.5 * floor(pc.rank / ${CUSTOMERS_PER_RING})))::geometry, 3857),
+                                bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
+                   pc.id, pc.external_id AS "externalId", pc.name, pc.link_status AS "linkStatus", sc.service_id AS "serviceId"
+              FROM (SELECT pc.*, (row_number() OVER (PARTITION BY pc.geom ORDER BY pc.id) - 1) AS rank
+                      FROM platform_customers pc, bounds WHERE ${where} AND pc.geom && bounds.area) pc
+              LEFT JOIN service_contracts sc ON sc.id = pc.service_contract_id
+              CROSS JOIN bounds`;
+  }
+  return clusterSql(
+    'platform_customers pc',
+    `count(*) FILTER (WHERE pc.link_status IN ('linked', 'linked_by_document'))::int AS linked,
+     count(*) FILTER (WHERE pc.link_status NOT IN ('linked', 'linked_by_document'))::int AS unlinked`,
+    where,
+    'pc.geom',
+  );
+}
+
+/**
+ * One Mapbox Vector Tile (EPSG:3857, extent 4096) of an integration's network, with the layers
+ * `poles`, `boxes`, `splitters` and `customers`; removed elements are left out.
+ *
+ * Element features carry `id` (mapsync row id, also the feature id), `externalId` (platform
+ * id), `name` and `planned`; boxes add `boxKind`, `auto`, `servicePorts` and `freePorts`
+ * (ports that can be offered, see offered-ports.sql.ts), splitters `role`, `ratio`, `boxId`
+ * and their port counts, customers `linkStatus` and `serviceId`. Below a layer's
+ * DETAIL_ZOOM, its features are grid clusters (`cluster`, `count`, and per layer `planned`,
+ * port sums, or `linked`/`unlinked` counts).
+ *
+ * Rows are found through the GiST index on `geom` (EPSG:4326) with the tile's envelope
+ * transformed to 4326; only the matched rows are transformed to 3857.
+ * @returns the tile bytes (empty when nothing is in the tile)
+ */
+export async function buildTile(knex: Knex, integrationId: string, tile: TileAddress): Promise<Buffer> {
+  const problem = tileAddressProblem(tile.z, tile.x, tile.y);
+  if (problem) throw new RangeError(problem);
+  // Element features have their row id as the MVT feature id; clusters have none.
+  const layers: { name: keyof typeof DETAIL_ZOOM; sql: string | null }[] = [
+    { name: 'customers', sql: customerLayerSql(tile.z) },
+    { name: 'poles', sql: poleLayerSql(tile.z) },
+    { name: 'boxes', sql: boxLayerSql(tile.z) },
+    { name: 'splitters', sql: splitterLayerSql(tile.z) },
+  ];
+  const parts = layers
+    .filter((layer) => layer.sql !== null)
+    .map(({ name, sql }) => {
+      const idColumn = tile.z >= DETAIL_ZOOM[name] ? ", 'id'" : '';
+      return `(SELECT COALESCE(ST_AsMVT(q, '${name}', ${EXTENT}, 'geom'${idColumn}), ''::bytea) FROM (${sql}) q WHERE q.geom IS NOT NULL)`;
+    });
+  const sql = `WITH bounds AS (
+      SELECT e.env, ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => ${BUFFER / EXTENT}), 4326) AS area,
+             ST_XMin(e.env) AS xmin, ST_YMin(e.env) AS ymin, (ST_XMax(e.env) - ST_XMin(e.env)) / ${CLUSTER_GRID} AS cell
+        FROM (SELECT ST_TileEnvelope(:z, :x, :y) AS env) e
+    )
+    SELECT ${parts.join(' || ')} AS mvt`;
+  const result = await knex.raw<{ rows: { mvt: Buffer }[] }>(sql, { integration: integrationId, z: tile.z, x: tile.x, y: tile.y });
+  return result.rows[0]?.mvt ?? Buffer.alloc(0);
+}
+
+/**
+ * A short tag that changes whenever what the tiles of an integration show may have changed:
+ * the last merge (a succeeded sync run), the last binding change (ports held or released) and
+ * the last change to a platform customer (a link made by an import between runs). Each is one
+ * index lookup. Used as the tiles' ETag and as the page's cue to redraw.
+ */
+export async function networkVersion(knex: Knex, integrationId: string): Promise<string> {
+  const result = await knex.raw<{ rows: { merged: Date | null; bound: Date | null; linked: Date | null }[] }>(
+    `SELECT (SELECT max(finished_at) FROM sync_runs WHERE integration_id = :id AND status = 'succeeded') AS merged,
+            (SELECT max(updated_at) FROM bindings WHERE integration_id = :id) AS bound,
+            (SELECT max(updated_at) FROM platform_customers WHERE integration_id = :id) AS linked`,
+    { id: integrationId },
+  );
+  const row = result.rows[0]!;
+  const stamp = [TILE_SCHEMA, integrationId, row.merged?.toISOString() ?? '-', row.bound?.toISOString() ?? '-', row.linked?.toISOString() ?? '-'].join('|');
+  return createHash('sha1').update(stamp).digest('base64url').slice(0, 20);
+}
