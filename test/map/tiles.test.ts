@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { VectorTile } from '@mapbox/vector-tile';
 import Pbf from 'pbf';
-import { waitForRunEnd } from '../helpers/run-waiting.ts';
-import { startTestService, type TestService } from '../helpers/test-service.ts';
+import { startSyncedService } from '../helpers/synced-network.ts';
+import type { TestService } from '../helpers/test-service.ts';
 
 /** XYZ tile holding a point (Web Mercator). */
 export function tileOf(lon: number, lat: number, z: number): { z: number; x: number; y: number } {
@@ -33,10 +33,7 @@ describe('vector tiles of the network', () => {
   let box: { id: number; lon: number; lat: number; name: string };
 
   before(async () => {
-    svc = await startTestService({ simulator: { size: 600, seed: 11 } });
-    const queued = await svc.request('POST', `/v1/integrations/${svc.integrationId}/sync`);
-    const run = await waitForRunEnd(svc, queued.body.runId, 120_000);
-    assert.equal(run.status, 'succeeded', JSON.stringify(run));
+    svc = await startSyncedService({ simulator: { size: 600, seed: 11 } });
     const row = (
       await svc.db.knex.raw(
         `SELECT b.id, b.name, ST_X(b.geom) AS lon, ST_Y(b.geom) AS lat FROM boxes b

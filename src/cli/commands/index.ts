@@ -7,6 +7,7 @@ import { registerProjectsCommand } from './projects.command.ts';
 import { registerRunsCommand } from './runs.command.ts';
 import { registerServeCommand } from './serve.command.ts';
 import { registerSyncCommand } from './sync.command.ts';
+import { registerViabilityCommand } from './viability.command.ts';
 
 export type CommandRegistration = (program: Command, cli: CliRuntime) => void;
 
@@ -19,4 +20,5 @@ export const commandRegistrations: CommandRegistration[] = [
   registerRunsCommand,
   registerProjectsCommand,
   registerCustomersCommand,
+  registerViabilityCommand,
 ];
