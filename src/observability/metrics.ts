@@ -31,6 +31,30 @@ export function createMetrics() {
       labelNames: ['integration', 'endpoint'] as const,
       registers: [registry],
     }),
+    syncPlatformRequests: new Counter({
+      name: 'mapsync_sync_platform_requests_total',
+      help: 'Platform HTTP attempts made by finished sync runs (retries included), by integration and endpoint family as the adapter names it (GeoGrid: postes, caixas, equipamentos, portas, portasLote, clientes…); the pusher is not counted here',
+      labelNames: ['integration', 'family'] as const,
+      registers: [registry],
+    }),
+    syncPlatformRetries: new Counter({
+      name: 'mapsync_sync_platform_retries_total',
+      help: 'Platform attempts of finished sync runs that repeated a failed one, by integration',
+      labelNames: ['integration'] as const,
+      registers: [registry],
+    }),
+    syncPlatformRateLimited: new Counter({
+      name: 'mapsync_sync_platform_rate_limited_total',
+      help: 'HTTP 429 answers met by finished sync runs, by integration',
+      labelNames: ['integration'] as const,
+      registers: [registry],
+    }),
+    syncOccupancyReads: new Counter({
+      name: 'mapsync_sync_occupancy_reads_total',
+      help: 'Finished sync runs by how they read port occupancy: batch (several containers per request) or per_item (the platform refused the batch read)',
+      labelNames: ['integration', 'mode'] as const,
+      registers: [registry],
+    }),
     pushes: new Counter({
       name: 'mapsync_pushes_total',
       help: 'Outbox deliveries to platforms, by outcome',

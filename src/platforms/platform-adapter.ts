@@ -6,6 +6,7 @@ import type {
   PlatformProject,
   PlatformSplitter,
 } from '../domain/network.ts';
+import type { PlatformCallScope } from './http/platform-http-client.ts';
 
 /** Which part of the platform account an integration reads (config `scope`). */
 export interface PlatformScope {
@@ -70,6 +71,14 @@ export interface PlatformAdapter {
    * Absent means true.
    */
   readonly customersCarryDocuments?: boolean;
+
+  /**
+   * The same adapter (same client, limiter and budget) for one sync run: every request it
+   * makes carries the run's abort signal (broken off when the run stops) and is counted in
+   * the run's tally (PlatformHttpClient.withScope). Optional: without it a run's requests are
+   * not counted, and a stopped run waits for the calls it has in flight.
+   */
+  forRun?(scope: PlatformCallScope): PlatformAdapter;
 
   /**
    * The platform's projects (GeoGrid folders). There is no way to create one: the platform is

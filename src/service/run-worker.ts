@@ -128,6 +128,7 @@ export function createRunWorker(ctx: AppContext, options: RunWorkerOptions = {})
         const seconds = run.startedAt && run.finishedAt ? (new Date(run.finishedAt).getTime() - new Date(run.startedAt).getTime()) / 1000 : null;
         ctx.metrics.syncRuns.inc({ integration: integrationId, status: run.status });
         if (seconds !== null) ctx.metrics.syncDuration.observe({ integration: integrationId }, seconds);
+        recordPlatformRequests(ctx.metrics, integrationId, run.platformRequests);
         const log = run.status === 'succeeded' ? runLogger.info.bind(runLogger) : runLogger.warn.bind(runLogger);
         log({ status: run.status, counts: run.counts, error: run.error ?? undefined, seconds }, `sync run ${run.status}`);
       })
@@ -177,4 +178,14 @@ export function createRunWorker(ctx: AppContext, options: RunWorkerOptions = {})
       await Promise.allSettled([...active.values()].map((run) => run.done));
     },
   };
+}
+
+/** A finished run's platform requests, into the counters of the service's metrics. */
+function recordPlatformRequests(metrics: AppContext['metrics'], integration: string, requests: RunRecord['platformRequests']): void {
+  if (!requests) return;
+  for (const [family, n] of Object.entries(requests.byFamily)) metrics.syncPlatformRequests.inc({ integration, family }, n);
+  // inc(0) still makes the series, so a dashboard shows 0 rather than no data.
+  metrics.syncPlatformRetries.inc({ integration }, requests.retries);
+  metrics.syncPlatformRateLimited.inc({ integration }, requests.rateLimited);
+  if (requests.occupancyReads) metrics.syncOccupancyReads.inc({ integration, mode: requests.occupancyReads });
 }

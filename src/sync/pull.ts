@@ -1,5 +1,6 @@
 import type { Page, PlatformPort, PlatformSplitter, Rejection } from '../domain/network.ts';
 import type { PositionRule } from '../domain/positions.ts';
+import type { PlatformRequestTally } from '../platforms/http/request-tally.ts';
 import type { ContainerRef, PlatformAdapter, PlatformScope } from '../platforms/platform-adapter.ts';
 import { cleanRecordText, screenPosition } from '../platforms/record-validation.ts';
 import type { RunConnection } from './run-connection.ts';
@@ -37,6 +38,8 @@ export interface PullContext {
   /** Where a pole or box can plausibly be (Brazil, and the integration's `area`). */
   positions: PositionRule;
   signal?: AbortSignal;
+  /** The run's platform requests: told how port occupancy was read. */
+  requests?: PlatformRequestTally;
 }
 
 /**
@@ -394,6 +397,7 @@ async function pullOccupancy(ctx: PullContext): Promise<void> {
   };
   for await (const batch of ctx.adapter.portOccupancy(containersToRead(ctx, 'occupancy'))) {
     checkAbort(ctx.signal);
+    if (ctx.requests && batch.length > 0) ctx.requests.occupancyReads ??= 'per_item';
     for (const { container, ports } of batch) {
       if (ports === null) {
         gone.push({ kind: container.kind, id: container.externalId });

@@ -24,7 +24,7 @@ import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IntegrationConfig } from '../config/config.schema.ts';
-import { withPlatformCallSignal } from '../platforms/http/call-scope.ts';
+import { PlatformRequestTally } from '../platforms/http/request-tally.ts';
 import { loadPositionRule } from '../domain/positions.ts';
 import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
 import { storableProjects } from '../platforms/record-validation.ts';
@@ -138,15 +138,17 @@ export async function executeRun(ctx: SyncContext, runId: string, hooks: Execute
       interrupt: () => db.cancelStatement(ctx.knex),
     });
     stopHeartbeat = watch.stop;
+    const tally = new PlatformRequestTally();
     const started = Date.now();
     const stopTicking = progress.startTicking();
     try {
       adapter = ctx.adapterFor(integration);
-      const runAdapter = adapter;
-      // Platform calls made by this run are broken off when it is stopped (see call-scope).
-      const counts = await withPlatformCallSignal(watch.signal, () =>
-        runSync(ctx, db, { runId, integration, adapter: runAdapter, options: running.options, progress, signal: watch.signal, tables }),
-      ).finally(stopTicking);
+      // The run's own view of the adapter: its calls are counted in the run and broken off
+      // when it is stopped; the pusher, which shares the adapter, is neither.
+      const runAdapter = adapter.forRun?.({ signal: watch.signal, tally }) ?? adapter;
+      const counts = await runSync(ctx, db, { runId, integration, adapter: runAdapter, options: running.options, progress, signal: watch.signal, tables, tally }).finally(
+        stopTicking,
+      );
       await stopHeartbeat();
       stopHeartbeat = null;
       log.info({ phase: 'done', counts, ms: Date.now() - started }, 'sync succeeded');
@@ -164,7 +166,7 @@ export async function executeRun(ctx: SyncContext, runId: string, hooks: Execute
       const counts = emptyCounts();
       for (const [kind, entry] of Object.entries(progress.current.kinds)) if (counts[kind]) (counts[kind] as KindCounts).rejected = entry.rejected;
       // A no-op when the run was already ended (reaped, stalled, cancelled): its reason stays.
-      await finishRun(ctx.knex, runId, { status: 'failed', counts, progress: progress.current, error: message });
+      await finishRun(ctx.knex, runId, { status: 'failed', counts, progress: progress.current, error: message, platformRequests: tally.toJSON() });
     }
     await pruneRunIssues(ctx.knex, integration.id, { days: integration.sync.issueRetentionDays, runs: integration.sync.issueRetentionRuns }).catch((error: unknown) =>
       log.warn({ err: { message: messageOf(error) } }, 'could not prune the issues of old runs'),
@@ -191,6 +193,8 @@ interface RunInput {
   progress: RunProgressTracker;
   signal: AbortSignal | undefined;
   tables: ReturnType<typeof stagingTables>;
+  /** The run's platform requests (recorded on the run). */
+  tally: PlatformRequestTally;
 }
 
 async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Promise<Record<string, KindCounts>> {
@@ -219,6 +223,7 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
     issues,
     progress,
     positions,
+    requests: input.tally,
     ...(input.signal ? { signal: input.signal } : {}),
   });
 
@@ -297,7 +302,7 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
     progress.phase('done');
     // The run may have been reaped or cancelled while it merged: then nothing is committed
     // unseen, the transaction rolls back and the run stays failed with its reason.
-    const stillOurs = await finishRun(trx, input.runId, { status: 'succeeded', counts, error: null, progress: progress.current });
+    const stillOurs = await finishRun(trx, input.runId, { status: 'succeeded', counts, error: null, progress: progress.current, platformRequests: input.tally.toJSON() });
     if (!stillOurs) throw new RunFailure('the run was ended (reaped or cancelled) while it merged; its merge was rolled back');
   });
   // After the commit: the run has succeeded whatever happens here.

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { IntegrationConfig } from '../config/config.schema.ts';
+import type { PlatformRequestCounts } from '../platforms/http/request-tally.ts';
 import { lockHeldSql } from './run-lock.ts';
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
@@ -41,7 +42,11 @@ export interface RunRecord {
   heartbeatAt: string | null;
   finishedAt: string | null;
   scheduledFor: string | null;
+  /** What the run asked of the platform; null while it runs, and for runs recorded before it was counted. */
+  platformRequests: PlatformRequestCounts | null;
 }
+
+export type { PlatformRequestCounts };
 
 export interface RunIssue {
   kind: string;
@@ -81,6 +86,7 @@ interface RunRow {
   heartbeat_at: Date | null;
   finished_at: Date | null;
   scheduled_for: Date | null;
+  platform_requests?: PlatformRequestCounts | null;
 }
 
 const iso = (value: Date | null): string | null => (value ? new Date(value).toISOString() : null);
@@ -101,6 +107,7 @@ export function toRunRecord(row: RunRow): RunRecord {
     heartbeatAt: iso(row.heartbeat_at),
     finishedAt: iso(row.finished_at),
     scheduledFor: iso(row.scheduled_for),
+    platformRequests: row.platform_requests ?? null,
   };
 }
 
@@ -258,7 +265,13 @@ export async function heartbeat(knex: Knex, runId: string, progress: RunProgress
 export async function finishRun(
   knex: Knex,
   runId: string,
-  outcome: { status: 'succeeded' | 'failed'; counts: Record<string, KindCounts>; error: string | null; progress: RunProgress | null },
+  outcome: {
+    status: 'succeeded' | 'failed';
+    counts: Record<string, KindCounts>;
+    error: string | null;
+    progress: RunProgress | null;
+    platformRequests?: PlatformRequestCounts;
+  },
 ): Promise<boolean> {
   const updated = await knex('sync_runs')
     .where({ id: runId })
@@ -268,6 +281,7 @@ export async function finishRun(
       counts: JSON.stringify(outcome.counts),
       error: outcome.error,
       progress: outcome.progress ? JSON.stringify(outcome.progress) : null,
+      ...(outcome.platformRequests ? { platform_requests: JSON.stringify(outcome.platformRequests) } : {}),
       heartbeat_at: knex.fn.now(),
       finished_at: knex.fn.now(),
     });

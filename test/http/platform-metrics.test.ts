@@ -62,4 +62,37 @@ describe('mapsync_platform_requests_total and mapsync_platform_retries_total', (
     for (const family of families) assert.doesNotMatch(family!, /\/\d/, `ids are folded: ${family}`);
     assert.ok(requests.every((s) => /^(\d{3}|timeout|network_error)$/.test(s.labels.status!)));
   });
+
+  test("the run's own requests are in its record (GET /v1/sync-runs/:id) and in the sync metrics, by the adapter's families", async () => {
+    const before = svc.simulator.stats.requests;
+    const beforeErrors = svc.simulator.stats.injectedErrors;
+    const queued = await svc.request('POST', `/v1/integrations/${ID}/sync`);
+    await waitForRunEnd(svc, queued.body.runId);
+    const { body: run } = await svc.request('GET', `/v1/sync-runs/${queued.body.runId}`);
+    assert.equal(run.status, 'succeeded', run.error);
+    const counted = run.platformRequests;
+    // Nothing else calls the platform meanwhile (the pusher has nothing to push).
+    assert.equal(counted.requests, svc.simulator.stats.requests - before);
+    assert.equal(counted.retries, svc.simulator.stats.injectedErrors - beforeErrors, 'every 500 was retried once more');
+    assert.equal(counted.rateLimited, 0);
+    assert.equal(Object.values(counted.byFamily as Record<string, number>).reduce((a, b) => a + b, 0), counted.requests);
+    for (const family of ['pastas', 'postes', 'caixas', 'portas', 'clientes']) assert.ok(counted.byFamily[family] > 0, `${family}: ${JSON.stringify(counted.byFamily)}`);
+    assert.ok(['batch', 'per_item'].includes(counted.occupancyReads), counted.occupancyReads);
+
+    const { body: list } = await svc.request('GET', `/v1/sync-runs?integration=${ID}`);
+    const allRuns = (list.runs as Array<{ platformRequests: { requests: number } | null }>).reduce((sum, r) => sum + (r.platformRequests?.requests ?? 0), 0);
+    // The worker adds a run to the counters just after the run's record is written.
+    let text = '';
+    let synced = -1;
+    for (let tries = 0; tries < 100 && synced !== allRuns; tries += 1) {
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      text = String((await svc.request('GET', '/metrics')).body);
+      synced = [...text.matchAll(/^mapsync_sync_platform_requests_total\{([^}]*)\} (\d+)$/gm)]
+        .filter((m) => m[1]!.includes(`integration="${ID}"`))
+        .reduce((sum, m) => sum + Number(m[2]), 0);
+    }
+    assert.equal(synced, allRuns, 'the counter adds up the runs');
+    assert.match(text, new RegExp(`^mapsync_sync_platform_retries_total\\{integration="${ID}"\\} \\d+$`, 'm'));
+    assert.match(text, new RegExp(`^mapsync_sync_platform_rate_limited_total\\{integration="${ID}"\\} 0$`, 'm'));
+  });
 });

@@ -1,4 +1,4 @@
-import type { KindCounts, RunRecord } from '../../sync/sync-runs.repository.ts';
+import type { KindCounts, PlatformRequestCounts, RunRecord } from '../../sync/sync-runs.repository.ts';
 
 export type { KindCounts };
 
@@ -20,6 +20,8 @@ export interface RunView {
   finishedAt: string | null;
   scheduledFor: string | null;
   durationMs: number | null;
+  /** What the run asked of the platform; null while it runs and for runs recorded before it was counted. */
+  platformRequests: PlatformRequestCounts | null;
 }
 
 function isoTime(value: Date | string | null | undefined): string | null {
@@ -62,6 +64,21 @@ export function presentRun(run: RunRecord): RunView {
     finishedAt,
     scheduledFor: isoTime(run.scheduledFor),
     durationMs: startedAt && finishedAt ? new Date(finishedAt).getTime() - new Date(startedAt).getTime() : null,
+    platformRequests: presentPlatformRequests(run.platformRequests),
+  };
+}
+
+function presentPlatformRequests(value: PlatformRequestCounts | null | undefined): PlatformRequestCounts | null {
+  if (!value || typeof value !== 'object') return null;
+  const byFamily: Record<string, number> = {};
+  for (const [family, n] of Object.entries(value.byFamily ?? {})) byFamily[family] = Number(n) || 0;
+  return {
+    requests: Number(value.requests) || 0,
+    retries: Number(value.retries) || 0,
+    rateLimited: Number(value.rateLimited) || 0,
+    timeouts: Number(value.timeouts) || 0,
+    byFamily,
+    occupancyReads: value.occupancyReads === 'batch' || value.occupancyReads === 'per_item' ? value.occupancyReads : null,
   };
 }
 
@@ -101,5 +118,26 @@ export const runViewSchema = {
     finishedAt: nullableTime,
     scheduledFor: nullableTime,
     durationMs: { type: ['integer', 'null'] },
+    platformRequests: {
+      type: ['object', 'null'],
+      description:
+        'what the run asked of the platform, recorded when it ends (null while it runs, and for runs recorded before this was counted); a retry is one more request',
+      properties: {
+        requests: { type: 'integer', description: 'HTTP attempts sent, retries included' },
+        retries: { type: 'integer', description: 'attempts that repeated a failed one' },
+        rateLimited: { type: 'integer', description: 'answers HTTP 429' },
+        timeouts: { type: 'integer', description: 'attempts ended by the per-request wall-clock limit' },
+        byFamily: {
+          type: 'object',
+          description: 'attempts per endpoint family, named by the platform adapter (GeoGrid: pastas, postes, caixas, equipamentos, portas, portasLote, viabilidade, clientes)',
+          additionalProperties: { type: 'integer' },
+        },
+        occupancyReads: {
+          type: ['string', 'null'],
+          enum: ['batch', 'per_item', null],
+          description: 'how port occupancy was read: several containers per request (batch), one request per container (per_item: the platform refused the batch read or has none), or not at all (null)',
+        },
+      },
+    },
   },
 } as const;

@@ -7,7 +7,7 @@ import type {
   PlatformSplitter,
   Rejection,
 } from '../../domain/network.ts';
-import { PlatformHttpClient, type PlatformHttpClientOptions, type PlatformHttpLogger } from '../http/platform-http-client.ts';
+import { PlatformHttpClient, type PlatformCallScope, type PlatformHttpClientOptions, type PlatformHttpLogger } from '../http/platform-http-client.ts';
 import { PlatformError } from '../http/platform-error.ts';
 import type {
   BindRequest,
@@ -21,6 +21,7 @@ import type {
 import { DuplicateIdGuard, reject } from '../record-validation.ts';
 import {
   DEFAULT_PAGE_SIZE,
+  FAMILY,
   GeogridShapeError,
   ITEM_TYPE,
   SERVICE_PORTS_PARAMS,
@@ -72,11 +73,15 @@ export class GeogridAdapter implements PlatformAdapter {
   private readonly pageSize: number;
   private readonly splitterPageSize: number;
 
-  constructor(private readonly options: GeogridAdapterOptions) {
+  /** `client`: a view of an existing adapter's client (see forRun); made from `options` when absent. */
+  constructor(
+    private readonly options: GeogridAdapterOptions,
+    client?: PlatformHttpClient,
+  ) {
     this.platform = options.platformName ?? 'geogrid';
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     this.splitterPageSize = options.splitterPageSize ?? 500;
-    this.client = new PlatformHttpClient({
+    this.client = client ?? new PlatformHttpClient({
       platform: this.platform,
       baseURL: geogridBaseUrl(options.apiUrl),
       headers: geogridHeaders(options.token),
@@ -89,9 +94,13 @@ export class GeogridAdapter implements PlatformAdapter {
     });
   }
 
+  forRun(scope: PlatformCallScope): GeogridAdapter {
+    return new GeogridAdapter(this.options, this.client.withScope(scope));
+  }
+
   async listProjects(): Promise<PlatformProject[]> {
     const projects: PlatformProject[] = [];
-    for await (const records of this.pagedRecords(paths.folders(), {}, 'GET /pastas')) {
+    for await (const records of this.pagedRecords(paths.folders(), {}, 'GET /pastas', FAMILY.folders)) {
       projects.push(...toProjects(records).items);
     }
     return projects;
@@ -100,7 +109,7 @@ export class GeogridAdapter implements PlatformAdapter {
   async *poles(scope: PlatformScope): AsyncIterable<Page<PlatformPole>> {
     const context = { guard: new DuplicateIdGuard(), folders: new Set(scope.projectExternalIds) };
     const params = itemsParams([ITEM_TYPE.pole], scope.projectExternalIds);
-    for await (const records of this.pagedRecords(paths.items(), params, 'GET /itensRede')) {
+    for await (const records of this.pagedRecords(paths.items(), params, 'GET /itensRede', FAMILY.poles)) {
       yield toPoles(records, context);
     }
   }
@@ -108,7 +117,7 @@ export class GeogridAdapter implements PlatformAdapter {
   async *boxes(scope: PlatformScope): AsyncIterable<Page<PlatformBox>> {
     const context = { guard: new DuplicateIdGuard(), folders: new Set(scope.projectExternalIds) };
     const params = itemsParams([ITEM_TYPE.cto, ITEM_TYPE.splice], scope.projectExternalIds);
-    for await (const records of this.pagedRecords(paths.items(), params, 'GET /itensRede')) {
+    for await (const records of this.pagedRecords(paths.items(), params, 'GET /itensRede', FAMILY.boxes)) {
       yield toBoxes(records, context);
     }
   }
@@ -204,6 +213,7 @@ export class GeogridAdapter implements PlatformAdapter {
       const response = await this.client.get(paths.serviceViability(), {
         params: { ...serviceViabilityParams(area), ...pageParams(pageNumber, this.pageSize) },
         acceptStatus: [400, 404, 405, 501],
+        family: FAMILY.serviceViability,
       });
       if (response.status >= 400) return null;
       const page = parsePage(response.data, 'GET /viabilidade/raio');
@@ -218,25 +228,25 @@ export class GeogridAdapter implements PlatformAdapter {
 
   async *customers(_scope: PlatformScope): AsyncIterable<Page<PlatformCustomer>> {
     const guard = new DuplicateIdGuard();
-    for await (const records of this.pagedRecords(paths.customers(), {}, 'GET /clientes')) {
+    for await (const records of this.pagedRecords(paths.customers(), {}, 'GET /clientes', FAMILY.customers)) {
       yield toCustomers(records, guard);
     }
   }
 
   async findCustomerByIntegrationCode(code: string): Promise<RemoteCustomer | null> {
-    const response = await this.client.get(paths.customerByIntegrationCode(code), { acceptStatus: [404] });
+    const response = await this.client.get(paths.customerByIntegrationCode(code), { acceptStatus: [404], family: FAMILY.customer });
     if (response.status === 404) return null;
     return toLookedUpCustomer(response.data, 'GET /clientes/integrado/{codigo}');
   }
 
   async getCustomer(externalId: string): Promise<RemoteCustomer | null> {
-    const response = await this.client.get(paths.customer(externalId), { acceptStatus: [404] });
+    const response = await this.client.get(paths.customer(externalId), { acceptStatus: [404], family: FAMILY.customer });
     if (response.status === 404) return null;
     return toLookedUpCustomer(response.data, 'GET /clientes/{id}');
   }
 
   async createCustomer(payload: CustomerPayload): Promise<RemoteCustomer> {
-    const response = await this.client.post(paths.createCustomer(), customerBody(payload));
+    const response = await this.client.post(paths.createCustomer(), customerBody(payload), { family: FAMILY.customer });
     const saved = toSavedCustomer(response.data);
     if (saved) return saved;
     // The answer did not carry the record: read it back by the integration code just written.
@@ -252,7 +262,7 @@ export class GeogridAdapter implements PlatformAdapter {
   }
 
   async updateCustomer(externalId: string, payload: CustomerPayload): Promise<RemoteCustomer> {
-    const response = await this.client.put(paths.customer(externalId), customerBody(payload));
+    const response = await this.client.put(paths.customer(externalId), customerBody(payload), { family: FAMILY.customer });
     return toSavedCustomer(response.data) ?? remoteCustomerFromPayload(externalId, payload);
   }
 
@@ -272,7 +282,7 @@ export class GeogridAdapter implements PlatformAdapter {
 
   async bind(request: BindRequest): Promise<void> {
     try {
-      await this.client.post(paths.bind(), bindBody(request.portExternalId, request.customerExternalId, request.lat, request.lon));
+      await this.client.post(paths.bind(), bindBody(request.portExternalId, request.customerExternalId, request.lat, request.lon), { family: FAMILY.bind });
     } catch (error) {
       // GeoGrid sometimes answers 500 (or nothing) on a bind that did happen: look before failing.
       if (!(error instanceof PlatformError) || !error.retryable || request.containerExternalId === null) throw error;
@@ -289,7 +299,7 @@ export class GeogridAdapter implements PlatformAdapter {
   }
 
   async unbind(portExternalId: string, customerExternalId: string): Promise<void> {
-    await this.client.delete(paths.unbind(portExternalId, customerExternalId));
+    await this.client.delete(paths.unbind(portExternalId, customerExternalId), { family: FAMILY.bind });
   }
 
   async close(): Promise<void> {
@@ -300,7 +310,7 @@ export class GeogridAdapter implements PlatformAdapter {
     ref: ContainerRef,
     context: SplitterMappingContext,
   ): Promise<{ items: PlatformSplitter[]; rejected: Rejection[] }> {
-    const diagram = await this.client.get(paths.equipment(ref.externalId), { acceptStatus: [404] });
+    const diagram = await this.client.get(paths.equipment(ref.externalId), { acceptStatus: [404], family: FAMILY.equipment });
     // The container vanished between listing and reading: it holds nothing now.
     if (diagram.status === 404) return { items: [], rejected: [] };
     const result = toSplitters(diagram.data, ref, context);
@@ -330,6 +340,7 @@ export class GeogridAdapter implements PlatformAdapter {
       const response = await this.client.get(path, {
         params: { ...SERVICE_PORTS_PARAMS, ...pageParams(pageNumber, this.pageSize) },
         acceptStatus: [404],
+        family: FAMILY.servicePorts,
       });
       if (response.status === 404) {
         if (pageNumber === 1) return null;
@@ -349,9 +360,9 @@ export class GeogridAdapter implements PlatformAdapter {
    * Record arrays of a paged list. Once the first page gives the total, the next pages are
    * fetched ahead (up to the concurrency cap) and still yielded in order.
    */
-  private async *pagedRecords(path: string, params: Record<string, unknown>, what: string): AsyncGenerator<unknown[]> {
+  private async *pagedRecords(path: string, params: Record<string, unknown>, what: string, family: string): AsyncGenerator<unknown[]> {
     const fetchPage = async (pageNumber: number): Promise<WirePage> => {
-      const response = await this.client.get(path, { params: { ...params, ...pageParams(pageNumber, this.pageSize) } });
+      const response = await this.client.get(path, { params: { ...params, ...pageParams(pageNumber, this.pageSize) }, family });
       return parsePage(response.data, what);
     };
     const first = await fetchPage(1);

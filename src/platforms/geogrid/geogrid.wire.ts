@@ -84,6 +84,23 @@ export const paths = {
     `/integracao/atender/${encodeURIComponent(portId)}/${encodeURIComponent(customerId)}`,
 } as const;
 
+/**
+ * The endpoint family each request is counted under (run record, metrics): GeoGrid's own
+ * words, one per kind of read or write. Poles and boxes share `GET /itensRede` but are
+ * counted apart.
+ */
+export const FAMILY = {
+  folders: 'pastas',
+  poles: 'postes',
+  boxes: 'caixas',
+  equipment: 'equipamentos',
+  servicePorts: 'portas',
+  serviceViability: 'viabilidade',
+  customers: 'clientes',
+  customer: 'cliente',
+  bind: 'atender',
+} as const;
+
 export function pageParams(page: number, pageSize: number): Record<string, unknown> {
   return { pagina: page, registrosPorPagina: pageSize };
 }

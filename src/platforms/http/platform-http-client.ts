@@ -10,7 +10,7 @@ import axios, {
 import axiosRetry from 'axios-retry';
 import { PlatformError, fieldErrorsOf, platformMessageOf } from './platform-error.ts';
 import { RequestLimiter } from './request-limiter.ts';
-import { currentPlatformCallSignal } from './call-scope.ts';
+import type { PlatformRequestTally } from './request-tally.ts';
 
 declare module 'axios' {
   interface AxiosRequestConfig {
@@ -24,8 +24,12 @@ declare module 'axios' {
     /** Internal: the wall-clock limit of this attempt, and whether it ended it. */
     platformDeadline?: NodeJS.Timeout;
     platformDeadlineHit?: boolean;
-    /** Internal: detaches this attempt from the caller's abort signal. */
-    platformUnlink?: () => void;
+    /** Internal: aborts this attempt (wall-clock limit, or the caller's signal). */
+    platformAbort?: AbortController;
+    /** Internal: the caller's abort signal, its tally and the call's endpoint family. */
+    platformSignal?: AbortSignal;
+    platformTally?: PlatformRequestTally;
+    platformFamily?: string;
   }
 }
 
@@ -38,6 +42,8 @@ export interface RequestInfo {
   platform: string;
   method: string;
   endpoint: string;
+  /** The endpoint family the adapter named (CallOptions.family), else the endpoint with ids folded. */
+  family: string;
   attempt: number;
 }
 
@@ -90,6 +96,22 @@ export interface CallOptions {
   /** Statuses that resolve instead of throwing (e.g. 404 when absence is an answer). */
   acceptStatus?: number[];
   retryUnsafe?: boolean;
+  /**
+   * The endpoint family this call is counted under, as the adapter names it in its wire
+   * module (GeoGrid: `postes`, `caixas`, `equipamentos`, `portas`, `clientes`…). Default: the
+   * endpoint with its ids folded (`GET /diagrama/equipamentos/:id`).
+   */
+  family?: string;
+  /** Breaks the call off when it aborts: the attempt in flight, and no further attempt. */
+  signal?: AbortSignal;
+  /** Counts the call's attempts, retries and 429 answers (a sync run's tally). */
+  tally?: PlatformRequestTally;
+}
+
+/** What a client view adds to every call made through it (see PlatformHttpClient.withScope). */
+export interface PlatformCallScope {
+  signal?: AbortSignal;
+  tally?: PlatformRequestTally;
 }
 
 export interface PlatformResponse<T = unknown> {
@@ -98,6 +120,8 @@ export interface PlatformResponse<T = unknown> {
 }
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+const isSuccess = (status: number): boolean => status >= 200 && status < 300;
 
 /**
  * The HTTP client every platform adapter uses: a concurrency cap and an evenly spaced
@@ -122,6 +146,11 @@ export class PlatformHttpClient {
   private readonly httpsAgent: https.Agent;
   private readonly maxRetryDelayMs: number;
   private readonly timeoutMs: number;
+  /**
+   * The attempts in flight under each caller signal: one abort listener per signal (added at
+   * its first call), not one per attempt.
+   */
+  private readonly inFlightBySignal = new WeakMap<AbortSignal, Set<AbortController>>();
 
   constructor(private readonly options: PlatformHttpClientOptions) {
     this.platform = options.platform;
@@ -218,7 +247,8 @@ export class PlatformHttpClient {
   }
 
   async request<T = unknown>(method: string, path: string, options: CallOptions = {}): Promise<PlatformResponse<T>> {
-    const accepted = new Set(options.acceptStatus ?? []);
+    const accepted = options.acceptStatus;
+    if (options.signal?.aborted) throw this.toPlatformError(new CanceledError('the calling run was stopped'), method, path);
     try {
       const response = await this.axios.request<T>({
         method,
@@ -226,12 +256,33 @@ export class PlatformHttpClient {
         params: options.params,
         data: options.data,
         platformRetryUnsafe: options.retryUnsafe ?? false,
-        validateStatus: (status) => (status >= 200 && status < 300) || accepted.has(status),
+        ...(options.signal ? { platformSignal: options.signal } : {}),
+        ...(options.tally ? { platformTally: options.tally } : {}),
+        ...(options.family ? { platformFamily: options.family } : {}),
+        validateStatus: accepted ? (status) => (status >= 200 && status < 300) || accepted.includes(status) : isSuccess,
       });
       return { status: response.status, data: response.data };
     } catch (error) {
       throw this.toPlatformError(error, method, path);
     }
+  }
+
+  /**
+   * A view of this client (same limiter, budget, sockets and counters) that adds `scope` to
+   * every call made through it: its abort signal and its tally. An adapter made for one run
+   * uses one, so that the run's requests are counted apart from the pusher's, and broken off
+   * when the run stops, without threading either through every adapter method.
+   */
+  withScope(scope: PlatformCallScope): PlatformHttpClient {
+    const view = Object.create(this) as PlatformHttpClient;
+    const request = (method: string, path: string, options: CallOptions = {}) =>
+      this.request(method, path, {
+        ...options,
+        ...(scope.signal && !options.signal ? { signal: scope.signal } : {}),
+        ...(scope.tally && !options.tally ? { tally: scope.tally } : {}),
+      });
+    Object.defineProperty(view, 'request', { value: request });
+    return view;
   }
 
   async close(): Promise<void> {
@@ -245,45 +296,73 @@ export class PlatformHttpClient {
     config.platformStartedAt = performance.now();
     config.platformAttempt ??= 1;
     config.platformDeadlineHit = false;
-    const caller = currentPlatformCallSignal();
+    const caller = config.platformSignal;
     if (caller?.aborted) {
       this.limiter.release();
       config.platformHoldsSlot = false;
       throw new CanceledError('the calling run was stopped', config);
     }
-    const deadline = new AbortController();
-    config.signal = deadline.signal;
+    // One controller and one timer per attempt; the caller's signal reaches it through the
+    // signal's one listener (see inFlightBySignal).
+    const abort = new AbortController();
+    config.signal = abort.signal;
+    config.platformAbort = abort;
     config.platformDeadline = setTimeout(() => {
       config.platformDeadlineHit = true;
-      deadline.abort(new Error(`no answer before the timeout (${this.timeoutMs} ms, wall clock, body included)`));
+      abort.abort(new Error(`no answer before the timeout (${this.timeoutMs} ms, wall clock, body included)`));
     }, this.timeoutMs);
     config.platformDeadline.unref();
-    if (caller) {
-      const onAbort = () => deadline.abort(caller.reason);
-      caller.addEventListener('abort', onAbort, { once: true });
-      config.platformUnlink = () => caller.removeEventListener('abort', onAbort);
-    }
+    if (caller) this.attemptsUnder(caller).add(abort);
     this.counters.requests += 1;
-    this.options.onRequest?.({
-      platform: this.platform,
-      method: (config.method ?? 'get').toUpperCase(),
-      endpoint: endpointOf(config),
-      attempt: config.platformAttempt,
-    });
+    const tally = config.platformTally;
+    const hook = this.options.onRequest;
+    if (tally || hook) {
+      const family = (config.platformFamily ??= endpointFamily(endpointOf(config)));
+      tally?.attempt(family, config.platformAttempt);
+      hook?.({
+        platform: this.platform,
+        method: (config.method ?? 'get').toUpperCase(),
+        endpoint: endpointOf(config),
+        family,
+        attempt: config.platformAttempt,
+      });
+    }
     return config;
+  }
+
+  private attemptsUnder(signal: AbortSignal): Set<AbortController> {
+    let attempts = this.inFlightBySignal.get(signal);
+    if (!attempts) {
+      const set = new Set<AbortController>();
+      attempts = set;
+      this.inFlightBySignal.set(signal, set);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const attempt of set) attempt.abort(signal.reason);
+          set.clear();
+        },
+        { once: true },
+      );
+    }
+    return attempts;
   }
 
   private afterAttempt(config: AxiosRequestConfig, status: number | null, outcome: ResponseInfo['outcome']): void {
     if (config.platformDeadline) clearTimeout(config.platformDeadline);
-    config.platformUnlink?.();
-    config.platformUnlink = undefined;
+    if (config.platformAbort && config.platformSignal) this.inFlightBySignal.get(config.platformSignal)?.delete(config.platformAbort);
+    config.platformAbort = undefined;
     if (!config.platformHoldsSlot) return;
     config.platformHoldsSlot = false;
     this.limiter.release();
-    this.options.onResponse?.({
+    config.platformTally?.answered(status, outcome === 'timeout');
+    const hook = this.options.onResponse;
+    if (!hook) return;
+    hook({
       platform: this.platform,
       method: (config.method ?? 'get').toUpperCase(),
       endpoint: endpointOf(config),
+      family: config.platformFamily ?? endpointFamily(endpointOf(config)),
       attempt: config.platformAttempt ?? 1,
       status,
       durationMs: performance.now() - (config.platformStartedAt ?? performance.now()),
