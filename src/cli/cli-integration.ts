@@ -12,6 +12,17 @@ export function cliLogger(cli: CliRuntime): Logger {
   });
 }
 
+/**
+ * Tells a person at a terminal which database a command works on when DATABASE_URL is unset:
+ * the embedded one lives in a folder relative to where the command runs, easy to miss.
+ */
+export function embeddedDatabaseNotice(cli: CliRuntime): { onEmbedded: (dataDir: string) => void } {
+  return {
+    onEmbedded: (dataDir) =>
+      cli.stderr.write(`mapsync: DATABASE_URL is unset; using the embedded database in ${dataDir} (MAPSYNC_DATA_DIR moves it)\n`),
+  };
+}
+
 /** The config (ConfigError → exit 2) and one integration of it (unknown id → exit 2). */
 export function loadIntegration(
   cli: CliRuntime,

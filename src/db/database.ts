@@ -18,16 +18,22 @@ export function embeddedDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.MAPSYNC_DATA_DIR ?? '.data', 'pglite');
 }
 
+export interface OpenDatabaseOptions {
+  /** Called with the data folder (absolute path) before the embedded PostGIS starts. */
+  onEmbedded?: (dataDir: string) => void;
+}
+
 /**
  * DATABASE_URL selects a real PostgreSQL; without it an embedded PostGIS is started in
- * the data folder. Either way the rest of mapsync sees the same knex.
+ * the data folder (MAPSYNC_DATA_DIR, else ./.data). Either way the rest of mapsync sees the same knex.
  */
-export async function openDatabase(logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Database> {
+export async function openDatabase(logger: Logger, env: NodeJS.ProcessEnv = process.env, options: OpenDatabaseOptions = {}): Promise<Database> {
   let embedded: EmbeddedPostgis | null = null;
   let url = env.DATABASE_URL;
   if (!url) {
     const dataDir = embeddedDataDir(env);
     logger.info({ dataDir }, 'DATABASE_URL is unset: starting the embedded PostGIS');
+    options.onEmbedded?.(dataDir);
     embedded = await startEmbeddedPostgis({ dataDir });
     url = embedded.url;
   }

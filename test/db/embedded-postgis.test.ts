@@ -55,6 +55,12 @@ describe('embedded PostGIS', { timeout: 240_000 }, () => {
       assert.equal(health.status, 200);
       third.child.kill('SIGINT');
       assert.deepEqual(await third.exited(30_000), { code: 0, signal: null }, third.output());
+
+      // A CLI command on the same folder says which database it works on.
+      const migrate = spawnNode([MAPSYNC_BIN, 'migrate'], { PATH: process.env.PATH, HOME: process.env.HOME, MAPSYNC_DATA_DIR: dataDir });
+      assert.deepEqual(await migrate.exited(120_000), { code: 0, signal: null }, migrate.output());
+      assert.ok(migrate.output().includes(`using the embedded database in ${path.resolve(dataDir, 'pglite')}`), migrate.output());
+      assert.match(migrate.output(), /Database is up to date/);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

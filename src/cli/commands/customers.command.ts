@@ -39,14 +39,14 @@ export function registerCustomersCommand(program: Command, cli: CliRuntime): voi
     .action(async (file: string, options: { json?: boolean }) => {
       if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
       // Loaded when the command runs: `mapsync --help` and the other commands start without them.
-      const [{ CsvImportError, importContractsCsv }, { openDatabase }, { migrateLatest }, { cliLogger }, { default: cliProgress }] = await Promise.all([
+      const [{ CsvImportError, importContractsCsv }, { openDatabase }, { migrateLatest }, { cliLogger, embeddedDatabaseNotice }, { default: cliProgress }] = await Promise.all([
         import('../../customers/customers-csv-import.ts'),
         import('../../db/database.ts'),
         import('../../db/migrator.ts'),
         import('../cli-integration.ts'),
         import('cli-progress'),
       ]);
-      const database = await openDatabase(cliLogger(cli), cli.env);
+      const database = await openDatabase(cliLogger(cli), cli.env, embeddedDatabaseNotice(cli));
       const display = progressDisplay(cli, path.basename(file), cliProgress);
       try {
         if (cli.env.MAPSYNC_AUTO_MIGRATE !== '0') await migrateLatest(database.knex);

@@ -8,12 +8,13 @@ export function registerMigrateCommand(program: Command, cli: CliRuntime): void 
     .option('--down', 'revert every migration (drops mapsync tables and their data)')
     .action(async (options: { down?: boolean }) => {
       // Loaded when the command runs: `mapsync --help` and the other commands start without them.
-      const [{ openDatabase }, { migrateLatest, migrateRollbackAll }, { createLogger }] = await Promise.all([
+      const [{ openDatabase }, { migrateLatest, migrateRollbackAll }, { createLogger }, { embeddedDatabaseNotice }] = await Promise.all([
         import('../../db/database.ts'),
         import('../../db/migrator.ts'),
         import('../../observability/logger.ts'),
+        import('../cli-integration.ts'),
       ]);
-      const database = await openDatabase(createLogger({ level: 'warn' }), cli.env);
+      const database = await openDatabase(createLogger({ level: 'warn' }), cli.env, embeddedDatabaseNotice(cli));
       try {
         const names = options.down ? await migrateRollbackAll(database.knex) : await migrateLatest(database.knex);
         const verb = options.down ? 'reverted' : 'applied';

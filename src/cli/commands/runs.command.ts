@@ -4,14 +4,14 @@ import { formatIssues, formatRun } from '../progress/run-summary.ts';
 
 /** Loaded when a runs command runs: `mapsync --help` and the other commands start without them. */
 async function runsModules() {
-  const [{ openDatabase }, { loadRunReport }, { presentRun }, { cancelRun, getRun, isUuid, listRuns }, { cliLogger }] = await Promise.all([
+  const [{ openDatabase }, { loadRunReport }, { presentRun }, { cancelRun, getRun, isUuid, listRuns }, { cliLogger, embeddedDatabaseNotice }] = await Promise.all([
     import('../../db/database.ts'),
     import('../../http/presenters/run-report.ts'),
     import('../../http/presenters/run.presenter.ts'),
     import('../../sync/sync-runs.repository.ts'),
     import('../cli-integration.ts'),
   ]);
-  return { openDatabase, loadRunReport, presentRun, cancelRun, getRun, isUuid, listRuns, cliLogger };
+  return { openDatabase, loadRunReport, presentRun, cancelRun, getRun, isUuid, listRuns, cliLogger, embeddedDatabaseNotice };
 }
 
 export function registerRunsCommand(program: Command, cli: CliRuntime): void {
@@ -24,8 +24,8 @@ export function registerRunsCommand(program: Command, cli: CliRuntime): void {
     .action(async (options: { integration?: string; limit: string; json?: boolean }) => {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
-      const { openDatabase, listRuns, presentRun, cliLogger } = await runsModules();
-      const database = await openDatabase(cliLogger(cli), cli.env);
+      const { openDatabase, listRuns, presentRun, cliLogger, embeddedDatabaseNotice } = await runsModules();
+      const database = await openDatabase(cliLogger(cli), cli.env, embeddedDatabaseNotice(cli));
       try {
         const list = (await listRuns(database.knex, { ...(options.integration ? { integrationId: options.integration } : {}), limit })).map(presentRun);
         if (options.json) return printJson(cli, { runs: list });
@@ -50,7 +50,7 @@ export function registerRunsCommand(program: Command, cli: CliRuntime): void {
     .option('--code <code>', 'only issues with this code (e.g. unmatched, bad_coordinates)')
     .action(async (runId: string, showOptions: { json?: boolean; issues?: string; kind?: string; code?: string }) => {
       // `--json` after `show` is parsed by `runs` itself, which has the same option.
-      const { openDatabase, loadRunReport, presentRun, getRun, isUuid, cliLogger } = await runsModules();
+      const { openDatabase, loadRunReport, presentRun, getRun, isUuid, cliLogger, embeddedDatabaseNotice } = await runsModules();
       const options = { ...showOptions, json: showOptions.json === true || runs.opts<{ json?: boolean }>().json === true };
       // So is `--limit`, which would otherwise be ignored without a word.
       if (runs.getOptionValueSource('limit') === 'cli') throw new UsageError('`runs show` takes --issues <count>, not --limit');
@@ -58,7 +58,7 @@ export function registerRunsCommand(program: Command, cli: CliRuntime): void {
       if (!isUuid(runId)) throw new UsageError(`"${runId}" is not a run id (a UUID, as \`mapsync runs\` lists)`);
       const limit = options.issues === undefined ? (options.json ? 1_000_000 : 50) : Number(options.issues);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--issues must be a whole number of at least 1');
-      const database = await openDatabase(cliLogger(cli), cli.env);
+      const database = await openDatabase(cliLogger(cli), cli.env, embeddedDatabaseNotice(cli));
       try {
         const run = await getRun(database.knex, runId);
         if (!run) throw new UsageError(`no sync run ${runId}`);
@@ -85,10 +85,10 @@ export function registerRunsCommand(program: Command, cli: CliRuntime): void {
     .argument('<runId>', 'run id (UUID)')
     .option('--json', 'print JSON')
     .action(async (runId: string, cancelOptions: { json?: boolean }) => {
-      const { openDatabase, presentRun, cancelRun, isUuid, cliLogger } = await runsModules();
+      const { openDatabase, presentRun, cancelRun, isUuid, cliLogger, embeddedDatabaseNotice } = await runsModules();
       const json = cancelOptions.json === true || runs.opts<{ json?: boolean }>().json === true;
       if (!isUuid(runId)) throw new UsageError(`"${runId}" is not a run id (a UUID, as \`mapsync runs\` lists)`);
-      const database = await openDatabase(cliLogger(cli), cli.env);
+      const database = await openDatabase(cliLogger(cli), cli.env, embeddedDatabaseNotice(cli));
       try {
         const result = await cancelRun(database.knex, runId);
         if (result.outcome === 'not_found') throw new UsageError(`no sync run ${runId}`);

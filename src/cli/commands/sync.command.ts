@@ -51,13 +51,14 @@ export function registerSyncCommand(program: Command, cli: CliRuntime): void {
         queueRun,
         RunAlreadyActiveError,
         cliLogger,
+        embeddedDatabaseNotice,
         loadIntegrationOrDemo,
       } = await syncModules();
       const logger = cliLogger(cli);
       const { config, integration, demo } = await loadIntegrationOrDemo(cli, integrationId, options.dir, logger);
       let database: Awaited<ReturnType<typeof openDatabase>>;
       try {
-        database = await openDatabase(logger, cli.env);
+        database = await openDatabase(logger, cli.env, embeddedDatabaseNotice(cli));
       } catch (error) {
         await demo?.close();
         throw error;
