@@ -58,6 +58,14 @@ export function excelSeparatorLine(line: string): CsvDelimiter | null {
 interface QuoteState {
   inQuotes: boolean;
   atFieldStart: boolean;
+  /** Delimiters met outside quotes. */
+  delimiters: number;
+  /** Position in the last scanned line of the quote that opened the field still open (-1: none). */
+  openedAt: number;
+}
+
+function quoteState(): QuoteState {
+  return { inQuotes: false, atFieldStart: true, delimiters: 0, openedAt: -1 };
 }
 
 /** Advances the quote state over one line; true when a quoted field is still open at its end. */
@@ -70,11 +78,15 @@ function scanLine(line: string, delimiter: string, state: QuoteState): boolean {
         else state.inQuotes = false;
       }
     } else if (ch === delimiter) {
+      state.delimiters += 1;
       state.atFieldStart = true;
     } else if (state.atFieldStart) {
       if (ch === ' ' || ch === '\t') continue;
       state.atFieldStart = false;
-      if (ch === '"') state.inQuotes = true;
+      if (ch === '"') {
+        state.inQuotes = true;
+        state.openedAt = i;
+      }
     }
   }
   return state.inQuotes;
@@ -89,31 +101,10 @@ const PARSE_BATCH = 500;
  * the middle) of a value with line breaks.
  */
 function standaloneFieldCount(line: string, delimiter: string): { count: number; afterOpenQuote: number } {
-  const state: QuoteState = { inQuotes: false, atFieldStart: true };
-  let count = 1;
-  let openedAt = -1;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (state.inQuotes) {
-      if (ch === '"') {
-        if (line[i + 1] === '"') i++;
-        else state.inQuotes = false;
-      }
-    } else if (ch === delimiter) {
-      count += 1;
-      state.atFieldStart = true;
-    } else if (state.atFieldStart) {
-      if (ch === ' ' || ch === '\t') continue;
-      state.atFieldStart = false;
-      if (ch === '"') {
-        state.inQuotes = true;
-        openedAt = i;
-      }
-    }
-  }
+  const state = quoteState();
   let afterOpenQuote = 0;
-  if (state.inQuotes) for (let i = openedAt + 1; i < line.length; i++) if (line[i] === delimiter) afterOpenQuote += 1;
-  return { count: count + afterOpenQuote, afterOpenQuote };
+  if (scanLine(line, delimiter, state)) for (let i = state.openedAt + 1; i < line.length; i++) if (line[i] === delimiter) afterOpenQuote += 1;
+  return { count: 1 + state.delimiters + afterOpenQuote, afterOpenQuote };
 }
 
 /**
@@ -155,7 +146,7 @@ export function* readCsvRecords(
       i += 1;
       continue;
     }
-    const state: QuoteState = { inQuotes: false, atFieldStart: true };
+    const state = quoteState();
     let j = i;
     let open = scanLine(lines[j]!, delimiter, state);
     const first = open ? standaloneFieldCount(lines[i]!, delimiter) : null;
