@@ -4,6 +4,10 @@
  *               suspended or inactive parks the push until an import makes it active again;
  *           (1) find the platform customer by its integration code (= service id);
  *           (2) update it when found, else create it; (3) bind it to the port.
+ *           A platform that creates a customer only together with its tie to a port (OZmap:
+ *           a property with a nested client) does (2) and (3) in one `bindNewCustomer` write.
+ *           An unclear answer to that write (a timeout, a 5xx: it may have gone through) is
+ *           settled by looking the customer up by its code again before anything is retried.
  *   unbind: remove the customer from the port, if the port still shows it.
  * A crash anywhere leaves the row in_progress; once its lease runs out another pusher (or
  * this one after a restart) claims it again, and step (1) finds a customer created by the
@@ -22,7 +26,7 @@ import { maskDocument } from '../domain/documents.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { PlatformError } from '../platforms/http/platform-error.ts';
-import type { CustomerPayload, PlatformAdapter } from '../platforms/platform-adapter.ts';
+import type { BindRequest, CustomerPayload, PlatformAdapter } from '../platforms/platform-adapter.ts';
 import { DEFAULT_BACKOFF, backoffDelayMs, type BackoffOptions } from './backoff.ts';
 import {
   cancelClaimedPush,
@@ -295,20 +299,22 @@ export class Pusher {
     if (problem) return { kind: 'park', error: `${problem.code}: ${problem.message}`, status: null };
 
     const payload = buildPushPayload(subject, integration.push.fields);
-    const customerId = await this.saveRemoteCustomer(adapter, payload.customer, subject.platformCustomerExternalId);
+    const port = payload.port;
+    const target: Omit<BindRequest, 'customerExternalId'> = {
+      portExternalId: port.externalId,
+      containerExternalId: port.containerExternalId,
+      lat: payload.location.lat,
+      lon: payload.location.lon,
+    };
+    const saved = await this.saveRemoteCustomer(adapter, payload.customer, subject.platformCustomerExternalId, target);
+    const customerId = saved.externalId;
     if (customerId !== subject.platformCustomerExternalId) {
       // Remembered before binding: an unbind after a crash here knows whom to remove.
       await this.deps.knex('bindings').where({ id: subject.bindingId }).update({ platform_customer_external_id: customerId, updated_at: this.deps.knex.fn.now() });
     }
-    const port = payload.port;
+    if (saved.bound) return { kind: 'done', payload, customerId };
     try {
-      await adapter.bind({
-        portExternalId: port.externalId,
-        containerExternalId: port.containerExternalId,
-        customerExternalId: customerId,
-        lat: payload.location.lat,
-        lon: payload.location.lon,
-      });
+      await adapter.bind({ ...target, customerExternalId: customerId });
     } catch (error) {
       // A bind repeated after a crash may be refused because it is already there.
       if (!(error instanceof PlatformError && error.permanent)) throw error;
@@ -318,33 +324,85 @@ export class Pusher {
     return { kind: 'done', payload, customerId };
   }
 
-  /** Finds the platform customer by integration code and updates it, or creates it: never two. */
-  private async saveRemoteCustomer(adapter: PlatformAdapter, customer: CustomerPayload, knownId: string | null): Promise<string> {
+  /**
+   * Finds the platform customer by integration code and updates it, or creates it: never two.
+   * `bound` is true when the customer was created already tied to the port (`bindNewCustomer`).
+   */
+  private async saveRemoteCustomer(
+    adapter: PlatformAdapter,
+    customer: CustomerPayload,
+    knownId: string | null,
+    target: Omit<BindRequest, 'customerExternalId'>,
+  ): Promise<{ externalId: string; bound: boolean }> {
     const found = await adapter.findCustomerByIntegrationCode(customer.serviceId);
     if (found) {
       await adapter.updateCustomer(found.externalId, customer);
-      return found.externalId;
+      return { externalId: found.externalId, bound: false };
     }
     if (knownId) {
       // A customer the platform already shows on this port (seen by a sync) gets our record
       // and integration code rather than a twin.
       try {
         await adapter.updateCustomer(knownId, customer);
-        return knownId;
+        return { externalId: knownId, bound: false };
       } catch (error) {
         if (!(error instanceof PlatformError && error.status === 404)) throw error;
       }
     }
+    if (adapter.bindNewCustomer) return this.createBound(adapter, adapter.bindNewCustomer.bind(adapter), customer, target);
     try {
-      return (await adapter.createCustomer(customer)).externalId;
+      return { externalId: (await adapter.createCustomer(customer)).externalId, bound: false };
     } catch (error) {
       if (!(error instanceof PlatformError && error.hasField('codigoIntegracao'))) throw error;
       // Someone created it between our look-up and our create.
-      const again = await adapter.findCustomerByIntegrationCode(customer.serviceId);
-      if (!again) throw error;
-      await adapter.updateCustomer(again.externalId, customer);
-      return again.externalId;
+      const externalId = await this.updateFoundAgain(adapter, customer, error);
+      // The write went through: the port may show the customer already, and a second tie is a twin too.
+      const onPort = target.containerExternalId
+        ? await adapter.portCustomer(target.containerExternalId, target.portExternalId).catch(() => null)
+        : null;
+      return { externalId, bound: onPort === externalId };
     }
+  }
+
+  /**
+   * Creates the customer tied to the port in one write. An answer that does not say whether the
+   * write went through (no answer, a timeout, a 5xx) or a refusal naming the code (someone
+   * created it meanwhile) is settled by looking the customer up by its code again: found, it is
+   * updated and then bound like any existing customer; not found, the error stands and the push
+   * is retried later, starting with that same look-up. Never a twin: a customer found so is
+ * bound only when its port does not show it yet.
+   */
+  private async createBound(
+    adapter: PlatformAdapter,
+    bindNewCustomer: NonNullable<PlatformAdapter['bindNewCustomer']>,
+    customer: CustomerPayload,
+    target: Omit<BindRequest, 'customerExternalId'>,
+  ): Promise<{ externalId: string; bound: boolean }> {
+    try {
+      return { externalId: (await bindNewCustomer(customer, target)).externalId, bound: true };
+    } catch (error) {
+      const unclear = !(error instanceof PlatformError) || !error.permanent;
+      const codeTaken = error instanceof PlatformError && error.permanent && error.hasField('code');
+      if (!unclear && !codeTaken) throw error;
+      this.logger.warn(
+        { serviceId: customer.serviceId, error: scrubDocument(errorText(error), customer.document) },
+        'creating the customer with its binding got an unclear answer: looking it up by code before any retry',
+      );
+      const externalId = await this.updateFoundAgain(adapter, customer, error);
+      // The write went through: the port may show the customer already, and a second tie is a twin too.
+      const onPort = target.containerExternalId
+        ? await adapter.portCustomer(target.containerExternalId, target.portExternalId).catch(() => null)
+        : null;
+      return { externalId, bound: onPort === externalId };
+    }
+  }
+
+  /** The customer another write created after our look-up, updated; else `cause` is thrown. */
+  private async updateFoundAgain(adapter: PlatformAdapter, customer: CustomerPayload, cause: unknown): Promise<string> {
+    const again = await adapter.findCustomerByIntegrationCode(customer.serviceId).catch(() => null);
+    if (!again) throw cause;
+    await adapter.updateCustomer(again.externalId, customer);
+    return again.externalId;
   }
 
   private async attemptUnbind(row: OutboxRow, subject: PushSubject | null, adapter: PlatformAdapter): Promise<Attempt> {
