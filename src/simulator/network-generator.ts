@@ -139,6 +139,41 @@ export function folderName(index: number): string {
   return ['Centro', 'Cambuí', 'Taquaral', 'Barão Geraldo'][index] ?? `Setor ${index + 1}`;
 }
 
+export interface GridLayout {
+  /** Side of a block, in metres. */
+  blockMetres: number;
+  /** Blocks per row; rows go on until the network reaches its size. */
+  streets: number;
+  /** EPSG:4326 position of a point `x` metres east and `y` metres north of the grid's corner. */
+  position(x: number, y: number): { lat: number; lon: number };
+  /** The inverse of `position`: metres east (`x`) and north (`y`) of the grid's corner. */
+  metres(point: { lat: number; lon: number }): { x: number; y: number };
+}
+
+/**
+ * The street grid a network of `size` elements is laid on (see `generateNetwork`): poles of
+ * block row `r` and column `c` lie within `[c*B, c*B + 80)` east and `[r*B, r*B + 80)` north
+ * of the corner, B = `blockMetres`, so areas drawn between blocks never cut through a pole.
+ */
+export function gridLayout(size: number): GridLayout {
+  const polesEstimate = Math.max(1, Math.ceil(Math.max(1, Math.floor(size)) / 6));
+  const streets = Math.max(1, Math.ceil(Math.sqrt(polesEstimate / (2 * POLES_PER_EDGE))));
+  const cosLat = Math.cos((CITY_CENTRE.lat * Math.PI) / 180);
+  const half = (streets * BLOCK_METRES) / 2;
+  return {
+    blockMetres: BLOCK_METRES,
+    streets,
+    position: (x, y) => ({
+      lat: round7(CITY_CENTRE.lat + (y - half) / METRES_PER_DEGREE),
+      lon: round7(CITY_CENTRE.lon + (x - half) / (METRES_PER_DEGREE * cosLat)),
+    }),
+    metres: (point) => ({
+      x: (point.lon - CITY_CENTRE.lon) * METRES_PER_DEGREE * cosLat + half,
+      y: (point.lat - CITY_CENTRE.lat) * METRES_PER_DEGREE + half,
+    }),
+  };
+}
+
 export function generateNetwork(options: { seed: number; size: number }): SimNetwork {
   const random = new SeededRandom(options.seed);
   const size = Math.max(1, Math.floor(options.size));
@@ -162,18 +197,13 @@ export function generateNetwork(options: { seed: number; size: number }): SimNet
   }
   network.folders.push({ id: network.nextIds.folder++, nome: 'Rede Norte (projeto)', nomePai: CITY_CENTRE.name });
 
-  const polesEstimate = Math.max(1, Math.ceil(size / 6));
-  const streets = Math.max(1, Math.ceil(Math.sqrt(polesEstimate / (2 * POLES_PER_EDGE))));
-  const cosLat = Math.cos((CITY_CENTRE.lat * Math.PI) / 180);
-  const half = (streets * BLOCK_METRES) / 2;
+  const layout = gridLayout(size);
+  const { streets } = layout;
   let elements = 0;
   let serviceIdCounter = 10_000;
   const documents = new DocumentPool(random);
 
-  const place = (x: number, y: number) => ({
-    lat: round7(CITY_CENTRE.lat + (y - half) / METRES_PER_DEGREE),
-    lon: round7(CITY_CENTRE.lon + (x - half) / (METRES_PER_DEGREE * cosLat)),
-  });
+  const place = layout.position;
 
   /** A terminal box (CTO) or splice box (CEO) hanging on a pole, at the pole's position. */
   const boxOnPole = (pole: SimPole, folderId: number, item: SimBox['item']): SimBox => {

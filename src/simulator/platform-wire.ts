@@ -51,11 +51,43 @@ export interface SimulatorWrites {
   unbinds: Array<{ portId: string; customerId: string; status: number }>;
   /** Any other POST, PUT, PATCH or DELETE (GeoGrid has more write routes than mapsync may use, e.g. `POST /pastas`). */
   otherWrites: Array<{ method: string; path: string; status: number }>;
+  /** OZmap `PATCH ftth-clients/:id`. */
+  ftthClientsUpdated: Array<{ id: string; body: unknown; status: number }>;
+  /** OZmap `POST properties` (`id` is the created property's, null when none was made). */
+  propertiesCreated: Array<{ id: string | null; body: unknown; status: number }>;
+  /** OZmap `PATCH properties/:id`. */
+  propertiesUpdated: Array<{ id: string; body: unknown; status: number }>;
+  /** OZmap `DELETE properties/:id`. */
+  propertiesDeleted: Array<{ id: string; status: number }>;
+}
+
+export function emptyWrites(): SimulatorWrites {
+  return {
+    customersCreated: [],
+    customersUpdated: [],
+    binds: [],
+    unbinds: [],
+    otherWrites: [],
+    ftthClientsUpdated: [],
+    propertiesCreated: [],
+    propertiesUpdated: [],
+    propertiesDeleted: [],
+  };
 }
 
 /** Every write the simulator received, whatever its answer: a sync must leave this at 0. */
 export function countWrites(writes: SimulatorWrites): number {
-  return writes.customersCreated.length + writes.customersUpdated.length + writes.binds.length + writes.unbinds.length + writes.otherWrites.length;
+  return (
+    writes.customersCreated.length +
+    writes.customersUpdated.length +
+    writes.binds.length +
+    writes.unbinds.length +
+    writes.otherWrites.length +
+    writes.ftthClientsUpdated.length +
+    writes.propertiesCreated.length +
+    writes.propertiesUpdated.length +
+    writes.propertiesDeleted.length
+  );
 }
 
 /** The simulator state a wire module reads and changes. */
@@ -75,6 +107,10 @@ export interface WireContext {
   cachedList(key: string, build: () => unknown[]): unknown[];
   /** The network changed: cached lists are rebuilt. */
   touch(): void;
+  /** A number that moves on every change of the network. */
+  version(): number;
+  /** Calls `listener` on every change of the network (`touch`). */
+  onTouch(listener: () => void): void;
 }
 
 /**

@@ -6,7 +6,9 @@ import { countNetwork, erpContractsFor, generateNetwork, type SimBox, type SimCu
 import { SeededRandom } from './seeded-random.ts';
 import { createSimulatorCertificate } from './simulator-tls.ts';
 import { createGeoGridWire, type GeoGridWire } from './geogrid/geogrid-routes.ts';
+import { createOzmapWire, type OzmapAuthOptions, type OzmapWire } from './ozmap/ozmap-routes.ts';
 import {
+  emptyWrites,
   HttpAnswer,
   ok,
   type MalformedRecord,
@@ -33,7 +35,7 @@ export {
  * in-process and HTTP (`/__sim/`) control surface for tests, the demo and benchmarks.
  */
 
-export type SimulatedPlatform = 'geogrid';
+export type SimulatedPlatform = 'geogrid' | 'ozmap';
 
 export interface SimulatorLimits {
   /** Requests in flight before answering 429. */
@@ -62,6 +64,8 @@ export interface SimulatorOptions {
   faults?: SimulatorFaults;
   /** The wire shapes served (default `geogrid`). */
   platform?: SimulatedPlatform;
+  /** OZmap only: the login `users/login` accepts, and how long its tokens last. */
+  ozmapAuth?: OzmapAuthOptions;
 }
 
 export interface SimulatorStats {
@@ -84,8 +88,12 @@ export type DownMode = '503' | 'reset';
 export interface RunningSimulator {
   /** The wire shapes served. */
   platform: SimulatedPlatform;
-  /** The URL to configure as `apiUrl` (GeoGrid: the panel URL, the API under `/api/v3`). */
+  /** The URL to configure as `apiUrl` (GeoGrid: the panel URL, the API under `/api/v3`; OZmap: the origin, the API under `/api/v2`). */
   url: string;
+  /** OZmap only (null on GeoGrid): the login and password `users/login` accepts. */
+  credentials: { login: string; password: string } | null;
+  /** OZmap only: login tokens issued from now on stop working after `requests` API requests (null: never). */
+  setLoginTokenRequests(requests: number | null): void;
   /** The server origin; admin endpoints are under `/__sim/`. */
   origin: string;
   token: string;
@@ -141,7 +149,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const limits: SimulatorLimits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
   let faults: SimulatorFaults = { ...(options.faults ?? {}) };
   const faultRandom = new SeededRandom(seed ^ 0x5eed);
-  const writes: SimulatorWrites = { customersCreated: [], customersUpdated: [], binds: [], unbinds: [], otherWrites: [] };
+  const writes: SimulatorWrites = emptyWrites();
   const emptyStats = (): SimulatorStats => ({
     requests: 0,
     inFlight: 0,
@@ -167,8 +175,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const malformed = new Map<string, MalformedRecord>();
   const sockets = new Set<Socket>();
 
+  const touchListeners: Array<() => void> = [];
   const touch = () => {
     version += 1;
+    for (const listener of touchListeners) listener();
   };
 
   const context: WireContext = {
@@ -191,9 +201,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return records;
     },
     touch: () => touch(),
+    version: () => version,
+    onTouch: (listener) => {
+      touchListeners.push(listener);
+    },
   };
   const geogrid: GeoGridWire = createGeoGridWire(context, token);
-  const wire: PlatformWire = geogrid;
+  const ozmap: OzmapWire | null = platform === 'ozmap' ? createOzmapWire(context, token, options.ozmapAuth) : null;
+  const wire: PlatformWire = ozmap ?? geogrid;
 
   // ---------------------------------------------------------------- mutations
 
@@ -426,6 +441,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const api: RunningSimulator = {
     platform,
     url: wire.apiUrl(origin),
+    credentials: ozmap ? { ...ozmap.credentials } : null,
+    setLoginTokenRequests(requests) {
+      if (!ozmap) throw new Error('login tokens are an OZmap simulator feature');
+      ozmap.setTokenRequests(requests);
+    },
     origin,
     token,
     ca,
