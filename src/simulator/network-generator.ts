@@ -445,6 +445,25 @@ function round7(value: number): number {
   return Math.round(value * 1e7) / 1e7;
 }
 
+/** Adds a customer written through a platform's API (no port, no scenario) and returns it. */
+export function addApiCustomer(network: SimNetwork): SimCustomer {
+  const customer: SimCustomer = {
+    id: network.nextIds.customer++,
+    nome: '',
+    cpfCnpj: null,
+    tipo: 'F',
+    observacao: null,
+    codigoIntegracao: null,
+    extra: {},
+    portId: null,
+    scenario: null,
+    serviceId: null,
+    cleanDocument: null,
+  };
+  network.customers.set(customer.id, customer);
+  return customer;
+}
+
 export function countNetwork(network: SimNetwork): NetworkCounts {
   const counts = {
     poles: network.poles.size,

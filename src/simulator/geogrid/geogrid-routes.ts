@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { SimBox, SimCustomer, SimItemBase } from '../network-generator.ts';
+import { addApiCustomer, type SimBox, type SimCustomer, type SimItemBase } from '../network-generator.ts';
 import { HttpAnswer, fieldError, ok, type PlatformWire, type WireContext } from '../platform-wire.ts';
 import { serviceEquipmentHolders } from '../simulated-viability.ts';
 import { GeoGridRecords } from './geogrid-records.ts';
@@ -181,20 +181,7 @@ export function createGeoGridWire(context: WireContext, token: string): GeoGridW
         if (!dados || typeof dados !== 'object') return ['POST /clientes', fieldError(400, { dados: 'Dados do cliente são obrigatórios' })];
         const errors = validateCustomer(dados as Record<string, unknown>, null);
         if (errors) return ['POST /clientes', fieldError(400, errors)];
-        const customer: SimCustomer = {
-          id: network.nextIds.customer++,
-          nome: '',
-          cpfCnpj: null,
-          tipo: 'F',
-          observacao: null,
-          codigoIntegracao: null,
-          extra: {},
-          portId: null,
-          scenario: null,
-          serviceId: null,
-          cleanDocument: null,
-        };
-        network.customers.set(customer.id, customer);
+        const customer = addApiCustomer(network);
         saveCustomer(customer, dados as Record<string, unknown>);
         writes.customersCreated.push({ id: customer.id, body });
         return ['POST /clientes', new HttpAnswer(201, records.customer(customer))];

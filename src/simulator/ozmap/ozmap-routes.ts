@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import type { SimCustomer } from '../network-generator.ts';
+import { addApiCustomer, type SimCustomer } from '../network-generator.ts';
 import { HttpAnswer, malformedVariantOf, ok, type MalformedRecord, type PlatformWire, type WireContext } from '../platform-wire.ts';
 import { bodyErrors, clientUpdateBody, propertyCreateBody, propertyUpdateBody, type ClientBody, type PropertyUpdateBody } from './ozmap-bodies.ts';
 import { numericIdOf, objectIdOf, type OzmapKind } from './ozmap-ids.ts';
@@ -227,20 +227,7 @@ export function createOzmapWire(context: WireContext, apiKey: string, auth: Ozma
     if (!coords) return record(message(400, 'coords: informe a posição [lng, lat] ou a caixa'));
 
     if (!customer) {
-      customer = {
-        id: network.nextIds.customer++,
-        nome: '',
-        cpfCnpj: null,
-        tipo: 'F',
-        observacao: null,
-        codigoIntegracao: null,
-        extra: {},
-        portId: null,
-        scenario: null,
-        serviceId: null,
-        cleanDocument: null,
-      };
-      network.customers.set(customer.id, customer);
+      customer = addApiCustomer(network);
       if (input.client && typeof input.client === 'object') applyClient(customer, input.client);
     }
     const state: PropertyState = { project: folderId, coords, boxId: placeBox, address: input.address ?? null, observation: input.observation ?? null };
