@@ -63,7 +63,11 @@ export const integrationSchema = z.strictObject({
     .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "-" or "_" (max 63)'),
   platform: z.enum(PLATFORMS, { error: `must be one of: ${PLATFORMS.join(', ')}` }),
   apiUrl: httpsUrl,
-  token: z.string({ error: 'is required' }).min(1, 'is empty'),
+  /** The platform's API key (GeoGrid `api-key`, OZmap `Authorization`); on OZmap, or `login` + `password`. */
+  token: z.string({ error: 'must be text' }).min(1, 'is empty').optional(),
+  /** OZmap only: a user whose login token replaces an API key (renewed when it expires). */
+  login: z.string({ error: 'must be text' }).min(1, 'is empty').optional(),
+  password: z.string({ error: 'must be text' }).min(1, 'is empty').optional(),
   project: projectSchema,
   scope: z
     .strictObject({ folders: z.array(z.union([z.string().min(1), z.number()]).transform(String)).default([]) })
@@ -122,6 +126,31 @@ export const integrationSchema = z.strictObject({
     .default({ enabled: true, fields: [...DEFAULT_PUSH_FIELDS] }),
 });
 
+/**
+ * Credentials by platform: GeoGrid (and the simulator) take `token`; OZmap takes `token` (an API
+ * key) or `login` and `password` (docs platforms/ozmap-v2.md, Connection), never both.
+ */
+function credentialProblems(integration: { platform: string; token?: string | undefined; login?: string | undefined; password?: string | undefined }): { path: string; message: string }[] {
+  const { platform, token, login, password } = integration;
+  if (platform !== 'ozmap') {
+    const problems = token === undefined ? [{ path: 'token', message: 'is required' }] : [];
+    for (const key of ['login', 'password'] as const) {
+      if (integration[key] !== undefined) problems.push({ path: key, message: `is for platform ozmap only; ${platform} takes a token` });
+    }
+    return problems;
+  }
+  if (token !== undefined && (login !== undefined || password !== undefined)) {
+    return [{ path: login !== undefined ? 'login' : 'password', message: 'cannot be given with token: ozmap takes a token (API key) or login and password, not both' }];
+  }
+  if (token !== undefined) return [];
+  if (login === undefined && password === undefined) {
+    return [{ path: 'token', message: 'is required (an ozmap API key), or give login and password instead' }];
+  }
+  if (login === undefined) return [{ path: 'login', message: 'is required with password' }];
+  if (password === undefined) return [{ path: 'password', message: 'is required with login' }];
+  return [];
+}
+
 export const configSchema = z
   .strictObject({
     integrations: z.array(integrationSchema).default([]),
@@ -137,6 +166,9 @@ export const configSchema = z
     const seenIds = new Map<string, number>();
     const seenProjects = new Map<string, number>();
     config.integrations.forEach((integration, index) => {
+      for (const problem of credentialProblems(integration)) {
+        ctx.addIssue({ code: 'custom', path: ['integrations', index, problem.path], message: problem.message });
+      }
       const first = seenIds.get(integration.id);
       if (first !== undefined) {
         ctx.addIssue({

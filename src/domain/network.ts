@@ -129,4 +129,10 @@ export interface Rejection {
 export interface Page<T> {
   items: T[];
   rejected: Rejection[];
+  /**
+   * Set on every page of a listing that honoured `changedSince` (ListOptions): the records it
+   * does not list are unchanged since then, not removed. `created`: how many of the page's
+   * records (rejected ones included) were created after `changedSince`.
+   */
+  changes?: { created: number };
 }

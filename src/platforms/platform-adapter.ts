@@ -86,8 +86,10 @@ export interface PlatformAdapter {
    */
   listProjects(): Promise<PlatformProject[]>;
 
-  poles(scope: PlatformScope): AsyncIterable<Page<PlatformPole>>;
-  boxes(scope: PlatformScope): AsyncIterable<Page<PlatformBox>>;
+  /** The scope's poles. `options.changedSince`: see ListOptions. */
+  poles(scope: PlatformScope, options?: ListOptions): AsyncIterable<Page<PlatformPole>>;
+  /** The scope's boxes. `options.changedSince`: see ListOptions. */
+  boxes(scope: PlatformScope, options?: ListOptions): AsyncIterable<Page<PlatformBox>>;
   /**
    * Equipment in the given containers (boxes, and poles that carry equipment
    * directly), with ports and the customer on each port.
@@ -106,7 +108,14 @@ export interface PlatformAdapter {
    * service equipment.
    */
   serviceEquipmentHolders?(area: { lat: number; lon: number; radiusMeters: number }): Promise<string[] | null>;
-  customers(scope: PlatformScope): AsyncIterable<Page<PlatformCustomer>>;
+  /** The scope's customers. `options.changedSince`: see ListOptions. */
+  customers(scope: PlatformScope, options?: ListOptions): AsyncIterable<Page<PlatformCustomer>>;
+  /**
+   * Optional: what a platform that filters on update time offers so that a run reads only what
+   * changed (src/sync/incremental-listing.ts). An adapter with it honours
+   * `ListOptions.changedSince` in poles, boxes and customers.
+   */
+  readonly changeTracking?: ChangeTracking;
 
   /**
    * The platform customer whose integration code (GeoGrid `codigoIntegracao`, OZmap `code`) is
@@ -135,6 +144,47 @@ export interface PlatformAdapter {
   unbind(portExternalId: string, customerExternalId: string): Promise<void>;
 
   close?(): Promise<void>;
+}
+
+/** Options of a listing. */
+export interface ListOptions {
+  /**
+   * List only the records created or updated after this time. An adapter that can marks every
+   * page with `changes` (Page); one that cannot ignores it and lists everything. Removals are
+   * never in such a listing: ChangeTracking counts and ids find them.
+   */
+  changedSince?: Date;
+}
+
+/** The listings a run can read incrementally. `portTies`: customers tied to ports (see PortTie). */
+export type TrackedKind = 'poles' | 'boxes' | 'customers' | 'splitters' | 'portTies';
+
+/** A customer's tie to service ports, as a platform that keeps it apart from the splitter shows it. */
+export interface PortTie {
+  /** The tie's own id (OZmap: the property). */
+  externalId: string;
+  /** The box the tie names, when it does. */
+  boxExternalId: string | null;
+  customer: { externalId: string; name: string | null } | null;
+  /** The ports the customer is tied to (PlatformPort.externalId). */
+  ports: string[];
+}
+
+/**
+ * Reads for a run that lists only what changed: a listing filtered on update time cannot show
+ * a removal, so the run compares counts, and reads ids only when they disagree. Equipment is a
+ * flat listing here (every splitter of the scope, and every tie of a customer to its ports),
+ * so it can be read by change too. Errors: PlatformError, and a shape error when a page cannot
+ * be read.
+ */
+export interface ChangeTracking {
+  /** How many records of the kind the platform holds in the scope now (one request); null when it does not say. */
+  count(kind: TrackedKind, scope: PlatformScope): Promise<number | null>;
+  /** Every id of the kind in the scope, a page at a time, ids only (the customers' ids for `customers`). */
+  ids(kind: TrackedKind, scope: PlatformScope): AsyncIterable<string[]>;
+  /** Every splitter of the scope with its ports; no customer is set on the ports (see portTies). */
+  splitters(scope: PlatformScope, options?: ListOptions): AsyncIterable<Page<PlatformSplitter>>;
+  portTies(scope: PlatformScope, options?: ListOptions): AsyncIterable<Page<PortTie>>;
 }
 
 export interface ContainerRef {

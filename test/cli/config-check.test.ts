@@ -55,9 +55,10 @@ describe('mapsync config check', () => {
     assert.deepEqual(parsed.problems.map((p) => `${p.file} ${p.path}`).sort(), ['isp.yaml integrations[0].apiUrl', 'isp.yaml integrations[0].platform']);
   });
 
-  test('a platform without an adapter yet is valid config, with a warning', async () => {
+  test('ozmap is valid config with no warning', async () => {
     const result = await run(['config', 'check', '--dir', configDir(valid('ozmap'))], { TOKEN: 't' });
-    assert.equal(result.code, 0);
-    assert.match(result.err, /warning: centro: the ozmap adapter is not available yet/);
+    assert.equal(result.code, 0, result.err);
+    assert.match(result.out, /centro: ozmap, service_splitters/);
+    assert.equal(result.err, '');
   });
 });

@@ -61,6 +61,32 @@ describe('config loader', () => {
     assert.equal(loadConfig(dir, {}).config.integrations[0]?.platform, 'ozmap');
   });
 
+  test('ozmap takes a token, or login and password from the environment; never neither or both', () => {
+    const ozmap = (fields: Record<string, string>) => {
+      const all: Record<string, string> = { id: 'oz', platform: 'ozmap', apiUrl: 'https://acme.ozmap.com.br', project: '{ link: "Centro" }', ...fields };
+      return dirWith({ 'oz.yaml': `integrations:\n  - ${Object.entries(all).map(([k, v]) => `${k}: ${v}`).join('\n    ')}\n` });
+    };
+    const env = { OZ_KEY: SECRET, OZ_USER: 'mapsync', OZ_PASSWORD: 'pw-very-secret' };
+    assert.equal(loadConfig(ozmap({ token: '${OZ_KEY}' }), env).config.integrations[0]?.token, SECRET);
+    const byLogin = loadConfig(ozmap({ login: '${OZ_USER}', password: '${OZ_PASSWORD}' }), env).config.integrations[0];
+    assert.deepEqual([byLogin?.login, byLogin?.password, byLogin?.token], ['mapsync', 'pw-very-secret', undefined]);
+
+    assert.deepEqual(problemsOf(ozmap({}), env), ['oz.yaml: integrations[0].token: is required (an ozmap API key), or give login and password instead']);
+    assert.deepEqual(problemsOf(ozmap({ token: '${OZ_KEY}', login: '${OZ_USER}', password: '${OZ_PASSWORD}' }), env), [
+      'oz.yaml: integrations[0].login: cannot be given with token: ozmap takes a token (API key) or login and password, not both',
+    ]);
+    assert.deepEqual(problemsOf(ozmap({ login: '${OZ_USER}' }), env), ['oz.yaml: integrations[0].password: is required with login']);
+    assert.deepEqual(problemsOf(ozmap({ password: '${OZ_PASSWORD}' }), env), ['oz.yaml: integrations[0].login: is required with password']);
+    assert.ok(problemsOf(ozmap({ login: '${OZ_USER}', password: '${OZ_UNSET}' }), env).includes('oz.yaml: integrations[0].password: environment variable OZ_UNSET is not set'));
+  });
+
+  test('geogrid still requires its token, and takes no login', () => {
+    const without = dirWith({ 'isp.yaml': `integrations:\n${integration({ token: '""' }).replace('token: ""\n    ', '')}\n` });
+    assert.deepEqual(problemsOf(without), ['isp.yaml: integrations[0].token: is required']);
+    const withLogin = dirWith({ 'isp.yaml': `integrations:\n${integration({ login: 'x' })}\n` });
+    assert.deepEqual(problemsOf(withLogin), ['isp.yaml: integrations[0].login: is for platform ozmap only; geogrid takes a token']);
+  });
+
   test('an apiUrl that is not https names the key', () => {
     const dir = dirWith({ 'isp.yaml': `integrations:\n${integration({ apiUrl: 'http://eros.geogridmaps.com.br/acme' })}\n` });
     assert.deepEqual(problemsOf(dir), ['isp.yaml: integrations[0].apiUrl: must start with https:// (the platform token must never travel in clear text)']);

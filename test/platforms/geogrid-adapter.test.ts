@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 import nock from 'nock';
 import { createPlatformAdapter } from '../../src/platforms/adapter-factory.ts';
+import { OzmapAdapter } from '../../src/platforms/ozmap/ozmap.adapter.ts';
 import { GeogridAdapter } from '../../src/platforms/geogrid/geogrid.adapter.ts';
 import { PlatformError } from '../../src/platforms/http/platform-error.ts';
 
@@ -177,7 +178,7 @@ test('unbind deletes /integracao/atender/{porta}/{cliente}', async () => {
   scope.done();
 });
 
-test('adapter factory: geogrid and simulator use the GeoGrid adapter; ozmap is not supported yet', async () => {
+test('adapter factory: geogrid and simulator use the GeoGrid adapter; ozmap its own', async () => {
   const base = { id: 'x', apiUrl: 'https://a.test', token: 't', http: { concurrency: 2, requestsPerMinute: 100, timeoutMs: 1000 } };
   const g = createPlatformAdapter({ ...base, platform: 'geogrid' });
   const s = createPlatformAdapter({ ...base, platform: 'simulator' });
@@ -186,7 +187,13 @@ test('adapter factory: geogrid and simulator use the GeoGrid adapter; ozmap is n
   assert.equal((g as GeogridAdapter).client.limiter.concurrency, 2);
   await g.close?.();
   await s.close?.();
-  assert.throws(() => createPlatformAdapter({ ...base, platform: 'ozmap' }), /platform "ozmap" is not supported yet/);
+  const o = createPlatformAdapter({ ...base, platform: 'ozmap' });
+  assert.ok(o instanceof OzmapAdapter);
+  await o.close?.();
+  const byLogin = createPlatformAdapter({ ...base, token: undefined, login: 'u', password: 'p', platform: 'ozmap' });
+  assert.ok(byLogin instanceof OzmapAdapter);
+  await byLogin.close?.();
+  assert.throws(() => createPlatformAdapter({ ...base, token: undefined, platform: 'ozmap' }), /no credentials for the platform \(token, or login and password\)/);
 });
 
 test('nested ports through the adapter: port 91 taken by customer 70001, never a port 500', async () => {

@@ -4,7 +4,7 @@ import { demoDecision } from '../../service/demo-rule.ts';
 import { EXIT, printJson, println, type CliRuntime } from '../cli-runtime.ts';
 
 /** Platforms with an adapter today; the config already names the others. */
-const SUPPORTED_PLATFORMS = new Set(['geogrid', 'simulator']);
+const SUPPORTED_PLATFORMS = new Set(['geogrid', 'ozmap', 'simulator']);
 
 export function registerConfigCommand(program: Command, cli: CliRuntime): void {
   const config = program.command('config').description('configuration in config/');

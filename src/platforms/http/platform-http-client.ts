@@ -74,6 +74,8 @@ export interface PlatformHttpClientOptions {
   maxRetryDelayMs?: number;
   /** Extra trusted CA certificates (PEM), e.g. a local simulator's. */
   ca?: string | Buffer;
+  /** Values never shown in an error or a log besides the headers' (a password sent in a body). */
+  secrets?: string[];
   /** axios adapter override; tests with nock use 'http'. */
   adapter?: AxiosRequestConfig['adapter'];
   logger?: PlatformHttpLogger;
@@ -156,7 +158,7 @@ export class PlatformHttpClient {
     this.platform = options.platform;
     const concurrency = options.concurrency ?? 5;
     this.limiter = new RequestLimiter({ concurrency, requestsPerMinute: options.requestsPerMinute ?? 300 });
-    this.secrets = Object.values(options.headers ?? {}).filter((v) => v.length >= 6);
+    this.secrets = [...Object.values(options.headers ?? {}), ...(options.secrets ?? [])].filter((v) => v.length >= 6);
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 60_000;
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -228,6 +230,16 @@ export class PlatformHttpClient {
 
   get stats(): PlatformHttpCounters {
     return { ...this.counters, maxInFlight: this.limiter.maxActive };
+  }
+
+  /**
+   * Sets a header on every later request, e.g. a token a login returned in place of the
+   * configured one; its value is redacted from errors like the configured headers'.
+   */
+  setHeader(name: string, value: string): void {
+    // Beside the headers given at construction, which win over `common` when axios merges them.
+    (this.axios.defaults.headers as unknown as Record<string, unknown>)[name] = value;
+    if (value.length >= 6 && !this.secrets.includes(value)) this.secrets.push(value);
   }
 
   get<T = unknown>(path: string, options: Omit<CallOptions, 'data'> = {}): Promise<PlatformResponse<T>> {
