@@ -110,7 +110,7 @@ export function listRequest(query: OzmapQuery, page: number, limit: number): { p
   if (query.select !== undefined) params.select = query.select;
   if (query.populate !== undefined) params.populate = query.populate;
   const data: Record<string, unknown> = {};
-  if (query.filter !== undefined) data.filter = query.filter;
+  if (query.filter !== undefined && query.filter.length > 0) data.filter = query.filter;
   if (query.sort !== undefined) data.sort = query.sort;
   return { params, data };
 }
