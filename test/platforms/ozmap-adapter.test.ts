@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
 import nock from 'nock';
 import { PlatformError } from '../../src/platforms/http/platform-error.ts';
+import { PlatformRequestTally } from '../../src/platforms/http/request-tally.ts';
 import { OzmapAdapter, type OzmapCredentials } from '../../src/platforms/ozmap/ozmap.adapter.ts';
 import { CustomerCreationUnsupportedError, type CustomerPayload } from '../../src/platforms/platform-adapter.ts';
 import { ID_ORDER, customerPatchBody, filters, newClientBody, portExternalId, propertyBindBody, propertyCreateBody } from '../../src/platforms/ozmap/ozmap.wire.ts';
@@ -204,6 +205,23 @@ describe('ozmap adapter: authentication', () => {
       [`${API}/users/login`, 'login-token-1'],
       [`${API}/projects`, 'login-token-2'],
     ]);
+  });
+
+  test('an adapter made for a run counts its requests by OZmap route and shares the login', async () => {
+    let logins = 0;
+    platform((s) => {
+      if (s.path === `${API}/users/login`) return [200, { authorization: `t-${++logins}` }];
+      if (s.path === `${API}/projects/${PROJECT}`) return [200, fixture('project.json')];
+      return [200, s.path === `${API}/boxes` ? fixture('boxes.json') : page([])];
+    });
+    const base = adapter({ credentials: { login: 'u', password: 'pw-very-secret-4' } });
+    await base.listProjects();
+    const tally = new PlatformRequestTally();
+    const run = base.forRun({ tally });
+    await collect(run.boxes({ projectExternalIds: [PROJECT] }));
+    await run.findCustomerByIntegrationCode('1');
+    assert.equal(logins, 1);
+    assert.deepEqual(tally.toJSON().byFamily, { boxes: 1, 'ftth-clients': 1, projects: 1 });
   });
 
   test('concurrent calls share one login', async () => {

@@ -1,5 +1,12 @@
 import type { Page, PlatformBox, PlatformCustomer, PlatformPole, PlatformProject, PlatformSplitter, Rejection } from '../../domain/network.ts';
-import { PlatformHttpClient, type CallOptions, type PlatformHttpClientOptions, type PlatformHttpLogger, type PlatformResponse } from '../http/platform-http-client.ts';
+import {
+  PlatformHttpClient,
+  type CallOptions,
+  type PlatformCallScope,
+  type PlatformHttpClientOptions,
+  type PlatformHttpLogger,
+  type PlatformResponse,
+} from '../http/platform-http-client.ts';
 import { PlatformError } from '../http/platform-error.ts';
 import {
   CustomerCreationUnsupportedError,
@@ -17,6 +24,7 @@ import {
 import { DuplicateIdGuard } from '../record-validation.ts';
 import {
   DEFAULT_PAGE_SIZE,
+  FAMILY,
   ID_ORDER,
   LOGIN_PARAMS,
   OzmapShapeError,
@@ -76,22 +84,6 @@ export interface OzmapAdapterOptions {
   onResponse?: PlatformHttpClientOptions['onResponse'];
 }
 
-/** The endpoint families this adapter calls (the HTTP client folds ids the same way). */
-export const OZMAP_ENDPOINT_FAMILIES = [
-  'POST /users/login',
-  'GET /projects',
-  'GET /projects/:id',
-  'GET /poles',
-  'GET /boxes',
-  'GET /boxes/:id',
-  'GET /splitters',
-  'GET /properties',
-  'POST /properties',
-  'PATCH /properties/:id',
-  'GET /ftth-clients',
-  'PATCH /ftth-clients/:id',
-] as const;
-
 /**
  * OZmap API v2. All wire shapes are in `ozmap.wire.ts`; every call goes through mapsync's own
  * PlatformHttpClient (limiter, retries, timeouts, redaction). The official SDK is never used
@@ -103,17 +95,19 @@ export class OzmapAdapter implements PlatformAdapter {
   readonly changeTracking: ChangeTracking;
   private readonly pageSize: number;
   private readonly containerChunk: number;
-  private readonly projectFacts = new Map<string, Promise<ProjectFacts>>();
-  /** The login token in use (login mode), and the login in flight. */
-  private token: string | null = null;
-  private loggingIn: Promise<string> | null = null;
+  private readonly shared: SharedState;
 
-  constructor(private readonly options: OzmapAdapterOptions) {
+  /** `shared`: the client view and state of an existing adapter (see forRun); made from `options` when absent. */
+  constructor(
+    private readonly options: OzmapAdapterOptions,
+    shared?: { client: PlatformHttpClient; state: SharedState },
+  ) {
     this.platform = options.platformName ?? 'ozmap';
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     this.containerChunk = options.containerChunk ?? 100;
     const credentials = options.credentials;
-    this.client = new PlatformHttpClient({
+    this.shared = shared?.state ?? { token: null, loggingIn: null, projectFacts: new Map() };
+    this.client = shared?.client ?? new PlatformHttpClient({
       platform: this.platform,
       baseURL: ozmapBaseUrl(options.apiUrl),
       headers: ozmapHeaders('token' in credentials ? credentials.token : null),
@@ -133,9 +127,14 @@ export class OzmapAdapter implements PlatformAdapter {
     };
   }
 
+  /** The same adapter for one sync run: its requests carry the run's signal and are counted in its tally; the login is shared. */
+  forRun(scope: PlatformCallScope): OzmapAdapter {
+    return new OzmapAdapter(this.options, { client: this.client.withScope(scope), state: this.shared });
+  }
+
   async listProjects(): Promise<PlatformProject[]> {
     const projects: PlatformProject[] = [];
-    for await (const page of this.pages(paths.projects(), { sort: ID_ORDER }, 'GET /projects')) projects.push(...toProjects(page.records).items);
+    for await (const page of this.pages(paths.projects(), { sort: ID_ORDER }, 'GET /projects', FAMILY.projects)) projects.push(...toProjects(page.records).items);
     return projects;
   }
 
@@ -146,7 +145,7 @@ export class OzmapAdapter implements PlatformAdapter {
     const seen = new DuplicateIdGuard();
     for (const project of projects) {
       const filter = [...(project ? [filters.withinProject(project)] : []), ...changedFilter(options)];
-      for await (const page of this.pages(paths.poles(), { filter, sort: ID_ORDER }, 'GET /poles')) {
+      for await (const page of this.pages(paths.poles(), { filter, sort: ID_ORDER }, 'GET /poles', FAMILY.poles)) {
         const mapped = toPoles(page.records, { guard: new DuplicateIdGuard(), endpoint: 'GET /poles', projectExternalId: project });
         yield withChanges(
           { items: mapped.items.filter((pole) => seen.firstTime(pole.externalId)), rejected: mapped.rejected },
@@ -160,7 +159,7 @@ export class OzmapAdapter implements PlatformAdapter {
   async *boxes(scope: PlatformScope, options: ListOptions = {}): AsyncIterable<Page<PlatformBox>> {
     const guard = new DuplicateIdGuard();
     const query = { filter: [...projectFilter(scope), ...changedFilter(options)], sort: ID_ORDER };
-    for await (const page of this.pages(paths.boxes(), query, 'GET /boxes')) {
+    for await (const page of this.pages(paths.boxes(), query, 'GET /boxes', FAMILY.boxes)) {
       const ctoLevels = await this.ctoLevels(page.records);
       yield withChanges(toBoxes(page.records, { guard, endpoint: 'GET /boxes', ctoLevels }), page.records, options);
     }
@@ -177,14 +176,14 @@ export class OzmapAdapter implements PlatformAdapter {
     const read = async (boxes: string[]): Promise<Page<PlatformSplitter>> => {
       const page: Page<PlatformSplitter> = { items: [], rejected: [] };
       const splitterQuery = { filter: [filters.parentIn(boxes)], sort: ID_ORDER, populate: 'splitterType' };
-      for await (const wire of this.pages(paths.splitters(), splitterQuery, 'GET /splitters')) {
+      for await (const wire of this.pages(paths.splitters(), splitterQuery, 'GET /splitters', FAMILY.splitters)) {
         const mapped = toSplitters(wire.records, { guard, endpoint: 'GET /splitters' });
         page.items.push(...mapped.items);
         page.rejected.push(...mapped.rejected);
       }
       const ties: PortTie[] = [];
       const tieQuery = { filter: [filters.boxIn(boxes)], sort: ID_ORDER, populate: 'client' };
-      for await (const wire of this.pages(paths.properties(), tieQuery, 'GET /properties')) {
+      for await (const wire of this.pages(paths.properties(), tieQuery, 'GET /properties', FAMILY.properties)) {
         const mapped = toPortTies(wire.records, { guard: new DuplicateIdGuard(), endpoint: 'GET /properties' });
         ties.push(...mapped.items);
         page.rejected.push(...mapped.rejected);
@@ -208,14 +207,14 @@ export class OzmapAdapter implements PlatformAdapter {
   async *customers(scope: PlatformScope, options: ListOptions = {}): AsyncIterable<Page<PlatformCustomer>> {
     const guard = new DuplicateIdGuard();
     const query = { filter: [...projectFilter(scope), ...changedFilter(options)], sort: ID_ORDER, populate: 'client' };
-    for await (const page of this.pages(paths.properties(), query, 'GET /properties')) {
+    for await (const page of this.pages(paths.properties(), query, 'GET /properties', FAMILY.properties)) {
       yield withChanges(toCustomers(page.records, { guard, endpoint: 'GET /properties' }), page.records, options);
     }
   }
 
   async findCustomerByIntegrationCode(code: string): Promise<RemoteCustomer | null> {
     const { params, data } = listRequest({ filter: [filters.code(code)] }, 1, 2);
-    const response = await this.call('GET', paths.ftthClients(), { params, data });
+    const response = await this.call('GET', paths.ftthClients(), { params, data, family: FAMILY.ftthClients });
     return toLookedUpCustomer(response.data, 'GET /ftth-clients');
   }
 
@@ -227,7 +226,7 @@ export class OzmapAdapter implements PlatformAdapter {
   /** `PATCH ftth-clients/{id}` with name, code (the service id) and observation only. */
   async updateCustomer(externalId: string, payload: CustomerPayload): Promise<RemoteCustomer> {
     // The same fields written twice give the same record: safe to retry.
-    await this.call('PATCH', paths.ftthClient(externalId), { data: customerPatchBody(payload), retryUnsafe: true });
+    await this.call('PATCH', paths.ftthClient(externalId), { data: customerPatchBody(payload), retryUnsafe: true, family: FAMILY.ftthClients });
     return remoteCustomerFromPayload(externalId, payload);
   }
 
@@ -237,7 +236,7 @@ export class OzmapAdapter implements PlatformAdapter {
    */
   async bindNewCustomer(payload: CustomerPayload, request: Omit<BindRequest, 'customerExternalId'>): Promise<RemoteCustomer> {
     const target = await this.propertyTarget(request);
-    const response = await this.call('POST', paths.properties(), { data: propertyCreateBody(target, newClientBody(payload)) });
+    const response = await this.call('POST', paths.properties(), { data: propertyCreateBody(target, newClientBody(payload)), family: FAMILY.property });
     const clientId = clientIdOfProperty(response.data);
     if (clientId) return remoteCustomerFromPayload(clientId, payload);
     const found = await this.findCustomerByIntegrationCode(payload.serviceId);
@@ -259,24 +258,24 @@ export class OzmapAdapter implements PlatformAdapter {
     const target = await this.propertyTarget(request);
     const [property] = await this.propertiesOf(request.customerExternalId);
     if (property) {
-      await this.call('PATCH', paths.property(property.externalId), { data: propertyBindBody(target), retryUnsafe: true });
+      await this.call('PATCH', paths.property(property.externalId), { data: propertyBindBody(target), retryUnsafe: true, family: FAMILY.property });
       return;
     }
-    await this.call('POST', paths.properties(), { data: propertyCreateBody(target, request.customerExternalId) });
+    await this.call('POST', paths.properties(), { data: propertyCreateBody(target, request.customerExternalId), family: FAMILY.property });
   }
 
   /** Unties the client from the splitter (`PATCH properties/{id}` with `connector: null`); the client and its property stay. */
   async unbind(portExternalId: string, customerExternalId: string): Promise<void> {
     for (const property of await this.propertiesOf(customerExternalId)) {
       if (!property.ports.includes(portExternalId)) continue;
-      await this.call('PATCH', paths.property(property.externalId), { data: PROPERTY_UNBIND_BODY, retryUnsafe: true });
+      await this.call('PATCH', paths.property(property.externalId), { data: PROPERTY_UNBIND_BODY, retryUnsafe: true, family: FAMILY.property });
     }
   }
 
   /** The client tied to the port now, from the properties of its box. Throws when the port id is not an OZmap port id. */
   async portCustomer(containerExternalId: string, portExternalId: string): Promise<string | null> {
     if (!parsePortExternalId(portExternalId)) throw new Error(`"${portExternalId}" is not an OZmap port id (<splitter id>:<port number>)`);
-    for await (const page of this.pages(paths.properties(), { filter: [filters.box(containerExternalId)], sort: ID_ORDER }, 'GET /properties')) {
+    for await (const page of this.pages(paths.properties(), { filter: [filters.box(containerExternalId)], sort: ID_ORDER }, 'GET /properties', FAMILY.property)) {
       const ties = toPortTies(page.records, { guard: new DuplicateIdGuard(), endpoint: 'GET /properties' });
       const tie = ties.items.find((t) => t.ports.includes(portExternalId));
       if (tie) return tie.customer?.externalId ?? null;
@@ -290,9 +289,9 @@ export class OzmapAdapter implements PlatformAdapter {
 
   private async count(kind: TrackedKind, scope: PlatformScope): Promise<number | null> {
     let total = 0;
-    for (const { path, query } of this.trackedQueries(kind, scope)) {
+    for (const { path, query, family } of this.trackedQueries(kind, scope)) {
       const { params, data } = listRequest({ ...query, select: '_id' }, 1, 1);
-      const response = await this.call('GET', path, { params, data });
+      const response = await this.call('GET', path, { params, data, family });
       const page = parsePage(response.data, `GET ${path}`);
       if (page.total === null) return null;
       total += page.total;
@@ -302,8 +301,8 @@ export class OzmapAdapter implements PlatformAdapter {
 
   private async *ids(kind: TrackedKind, scope: PlatformScope): AsyncIterable<string[]> {
     const field = kind === 'customers' ? 'client' : '_id';
-    for (const { path, query } of this.trackedQueries(kind, scope)) {
-      for await (const page of this.pages(path, { ...query, select: field }, `GET ${path}`)) {
+    for (const { path, query, family } of this.trackedQueries(kind, scope)) {
+      for await (const page of this.pages(path, { ...query, select: field }, `GET ${path}`, family)) {
         const ids: string[] = [];
         for (const record of page.records) {
           const id = kind === 'customers' ? (record !== null && typeof record === 'object' ? refId((record as { client?: unknown }).client) : null) : refId(record);
@@ -314,27 +313,28 @@ export class OzmapAdapter implements PlatformAdapter {
     }
   }
 
-  private trackedQueries(kind: TrackedKind, scope: PlatformScope): { path: string; query: OzmapQuery }[] {
+  private trackedQueries(kind: TrackedKind, scope: PlatformScope): { path: string; query: OzmapQuery; family: string }[] {
     switch (kind) {
       case 'poles':
         return (scope.projectExternalIds.length > 0 ? scope.projectExternalIds : [null]).map((project) => ({
           path: paths.poles(),
           query: { filter: project ? [filters.withinProject(project)] : [], sort: ID_ORDER },
+          family: FAMILY.poles,
         }));
       case 'boxes':
-        return [{ path: paths.boxes(), query: { filter: projectFilter(scope), sort: ID_ORDER } }];
+        return [{ path: paths.boxes(), query: { filter: projectFilter(scope), sort: ID_ORDER }, family: FAMILY.boxes }];
       case 'splitters':
-        return [{ path: paths.splitters(), query: { filter: projectFilter(scope), sort: ID_ORDER } }];
+        return [{ path: paths.splitters(), query: { filter: projectFilter(scope), sort: ID_ORDER }, family: FAMILY.splitters }];
       case 'customers':
       case 'portTies':
-        return [{ path: paths.properties(), query: { filter: projectFilter(scope), sort: ID_ORDER } }];
+        return [{ path: paths.properties(), query: { filter: projectFilter(scope), sort: ID_ORDER }, family: FAMILY.properties }];
     }
   }
 
   private async *allSplitters(scope: PlatformScope, options: ListOptions = {}): AsyncIterable<Page<PlatformSplitter>> {
     const guard = new DuplicateIdGuard();
     const query = { filter: [...projectFilter(scope), ...changedFilter(options)], sort: ID_ORDER, populate: 'splitterType' };
-    for await (const page of this.pages(paths.splitters(), query, 'GET /splitters')) {
+    for await (const page of this.pages(paths.splitters(), query, 'GET /splitters', FAMILY.splitters)) {
       yield withChanges(toSplitters(page.records, { guard, endpoint: 'GET /splitters' }), page.records, options);
     }
   }
@@ -342,14 +342,14 @@ export class OzmapAdapter implements PlatformAdapter {
   private async *allPortTies(scope: PlatformScope, options: ListOptions = {}): AsyncIterable<Page<PortTie>> {
     const guard = new DuplicateIdGuard();
     const query = { filter: [...projectFilter(scope), ...changedFilter(options)], sort: ID_ORDER, populate: 'client' };
-    for await (const page of this.pages(paths.properties(), query, 'GET /properties')) {
+    for await (const page of this.pages(paths.properties(), query, 'GET /properties', FAMILY.properties)) {
       yield withChanges(toPortTies(page.records, { guard, endpoint: 'GET /properties' }), page.records, options);
     }
   }
 
   private async propertiesOf(clientId: string) {
     const { params, data } = listRequest({ filter: [filters.client(clientId)], sort: ID_ORDER }, 1, this.pageSize);
-    const response = await this.call('GET', paths.properties(), { params, data });
+    const response = await this.call('GET', paths.properties(), { params, data, family: FAMILY.property });
     return toProperties(response.data, 'GET /properties');
   }
 
@@ -358,7 +358,7 @@ export class OzmapAdapter implements PlatformAdapter {
     const port = parsePortExternalId(request.portExternalId);
     if (!port) throw new Error(`"${request.portExternalId}" is not an OZmap port id (<splitter id>:<port number>)`);
     if (!request.containerExternalId) throw new Error(`port ${request.portExternalId}: the box holding it is not known, and OZmap needs it to tie a client`);
-    const response = await this.call('GET', paths.box(request.containerExternalId));
+    const response = await this.call('GET', paths.box(request.containerExternalId), { family: FAMILY.boxes });
     const place = toBoxPlace(response.data, 'GET /boxes/{id}');
     const coords: [number, number] | null = request.lon !== null && request.lat !== null ? [request.lon, request.lat] : place.coords;
     return { project: place.project, box: request.containerExternalId, splitter: port.splitterId, port: port.port, coords };
@@ -370,11 +370,11 @@ export class OzmapAdapter implements PlatformAdapter {
     for (const record of records) {
       const project = record !== null && typeof record === 'object' ? refId((record as { project?: unknown }).project) : null;
       if (!project || levels.has(project)) continue;
-      let facts = this.projectFacts.get(project);
+      let facts = this.shared.projectFacts.get(project);
       if (!facts) {
-        facts = this.call('GET', paths.project(project)).then((response) => toProjectFacts(response.data, 'GET /projects/{id}'));
-        facts.catch(() => this.projectFacts.delete(project));
-        this.projectFacts.set(project, facts);
+        facts = this.call('GET', paths.project(project), { family: FAMILY.projects }).then((response) => toProjectFacts(response.data, 'GET /projects/{id}'));
+        facts.catch(() => this.shared.projectFacts.delete(project));
+        this.shared.projectFacts.set(project, facts);
       }
       levels.set(project, (await facts).ctoLevel);
     }
@@ -386,11 +386,11 @@ export class OzmapAdapter implements PlatformAdapter {
    * announced total, and when a page repeats the first id of an earlier one (a server ignoring
    * `page` would otherwise answer the same page for ever, as the SDK's findAll does).
    */
-  private async *pages(path: string, query: OzmapQuery, endpoint: string): AsyncGenerator<WirePage> {
+  private async *pages(path: string, query: OzmapQuery, endpoint: string, family: string): AsyncGenerator<WirePage> {
     const firstIds = new Set<string>();
     for (let page = 1; page < 10_000_000; page += 1) {
       const { params, data } = listRequest(query, page, this.pageSize);
-      const response = await this.call('GET', path, { params, data });
+      const response = await this.call('GET', path, { params, data, family });
       const read = parsePage(response.data, endpoint);
       const first = read.records.length > 0 ? refId(read.records[0]) : null;
       if (first !== null) {
@@ -411,7 +411,7 @@ export class OzmapAdapter implements PlatformAdapter {
   private async call<T = unknown>(method: string, path: string, options: CallOptions = {}): Promise<PlatformResponse<T>> {
     const credentials = this.options.credentials;
     if (!('login' in credentials)) return this.client.request<T>(method, path, options);
-    const used = this.token ?? (await this.login(null));
+    const used = this.shared.token ?? (await this.login(null));
     try {
       return await this.client.request<T>(method, path, options);
     } catch (error) {
@@ -426,22 +426,30 @@ export class OzmapAdapter implements PlatformAdapter {
    * failed (`stale`), and puts the token in the Authorization header. Concurrent calls share one login.
    */
   private login(stale: string | null): Promise<string> {
-    if (this.token !== null && this.token !== stale) return Promise.resolve(this.token);
-    if (this.loggingIn) return this.loggingIn;
+    if (this.shared.token !== null && this.shared.token !== stale) return Promise.resolve(this.shared.token);
+    if (this.shared.loggingIn) return this.shared.loggingIn;
     const credentials = this.options.credentials as { login: string; password: string };
-    this.loggingIn = this.client
-      .post(paths.login(), loginBody(credentials.login, credentials.password), { params: LOGIN_PARAMS, retryUnsafe: true })
+    this.shared.loggingIn = this.client
+      .post(paths.login(), loginBody(credentials.login, credentials.password), { params: LOGIN_PARAMS, retryUnsafe: true, family: FAMILY.login })
       .then((response) => {
         const token = toLoginToken(response.data);
         this.client.setHeader('Authorization', token);
-        this.token = token;
+        this.shared.token = token;
         return token;
       })
       .finally(() => {
-        this.loggingIn = null;
+        this.shared.loggingIn = null;
       });
-    return this.loggingIn;
+    return this.shared.loggingIn;
   }
+}
+
+/** What the adapters made for runs share with the one they came from: the login, and what is known of projects. */
+interface SharedState {
+  /** The login token in use (login mode), and the login in flight. */
+  token: string | null;
+  loggingIn: Promise<string> | null;
+  projectFacts: Map<string, Promise<ProjectFacts>>;
 }
 
 function projectFilter(scope: PlatformScope): OzmapFilter[] {

@@ -67,6 +67,22 @@ export const paths = {
   property: (id: string) => `/properties/${encodeURIComponent(id)}`,
 } as const;
 
+/**
+ * The endpoint family each request is counted under (run record, metrics): OZmap's own route
+ * names. Properties are read for two purposes and counted apart: `properties` (customers, and
+ * the ties of customers to ports) and `property` (one client's property, around a push).
+ */
+export const FAMILY = {
+  login: 'login',
+  projects: 'projects',
+  poles: 'poles',
+  boxes: 'boxes',
+  splitters: 'splitters',
+  properties: 'properties',
+  property: 'property',
+  ftthClients: 'ftth-clients',
+} as const;
+
 /** `POST users/login?type=API` (SDK `Api.login`). */
 export const LOGIN_PARAMS = { type: 'API' } as const;
 
