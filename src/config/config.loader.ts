@@ -30,6 +30,10 @@ export function requireConfigDirectory(directory: string): void {
   ]);
 }
 
+const PROCESS_SECTIONS = ['scheduler', 'runs'] as const;
+type ProcessSection = (typeof PROCESS_SECTIONS)[number];
+const isProcessSection = (key: string): key is ProcessSection => (PROCESS_SECTIONS as readonly string[]).includes(key);
+
 /**
  * Reads every YAML/JSON file directly inside the folder (sub-folders such as
  * `examples/` are not read), substitutes `${ENV}` references and validates the result.
@@ -47,8 +51,8 @@ export function loadConfig(directory = defaultConfigDirectory(), env: NodeJS.Pro
   const origins: { file: string; index: number }[] = [];
   /** Non-text scalars as typed, by file and path, to say how to quote them. */
   const typedScalars = new Map<string, TypedScalar>();
-  let scheduler: unknown;
-  let schedulerFile: string | null = null;
+  /** Process-wide sections (`scheduler`, `runs`): each set in one file only. */
+  const sections = new Map<ProcessSection, { value: unknown; file: string }>();
 
   for (const file of files) {
     const raw = parseFile(path.join(directory, file), file, problems, typedScalars);
@@ -60,9 +64,16 @@ export function loadConfig(directory = defaultConfigDirectory(), env: NodeJS.Pro
       problems.push({ file, path: '', message: 'must be a mapping with an "integrations" list' });
       continue;
     }
-    const { integrations: list, scheduler: fileScheduler, ...rest } = substituted as Record<string, unknown>;
-    for (const key of Object.keys(rest)) {
-      problems.push({ file, path: key, message: 'is not a known setting (expected "integrations" or "scheduler")' });
+    const { integrations: list, ...rest } = substituted as Record<string, unknown>;
+    for (const [key, value] of Object.entries(rest)) {
+      if (!isProcessSection(key)) {
+        problems.push({ file, path: key, message: `is not a known setting (expected "integrations", ${PROCESS_SECTIONS.map((name) => `"${name}"`).join(' or ')})` });
+        continue;
+      }
+      if (value === undefined) continue;
+      const earlier = sections.get(key);
+      if (earlier) problems.push({ file, path: key, message: `is already set in ${earlier.file}` });
+      sections.set(key, { value, file });
     }
     if (list !== undefined) {
       if (!Array.isArray(list)) problems.push({ file, path: 'integrations', message: 'must be a list' });
@@ -72,14 +83,9 @@ export function loadConfig(directory = defaultConfigDirectory(), env: NodeJS.Pro
           origins.push({ file, index });
         });
     }
-    if (fileScheduler !== undefined) {
-      if (schedulerFile) problems.push({ file, path: 'scheduler', message: `is already set in ${schedulerFile}` });
-      scheduler = fileScheduler;
-      schedulerFile = file;
-    }
   }
 
-  const input = { integrations, ...(scheduler === undefined ? {} : { scheduler }) };
+  const input = { integrations, ...Object.fromEntries([...sections].map(([name, section]) => [name, section.value])) };
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -90,8 +96,9 @@ export function loadConfig(directory = defaultConfigDirectory(), env: NodeJS.Pro
         problems.push({ file: origin.file, path: where, message: explainType(issue, valueAt(input, issue.path), typedScalars.get(`${origin.file}|${where}`)) });
       } else {
         const where = formatPath(issue.path);
-        const typed = schedulerFile ? typedScalars.get(`${schedulerFile}|${where}`) : undefined;
-        problems.push({ file: head === 'scheduler' ? schedulerFile : null, path: where, message: explainType(issue, valueAt(input, issue.path), typed) });
+        const sectionFile = typeof head === 'string' && isProcessSection(head) ? (sections.get(head)?.file ?? null) : null;
+        const typed = sectionFile ? typedScalars.get(`${sectionFile}|${where}`) : undefined;
+        problems.push({ file: sectionFile, path: where, message: explainType(issue, valueAt(input, issue.path), typed) });
       }
     }
   }

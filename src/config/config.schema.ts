@@ -10,6 +10,10 @@ export type PlatformName = (typeof PLATFORMS)[number];
 export const PUSH_FIELDS = ['name', 'document', 'serviceId', 'email', 'phone', 'address', 'city', 'state', 'zipCode'] as const;
 export const DEFAULT_PUSH_FIELDS = ['name', 'document', 'serviceId'] as const;
 
+/** Sync runs one `mapsync serve` process executes at once (config `runs.concurrency`). */
+export const DEFAULT_RUN_CONCURRENCY = 2;
+export const MAX_RUN_CONCURRENCY = 64;
+
 export function isValidTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
@@ -161,6 +165,18 @@ export const configSchema = z
         catchUpMissedRuns: z.boolean().default(true),
       })
       .default({ enabled: true, catchUpMissedRuns: true }),
+    /** This process's share of the run queue; the fleet of `mapsync serve` on one database shares it. */
+    runs: z
+      .strictObject({
+        /** Sync runs this process executes at the same time (each on an integration of its own). */
+        concurrency: z
+          .number({ error: `must be a whole number of runs from 1 to ${MAX_RUN_CONCURRENCY} (e.g. 2)` })
+          .int(`must be a whole number of runs from 1 to ${MAX_RUN_CONCURRENCY} (e.g. 2)`)
+          .min(1, 'must be at least 1: a process that runs no sync would only queue them (set scheduler.enabled: false to stop scheduling instead)')
+          .max(MAX_RUN_CONCURRENCY, `must be at most ${MAX_RUN_CONCURRENCY}: each run holds a database connection of its own; add processes instead`)
+          .default(DEFAULT_RUN_CONCURRENCY),
+      })
+      .default({ concurrency: DEFAULT_RUN_CONCURRENCY }),
   })
   .superRefine((config, ctx) => {
     const seenIds = new Map<string, number>();

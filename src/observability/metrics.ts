@@ -61,6 +61,16 @@ export function createMetrics() {
       labelNames: ['integration', 'outcome'] as const,
       registers: [registry],
     }),
+    runsInProgress: new Gauge({
+      name: 'mapsync_sync_runs_in_progress',
+      help: 'Sync runs this process is executing now (at most mapsync_sync_run_concurrency)',
+      registers: [registry],
+    }),
+    runConcurrency: new Gauge({
+      name: 'mapsync_sync_run_concurrency',
+      help: 'Sync runs this process executes at most at once (config runs.concurrency)',
+      registers: [registry],
+    }),
     outboxPending: new Gauge({
       name: 'mapsync_outbox_pending',
       help: 'Outbox rows waiting for delivery',

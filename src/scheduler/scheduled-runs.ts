@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { IntegrationConfig } from '../config/config.schema.ts';
-import { DEFAULT_STALE_AFTER_MS, queueRun, reapStaleRuns, RunAlreadyActiveError } from '../sync/sync-runs.repository.ts';
+import { DEFAULT_STALE_AFTER_MS, queueRun, reapStaleRuns, RunAlreadyActiveError, SlotAlreadyQueuedError } from '../sync/sync-runs.repository.ts';
 import { previousRunAt } from './cron-time.ts';
 
 export type SlotOutcome =
@@ -11,9 +11,10 @@ export type SlotOutcome =
   | { outcome: 'no_slot' };
 
 /**
- * Queues the run for one schedule slot, once across processes: a process whose timer
- * fires after another already queued that slot sees the row (scheduled_for) and stops,
- * and two inserting at once are stopped by the one-active-run index (RunAlreadyActiveError).
+ * Queues the run for one schedule slot, once across processes: every process of a fleet
+ * fires for the slot, and one insert wins on the per-slot unique index (schedule_slot), even
+ * when the run it queued has already finished by the time a late timer fires. A slot that a
+ * catch-up run already took at boot is not queued again either.
  */
 export async function queueScheduledRun(knex: Knex, integration: IntegrationConfig, slot: Date): Promise<SlotOutcome> {
   const existing = await knex('sync_runs')
@@ -61,9 +62,11 @@ async function queueForSlot(
       trigger,
       options: { full: false, force: false },
       scheduledFor: slot,
+      ...(trigger === 'schedule' ? { scheduleSlot: slot } : {}),
     });
     return { outcome: 'queued', runId: run.id, slot };
   } catch (error) {
+    if (error instanceof SlotAlreadyQueuedError) return { outcome: 'already_queued_for_slot', runId: error.runId, slot };
     if (error instanceof RunAlreadyActiveError) return { outcome: 'active', runId: error.runId, slot };
     throw error;
   }

@@ -1,18 +1,22 @@
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import { executeRun } from '../sync/sync-engine.ts';
+import { handBackStoppedRuns, keepWaitingRunsAlive, rerunRunsOfDeadProcesses } from '../sync/fleet-queue.repository.ts';
 import { DEFAULT_STALE_AFTER_MS, reapStaleRuns, type RunRecord } from '../sync/sync-runs.repository.ts';
 import type { AppContext } from './app-context.ts';
 import type { BackgroundWorker } from './background-worker.ts';
 
+/** The error of a run broken off because its process is stopping. */
+const SHUTTING_DOWN = 'mapsync is shutting down';
+
 export interface RunWorkerOptions {
   /** How often queued runs are looked for without a wake() (default 5 s). */
   pollMs?: number;
-  /** How often runs left `running` by a dead process are reaped (default 60 s). */
+  /** How often runs left by a dead process are reaped and re-run (default 15 s). */
   reapEveryMs?: number;
   /** A running run whose heartbeat is older than this is dead (default: the sync engine's). */
   staleAfterMs?: number;
-  /** Integrations run at the same time by this process (default 2). */
+  /** Integrations run at the same time by this process (default: config `runs.concurrency`). */
   concurrency?: number;
   /** Process identity written to the runs (default host:pid). */
   owner?: string;
@@ -58,18 +62,22 @@ export async function claimQueuedRun(
 
 /**
  * Executes queued sync runs inside `mapsync serve`: polls (and wakes on demand), claims
- * runs safely across processes, runs them through the sync engine (which holds the
- * per-integration advisory lock) and reaps runs left by dead processes.
+ * runs safely across processes, at most `concurrency` at once (config `runs.concurrency`),
+ * runs them through the sync engine (which holds the per-integration advisory lock), and
+ * reaps and re-runs the runs of dead processes. Every process of a fleet on one database
+ * runs one; see README "Running a fleet".
  */
 export function createRunWorker(ctx: AppContext, options: RunWorkerOptions = {}): BackgroundWorker {
   const pollMs = options.pollMs ?? 5_000;
-  const reapEveryMs = options.reapEveryMs ?? 60_000;
+  const reapEveryMs = options.reapEveryMs ?? 15_000;
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-  const concurrency = options.concurrency ?? 2;
+  const concurrency = options.concurrency ?? ctx.config.runs.concurrency;
   const owner = options.owner ?? `${hostname()}:${process.pid}`;
   const logger = ctx.logger.child({ component: 'run-worker' });
 
   const active = new Map<string, { integrationId: string; abort: AbortController; done: Promise<void> }>();
+  ctx.metrics.runConcurrency.set(concurrency);
+  ctx.metrics.runsInProgress.set(0);
   let stopping = false;
   let pollTimer: NodeJS.Timeout | null = null;
   let reapTimer: NodeJS.Timeout | null = null;
@@ -135,9 +143,11 @@ export function createRunWorker(ctx: AppContext, options: RunWorkerOptions = {})
       .catch((error: unknown) => runLogger.error({ err: error }, 'sync run could not be executed'))
       .finally(() => {
         active.delete(runId);
+        ctx.metrics.runsInProgress.set(active.size);
         if (!stopping) void poll();
       });
     active.set(runId, { integrationId, abort, done });
+    ctx.metrics.runsInProgress.set(active.size);
   }
 
   let reaping: Promise<void> | null = null;
@@ -146,12 +156,24 @@ export function createRunWorker(ctx: AppContext, options: RunWorkerOptions = {})
     return reaping;
   }
 
+  /**
+   * The fleet's housekeeping, done by every live process: end the runs of dead processes,
+   * re-run them here or elsewhere (whoever claims first), and keep the runs that wait for a
+   * free worker from looking abandoned.
+   */
   async function reapOnce() {
+    const integrationIds = [...ctx.integrations.keys()];
     try {
       const reaped = await reapStaleRuns(ctx.knex, { staleAfterMs });
-      if (reaped.length > 0) logger.warn({ reaped }, 'reaped runs left running by a dead process');
+      if (reaped.length > 0) logger.warn({ reaped }, 'reaped runs left by a dead process');
+      const reruns = await rerunRunsOfDeadProcesses(ctx.knex, { integrationIds });
+      for (const rerun of reruns) {
+        logger.warn({ runId: rerun.id, retryOf: rerun.retryOf, integration: rerun.integrationId, attempt: rerun.attempt }, 'queued again: the process running it died');
+      }
+      if (reruns.length > 0) void poll();
+      await keepWaitingRunsAlive(ctx.knex, { integrationIds, olderThanMs: Math.max(reapEveryMs, 60_000) });
     } catch (error) {
-      logger.error({ err: error }, 'could not reap stale runs');
+      logger.error({ err: error }, 'could not reap or re-run the runs of dead processes');
     }
   }
 
@@ -159,6 +181,7 @@ export function createRunWorker(ctx: AppContext, options: RunWorkerOptions = {})
     name: 'run-worker',
     wakes: 'runs',
     async start() {
+      logger.info({ owner, concurrency }, 'run worker started');
       await reap();
       reapTimer = setInterval(() => void reap(), reapEveryMs);
       reapTimer.unref();
@@ -174,8 +197,15 @@ export function createRunWorker(ctx: AppContext, options: RunWorkerOptions = {})
       await Promise.all([polling, reaping]);
       // A run is all or nothing, so aborting leaves the previous state intact; it is not
       // worth holding up a shutdown for a sync that may take minutes.
-      for (const run of active.values()) run.abort.abort(new Error('mapsync is shutting down'));
+      const interrupted = [...active.keys()];
+      for (const run of active.values()) run.abort.abort(new Error(SHUTTING_DOWN));
       await Promise.allSettled([...active.values()].map((run) => run.done));
+      try {
+        const handedBack = await handBackStoppedRuns(ctx.knex, interrupted, SHUTTING_DOWN);
+        if (handedBack.length > 0) logger.info({ runs: handedBack }, 'runs broken off by the shutdown are left for a live process to run again');
+      } catch (error) {
+        logger.warn({ err: error }, 'could not hand the runs broken off by the shutdown back to the fleet');
+      }
     },
   };
 }

@@ -44,6 +44,10 @@ export interface RunRecord {
   scheduledFor: string | null;
   /** What the run asked of the platform; null while it runs, and for runs recorded before it was counted. */
   platformRequests: PlatformRequestCounts | null;
+  /** The run this one re-runs because the process running that one died; null for a first run. */
+  retryOf: string | null;
+  /** 1 for a first run, one more for each re-run after a dead process (at most RUN_MAX_ATTEMPTS). */
+  attempt: number;
 }
 
 export type { PlatformRequestCounts };
@@ -62,6 +66,21 @@ export class RunAlreadyActiveError extends Error {
     this.name = 'RunAlreadyActiveError';
   }
 }
+
+/** Raised by queueRun when a timer's slot was already queued (by this or another process). */
+export class SlotAlreadyQueuedError extends Error {
+  constructor(readonly runId: string) {
+    super(`this schedule slot was already queued (run ${runId})`);
+    this.name = 'SlotAlreadyQueuedError';
+  }
+}
+
+/**
+ * How many times a run is started in all: a run whose process dies is re-run by a live one,
+ * but one that kills every process that takes it (out of memory on a huge network) must not
+ * take the whole fleet down one process after another.
+ */
+export const RUN_MAX_ATTEMPTS = 3;
 
 /** How long a running run may go without a heartbeat before it is taken as dead. */
 export const DEFAULT_STALE_AFTER_MS = 2 * 60_000;
@@ -87,6 +106,8 @@ interface RunRow {
   finished_at: Date | null;
   scheduled_for: Date | null;
   platform_requests?: PlatformRequestCounts | null;
+  retry_of?: string | null;
+  attempt?: number | null;
 }
 
 const iso = (value: Date | null): string | null => (value ? new Date(value).toISOString() : null);
@@ -108,37 +129,56 @@ export function toRunRecord(row: RunRow): RunRecord {
     finishedAt: iso(row.finished_at),
     scheduledFor: iso(row.scheduled_for),
     platformRequests: row.platform_requests ?? null,
+    retryOf: row.retry_of ?? null,
+    attempt: Number(row.attempt ?? 1),
   };
 }
 
+/**
+ * Queues a run, one active (queued or running) per integration across processes; throws
+ * RunAlreadyActiveError naming the active one. With `scheduleSlot` (a timer's slot) the run
+ * is queued at most once per slot and integration, however many processes fire for it and
+ * however late: SlotAlreadyQueuedError names the run that has it.
+ */
 export async function queueRun(
   knex: Knex,
-  input: { integrationId: string; trigger: RunTrigger; options?: { full?: boolean; force?: boolean }; scheduledFor?: Date },
+  input: { integrationId: string; trigger: RunTrigger; options?: { full?: boolean; force?: boolean }; scheduledFor?: Date; scheduleSlot?: Date },
 ): Promise<RunRecord> {
-  // ON CONFLICT on the partial unique index sync_runs_one_active: safe across processes, and
-  // no error is raised (an error would also cost the embedded database's session its state).
+  // ON CONFLICT: safe across processes, and no error is raised (an error would also cost the
+  // embedded database's session its state). A slot run may meet either unique index.
+  const conflict = input.scheduleSlot ? 'ON CONFLICT DO NOTHING' : `ON CONFLICT (integration_id) WHERE status IN ('queued', 'running') DO NOTHING`;
   const insert = async (): Promise<RunRecord | null> => {
     const result = await knex.raw(
-      `INSERT INTO sync_runs (integration_id, trigger, status, options, scheduled_for)
-       VALUES (?, ?, 'queued', ?::jsonb, ?)
-       ON CONFLICT (integration_id) WHERE status IN ('queued', 'running') DO NOTHING
+      `INSERT INTO sync_runs (integration_id, trigger, status, options, scheduled_for, schedule_slot)
+       VALUES (?, ?, 'queued', ?::jsonb, ?, ?)
+       ${conflict}
        RETURNING *`,
       [
         input.integrationId,
         input.trigger,
         JSON.stringify({ full: input.options?.full === true, force: input.options?.force === true }),
-        input.scheduledFor ?? null,
+        input.scheduledFor ?? input.scheduleSlot ?? null,
+        input.scheduleSlot ?? null,
       ],
     );
     const row = (result.rows as RunRow[])[0];
     return row ? toRunRecord(row) : null;
   };
+  const slotTaken = async (): Promise<void> => {
+    if (!input.scheduleSlot) return;
+    const taken = (await knex('sync_runs').where({ integration_id: input.integrationId, schedule_slot: input.scheduleSlot }).first('id')) as
+      | { id: string }
+      | undefined;
+    if (taken) throw new SlotAlreadyQueuedError(taken.id);
+  };
   const queued = await insert();
   if (queued) return queued;
+  await slotTaken();
   // The active run may belong to a process that died: reap it and try once more.
   await reapStaleRuns(knex, { staleAfterMs: DEFAULT_STALE_AFTER_MS });
   const retried = await insert();
   if (retried) return retried;
+  await slotTaken();
   const active = (await knex('sync_runs')
     .where({ integration_id: input.integrationId })
     .whereIn('status', ['queued', 'running'])
@@ -190,6 +230,7 @@ export async function reapStaleRuns(
     `UPDATE sync_runs r
         SET status = 'failed',
             finished_at = now(),
+            reaped_at = now(),
             progress = NULL,
             error = CASE
               WHEN r.status = 'queued' THEN 'reaped: queued but never started (the process that queued it is gone)'

@@ -30,8 +30,8 @@ describe('mapsync sync / runs / projects', () => {
     assert.equal(run.trigger, 'cli');
     assert.equal(run.integrationId, ID);
     assert.deepEqual(Object.keys(run).sort(), [
-      'counts', 'durationMs', 'error', 'finishedAt', 'heartbeatAt', 'id', 'integrationId', 'options', 'owner',
-      'progress', 'queuedAt', 'scheduledFor', 'startedAt', 'status', 'trigger',
+      'attempt', 'counts', 'durationMs', 'error', 'finishedAt', 'heartbeatAt', 'id', 'integrationId', 'options', 'owner',
+      'progress', 'queuedAt', 'retryOf', 'scheduledFor', 'startedAt', 'status', 'trigger',
     ]);
     assert.ok(run.counts.poles.created > 0);
     // Not a terminal: progress is plain lines on stderr, stdout is only the JSON.

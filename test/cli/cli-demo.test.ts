@@ -25,7 +25,7 @@ describe('mapsync sync demo', () => {
   });
 
   test('the rule: the demo runs with no integration configured, on the embedded database or when asked for', () => {
-    const none = { integrations: [], scheduler: { enabled: true, catchUpMissedRuns: true } };
+    const none = { integrations: [], scheduler: { enabled: true, catchUpMissedRuns: true }, runs: { concurrency: 2 } };
     const rows: [NodeJS.ProcessEnv, 'runs' | RegExp][] = [
       [{}, 'runs'],
       [{ MAPSYNC_DEMO: '1' }, 'runs'],

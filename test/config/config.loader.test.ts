@@ -142,6 +142,17 @@ describe('config loader', () => {
     assert.ok(problems.some((p) => p.startsWith('b.yaml: integrations[0]') && p.includes('colour')));
   });
 
+  test('runs.concurrency is read from any one file, and a bad value names its file and key', () => {
+    const good = dirWith({ 'isp.yaml': `integrations:\n${integration()}\n`, 'process.yaml': 'runs:\n  concurrency: 4\n' });
+    assert.deepEqual(loadConfig(good, { GEOGRID_TOKEN: SECRET }).config.runs, { concurrency: 4 });
+    const bad = dirWith({ 'isp.yaml': `integrations:\n${integration()}\nruns:\n  concurrency: 0\n`, 'more.yaml': 'runs:\n  concurrency: 2\n' });
+    assert.deepEqual(problemsOf(bad), ['more.yaml: runs: is already set in isp.yaml']);
+    const zero = dirWith({ 'isp.yaml': `integrations:\n${integration()}\nruns:\n  concurrency: 0\n` });
+    assert.deepEqual(problemsOf(zero), [
+      'isp.yaml: runs.concurrency: must be at least 1: a process that runs no sync would only queue them (set scheduler.enabled: false to stop scheduling instead)',
+    ]);
+  });
+
   test('no config folder means no integrations', () => {
     assert.deepEqual(loadConfig('/nonexistent/mapsync-config', {}).config.integrations, []);
   });

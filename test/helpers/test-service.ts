@@ -55,6 +55,24 @@ export interface TestService {
 }
 
 /**
+ * The environment of a `mapsync serve` (in-process or a child) on the test database schema,
+ * a config folder that reads the simulator's token from TEST_SIMULATOR_TOKEN, and its CA.
+ */
+export function serviceEnv(input: { schema: string; configDir: string; apiToken: string; caFile: string; simulatorToken: string }): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: testDatabaseUrl(),
+    DATABASE_SCHEMA: input.schema,
+    MAPSYNC_CONFIG_DIR: input.configDir,
+    MAPSYNC_API_TOKEN: input.apiToken,
+    MAPSYNC_PLATFORM_CA_FILE: input.caFile,
+    MAPSYNC_DEMO: '0',
+    TEST_SIMULATOR_TOKEN: input.simulatorToken,
+    ...(isEmbeddedTestDatabase ? { DATABASE_POOL_MAX: '1' } : {}),
+  };
+}
+
+/**
  * A whole `mapsync serve` in-process on a free port: a GeoGrid simulator over https, a
  * config folder of its own, and the test database schema.
  */
@@ -88,18 +106,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   );
 
   const apiToken = randomBytes(12).toString('hex');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: testDatabaseUrl(),
-    DATABASE_SCHEMA: db.schema,
-    MAPSYNC_CONFIG_DIR: configDir,
-    MAPSYNC_API_TOKEN: apiToken,
-    MAPSYNC_PLATFORM_CA_FILE: caFile,
-    MAPSYNC_DEMO: '0',
-    TEST_SIMULATOR_TOKEN: simulator.token,
-    ...(isEmbeddedTestDatabase ? { DATABASE_POOL_MAX: '1' } : {}),
-    ...options.env,
-  };
+  const env: NodeJS.ProcessEnv = { ...serviceEnv({ schema: db.schema, configDir, apiToken, caFile, simulatorToken: simulator.token }), ...options.env };
   let service: RunningService;
   try {
     service = await startService({

@@ -86,6 +86,7 @@ test('stopping the service aborts the run in hand cleanly and leaves nothing run
     const row = await svc.db.knex('sync_runs').where({ id: queued.body.runId }).first();
     assert.equal(row.status, 'failed');
     assert.match(row.error, /cancel|abort|shutting/i);
+    assert.ok(row.reaped_at, 'handed back to the fleet: a live process runs it again');
     assert.equal(await svc.db.knex('poles').count<{ count: number }[]>({ count: '*' }).then((r) => Number(r[0]!.count)), 0, 'nothing merged');
   } finally {
     if (!stopped) await svc.service.stop();

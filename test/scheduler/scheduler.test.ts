@@ -24,7 +24,7 @@ function contextFor(knex: TestDatabase['knex'], integrations: IntegrationConfig[
     knex,
     logger: silentLogger(),
     metrics: createMetrics(),
-    config: { integrations, scheduler },
+    config: { integrations, scheduler, runs: { concurrency: 2 } },
     integrations: new Map(integrations.map((i) => [i.id, i])),
     demo: false,
     adapterFor: () => {

@@ -8,6 +8,7 @@ export function formatRun(run: RunView): string[] {
     `  queued ${run.queuedAt ?? '-'}  started ${run.startedAt ?? '-'}  finished ${run.finishedAt ?? '-'}${run.durationMs !== null ? `  (${(run.durationMs / 1000).toFixed(1)} s)` : ''}`,
   ];
   if (run.scheduledFor) lines.push(`  scheduled for ${run.scheduledFor}`);
+  if (run.retryOf) lines.push(`  attempt ${run.attempt}: re-runs ${run.retryOf}, whose process died`);
   if (run.error) lines.push(`  error: ${run.error}`);
   const kinds = Object.entries(run.counts);
   if (kinds.length > 0) {

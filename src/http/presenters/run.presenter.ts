@@ -22,6 +22,10 @@ export interface RunView {
   durationMs: number | null;
   /** What the run asked of the platform; null while it runs and for runs recorded before it was counted. */
   platformRequests: PlatformRequestCounts | null;
+  /** The run this one re-runs because the process running that one died. */
+  retryOf: string | null;
+  /** 1 for a first run, one more for each re-run after a dead process. */
+  attempt: number;
 }
 
 function isoTime(value: Date | string | null | undefined): string | null {
@@ -65,6 +69,8 @@ export function presentRun(run: RunRecord): RunView {
     scheduledFor: isoTime(run.scheduledFor),
     durationMs: startedAt && finishedAt ? new Date(finishedAt).getTime() - new Date(startedAt).getTime() : null,
     platformRequests: presentPlatformRequests(run.platformRequests),
+    retryOf: run.retryOf ?? null,
+    attempt: run.attempt ?? 1,
   };
 }
 
@@ -139,5 +145,7 @@ export const runViewSchema = {
         },
       },
     },
+    retryOf: { type: ['string', 'null'], format: 'uuid', description: 'the run this one re-runs because the process running that one died' },
+    attempt: { type: 'integer', minimum: 1, description: '1 for a first run, one more for each re-run after a dead process (at most 3)' },
   },
 } as const;
