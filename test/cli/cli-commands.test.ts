@@ -31,7 +31,7 @@ describe('mapsync sync / runs / projects', () => {
     assert.equal(run.integrationId, ID);
     assert.deepEqual(Object.keys(run).sort(), [
       'attempt', 'counts', 'durationMs', 'error', 'finishedAt', 'heartbeatAt', 'id', 'integrationId', 'options', 'owner',
-      'progress', 'queuedAt', 'retryOf', 'scheduledFor', 'startedAt', 'status', 'trigger',
+      'platformRequests', 'progress', 'queuedAt', 'retryOf', 'scheduledFor', 'startedAt', 'status', 'trigger',
     ]);
     assert.ok(run.counts.poles.created > 0);
     // Not a terminal: progress is plain lines on stderr, stdout is only the JSON.
