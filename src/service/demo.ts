@@ -39,32 +39,56 @@ export interface Demo {
   close(): Promise<void>;
 }
 
+/** The platforms the demo can imitate (`MAPSYNC_DEMO_PLATFORM`). */
+export const DEMO_PLATFORMS = ['geogrid', 'ozmap'] as const;
+export type DemoPlatform = (typeof DEMO_PLATFORMS)[number];
+
 /**
- * With no integration configured, mapsync runs one against its own GeoGrid-compatible
- * simulator on loopback, over https, so the whole flow can be seen without an account.
+ * The platform the demo runs on, from MAPSYNC_DEMO_PLATFORM (default `geogrid`).
+ * @throws DemoPlatformError when it names another platform.
+ */
+export function demoPlatformFromEnv(env: NodeJS.ProcessEnv): DemoPlatform {
+  const asked = env.MAPSYNC_DEMO_PLATFORM?.trim().toLowerCase();
+  if (!asked) return 'geogrid';
+  if ((DEMO_PLATFORMS as readonly string[]).includes(asked)) return asked as DemoPlatform;
+  throw new DemoPlatformError(`MAPSYNC_DEMO_PLATFORM is "${env.MAPSYNC_DEMO_PLATFORM}": use one of ${DEMO_PLATFORMS.join(', ')}`);
+}
+
+export class DemoPlatformError extends Error {
+  override name = 'DemoPlatformError';
+}
+
+/**
+ * With no integration configured, mapsync runs one against its own simulator of a mapping
+ * platform on loopback, over https, so the whole flow can be seen without an account:
+ * GeoGrid by default, OZmap with MAPSYNC_DEMO_PLATFORM=ozmap.
  */
 export async function startDemo(options: { logger: Logger; env: NodeJS.ProcessEnv }): Promise<Demo> {
   const size = Number(options.env.MAPSYNC_DEMO_SIZE ?? 3000);
+  const platform = demoPlatformFromEnv(options.env);
   const requestsPerMinute = 6000;
   const simulator = await startSimulator({
     seed: 1,
     size,
     https: true,
+    platform,
     token: randomBytes(16).toString('hex'),
     limits: { concurrency: 5, requestsPerMinute },
   });
   const integration = integrationSchema.parse({
     id: DEMO_INTEGRATION_ID,
-    platform: 'simulator',
+    // The GeoGrid demo keeps its historical platform name; OZmap runs the real OZmap adapter.
+    platform: platform === 'ozmap' ? 'ozmap' : 'simulator',
     apiUrl: simulator.url,
     token: simulator.token,
     project: { link: folderName(0) },
     elements: ['service_splitters', 'poles', 'boxes', 'distribution_splitters', 'customers'],
     http: { concurrency: 5, requestsPerMinute, timeoutMs: 10_000 },
   });
+  const platformName = platform === 'ozmap' ? 'OZmap' : 'GeoGrid';
   options.logger.warn(
-    { demo: true, simulator: simulator.url, network: countNetwork(simulator.network) },
-    'DEMO MODE: no integration in config/, syncing from the built-in GeoGrid simulator (API token "demo" unless MAPSYNC_API_TOKEN is set)',
+    { demo: true, platform, simulator: simulator.url, network: countNetwork(simulator.network) },
+    `DEMO MODE: no integration in config/, syncing from the built-in ${platformName} simulator (API token "demo" unless MAPSYNC_API_TOKEN is set)`,
   );
   return {
     integration,

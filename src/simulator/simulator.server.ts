@@ -257,6 +257,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       case 'POST bind-fail-after-success':
         api.failBindsAfterSuccess(Number(input.count ?? 1));
         return ok({ remaining: bindFailuresAfterSuccess });
+      case 'POST login-token-requests':
+        api.setLoginTokenRequests(input.requests === null || input.requests === undefined ? null : Number(input.requests));
+        return ok({ requests: input.requests ?? null });
       case 'POST reset-stats':
         api.resetStats();
         return ok(stats);
