@@ -48,7 +48,11 @@ test('malformed records are stable per record and listed; the rest stay whole', 
     const first = (await (await get('poles?limit=1000')).json()).rows as unknown[];
     const second = (await (await get('poles?limit=1000')).json()).rows as unknown[];
     assert.deepEqual(first, second);
-    const bad = first.filter((row) => row === null || typeof row !== 'object' || !('id' in row) || !Array.isArray((row as { coords: unknown }).coords) || typeof (row as { coords: unknown[] }).coords[0] !== 'number');
+    const whole = (row: unknown) => {
+      const record = row as { id?: unknown; coords?: unknown } | null;
+      return record !== null && typeof record === 'object' && typeof record.id === 'string' && Array.isArray(record.coords) && typeof record.coords[0] === 'number';
+    };
+    const bad = first.filter((row) => !whole(row));
     const listed = sim.malformedRecords().filter((r) => r.kind === 'pole');
     assert.equal(bad.length, listed.length);
     assert.ok(bad.length > 0 && bad.length < first.length / 2);
