@@ -50,7 +50,7 @@ describe('network GeoJSON, OpenAPI document and dashboard', () => {
       try {
         const poles = await svc.request('GET', `/v1/projects/${ID}/network.geojson?kinds=poles`);
         assert.equal(poles.body.features.length, byProject.body.features.filter((f: any) => f.properties.kind === 'pole').length - 1);
-        assert.ok(!poles.body.features.some((f: any) => f.properties.id === Number(removed.id)));
+        assert.ok(!poles.body.features.some((f: any) => f.id === `pole:${removed.id}` || f.properties.rowId === Number(removed.id)));
       } finally {
         await svc.db.knex('poles').where({ id: removed.id }).update({ removed_at: null });
       }
@@ -60,7 +60,7 @@ describe('network GeoJSON, OpenAPI document and dashboard', () => {
       const bad = await svc.request('GET', `/v1/projects/${ID}/network.geojson?kinds=poles,ducts`);
       assert.equal(bad.status, 400);
       assert.match(bad.body.message, /ducts/);
-      assert.equal((await svc.request('GET', `/v1/projects/${ID}/network.geojson?bbox=1,2,3,4`)).status, 400);
+      assert.equal((await svc.request('GET', `/v1/projects/${ID}/network.geojson?box=1,2,3,4`)).status, 400);
       assert.equal((await svc.request('GET', '/v1/projects/Bad%20Id/network.geojson')).status, 400);
       assert.equal((await svc.request('GET', '/v1/projects/nope/network.geojson')).status, 404);
       assert.equal((await svc.request('GET', '/v1/projects/999999/network.geojson')).status, 404);

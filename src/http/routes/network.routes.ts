@@ -1,45 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
+import {
+  NETWORK_LAYERS,
+  layerOf,
+  networkGeoJsonChunks,
+  parseFeatureId,
+  type BoundingBox,
+  type FeatureCursor,
+  type NetworkLayer,
+} from '../../network/network-geojson.ts';
 import type { AppContext } from '../../service/app-context.ts';
 import { errorResponses } from '../openapi.ts';
+import { streamedBody } from '../streamed-body.ts';
 import { INTEGRATION_ID_PATTERN } from './integrations.routes.ts';
-
-export const NETWORK_LAYERS = ['poles', 'boxes', 'splitters', 'customers'] as const;
-export type NetworkLayer = (typeof NETWORK_LAYERS)[number];
-
-interface FeatureRow {
-  id: number;
-  external_id: string;
-  geometry: unknown;
-  properties: Record<string, unknown>;
-}
-
-/** Rows of each layer, still present on the platform (removed rows are left out). */
-const LAYER_SQL: Record<NetworkLayer, string> = {
-  poles: `SELECT id, external_id, ST_AsGeoJSON(geom, 7)::json AS geometry,
-                 json_build_object('name', name, 'selected', selected, 'planned', planned) AS properties
-            FROM poles WHERE integration_id = ? AND removed_at IS NULL ORDER BY id`,
-  boxes: `SELECT id, external_id, ST_AsGeoJSON(geom, 7)::json AS geometry,
-                 json_build_object('name', name, 'boxKind', kind, 'auto', auto, 'poleId', pole_id, 'selected', selected, 'planned', planned) AS properties
-            FROM boxes WHERE integration_id = ? AND removed_at IS NULL ORDER BY id`,
-  // A splitter has no position of its own: it is drawn where its box is. Planned equipment
-  // (not built yet) has no free port to offer.
-  splitters: `SELECT s.id, s.external_id, ST_AsGeoJSON(b.geom, 7)::json AS geometry,
-                     json_build_object('name', s.name, 'role', s.role, 'ratio', s.ratio_in || 'x' || s.ratio_out,
-                                       'boxId', s.box_id, 'planned', s.planned OR b.planned,
-                                       'ports', (SELECT count(*) FROM ports p WHERE p.splitter_id = s.id AND p.removed_at IS NULL),
-                                       'freePorts', (SELECT count(*) FROM ports p WHERE p.splitter_id = s.id AND p.removed_at IS NULL AND p.available
-                                                       AND NOT p.planned AND NOT s.planned AND NOT b.planned)) AS properties
-                FROM splitters s JOIN boxes b ON b.id = s.box_id
-               WHERE s.integration_id = ? AND s.removed_at IS NULL ORDER BY s.id`,
-  // No document here: the map is for locating customers, not identifying them.
-  customers: `SELECT id, external_id, ST_AsGeoJSON(geom, 7)::json AS geometry,
-                     json_build_object('name', name, 'linkStatus', link_status, 'linkReason', link_reason,
-                                       'portExternalId', port_external_id) AS properties
-                FROM platform_customers WHERE integration_id = ? AND removed_at IS NULL AND geom IS NOT NULL ORDER BY id`,
-};
-
-const LAYER_KIND: Record<NetworkLayer, string> = { poles: 'pole', boxes: 'box', splitters: 'splitter', customers: 'customer' };
 
 /**
  * `:id` is an integration id (each integration syncs into exactly one project) or a
@@ -65,14 +38,49 @@ export function parseLayers(value: string | undefined): { layers: NetworkLayer[]
   return { layers: [...new Set(requested)] as NetworkLayer[] };
 }
 
+export { NETWORK_LAYERS, type NetworkLayer };
+
+const DEGREES = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+/**
+ * `bbox=minLon,minLat,maxLon,maxLat` in degrees (EPSG:4326, west,south,east,north as in
+ * RFC 7946 §5 and OGC API Features). A box crossing the antimeridian (west > east) is refused.
+ */
+export function parseBbox(value: string): { bbox: BoundingBox } | { error: string } {
+  const usage = `bbox: expected minLon,minLat,maxLon,maxLat in degrees (EPSG:4326), e.g. bbox=-47.10,-22.95,-47.00,-22.85; got "${value}"`;
+  const parts = value.split(',').map((part) => part.trim());
+  if (parts.length !== 4 || parts.some((part) => !DEGREES.test(part))) return { error: usage };
+  const [minLon, minLat, maxLon, maxLat] = parts.map(Number) as BoundingBox;
+  if ([minLon, maxLon].some((lon) => lon < -180 || lon > 180)) return { error: `${usage}: longitudes lie between -180 and 180` };
+  if ([minLat, maxLat].some((lat) => lat < -90 || lat > 90)) return { error: `${usage}: latitudes lie between -90 and 90` };
+  if (minLon > maxLon) return { error: `${usage}: minLon is east of maxLon` };
+  if (minLat > maxLat) return { error: `${usage}: minLat is north of maxLat` };
+  return { bbox: [minLon, minLat, maxLon, maxLat] };
+}
+
+/** Features in one page at most (`limit`); without `limit` the whole network is streamed. */
+export const GEOJSON_MAX_PAGE = 100_000;
+
+interface NetworkQuerystring {
+  kinds?: string;
+  bbox?: string;
+  limit?: number;
+  after?: string;
+}
+
 export async function networkRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.get<{ Params: { id: string }; Querystring: { kinds?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: NetworkQuerystring }>(
     '/v1/projects/:id/network.geojson',
     {
       schema: {
-        summary: 'the synced network as a GeoJSON FeatureCollection (EPSG:4326)',
+        summary: 'the synced network as a GeoJSON FeatureCollection (EPSG:4326), streamed',
         description:
-          '`:id` is an integration id, or a mapsync project id (digits). `kinds` is a comma-separated list of poles, boxes, splitters, customers (default all). Removed elements are left out. Splitters are placed at their box.',
+          '`:id` is an integration id, or a mapsync project id (digits). `kinds` is a comma-separated list of poles, boxes, splitters, customers (default all). ' +
+          'Removed elements are left out. Splitters are placed at their box. The body is written as it is read, in batches, so any size of network ' +
+          'streams in constant memory. Each feature\'s `id` (and `properties.id`) is "kind:rowId", e.g. "pole:123", unique across kinds; ' +
+          '`properties.rowId` is the mapsync row id within its kind. `bbox` keeps features inside the box. `limit` pages: the collection ' +
+          'then ends with `numberReturned` and, when more features follow, a `links` entry with `rel: "next"` whose `href` carries ' +
+          '`after` (the id of the last feature of the page). Without `limit` the whole network comes in one response.',
         tags: ['network'],
         params: {
           type: 'object',
@@ -82,17 +90,30 @@ export async function networkRoutes(app: FastifyInstance, ctx: AppContext): Prom
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { kinds: { type: 'string', maxLength: 200, description: 'e.g. poles,boxes,splitters,customers' } },
+          properties: {
+            kinds: { type: 'string', maxLength: 200, description: 'e.g. poles,boxes,splitters,customers' },
+            bbox: { type: 'string', maxLength: 200, description: 'minLon,minLat,maxLon,maxLat in degrees (EPSG:4326)' },
+            limit: { type: 'integer', minimum: 1, maximum: GEOJSON_MAX_PAGE, description: 'features per page; absent: all of them' },
+            after: { type: 'string', maxLength: 40, description: 'paging cursor: the id of the last feature seen, e.g. "box:42"' },
+          },
         },
         response: {
           200: {
-            description: 'GeoJSON FeatureCollection; each feature has properties.kind, id (mapsync row id) and externalId (platform id)',
+            description: 'GeoJSON FeatureCollection; each feature has id "kind:rowId", and properties.kind, id, rowId (mapsync row id) and externalId (platform id)',
             content: {
               'application/geo+json': {
                 schema: {
                   type: 'object',
                   additionalProperties: true,
-                  properties: { type: { type: 'string', enum: ['FeatureCollection'] }, features: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+                  properties: {
+                    type: { type: 'string', enum: ['FeatureCollection'] },
+                    features: { type: 'array', items: { type: 'object', additionalProperties: true } },
+                    numberReturned: { type: 'integer' },
+                    links: {
+                      type: 'array',
+                      items: { type: 'object', properties: { rel: { type: 'string' }, type: { type: 'string' }, href: { type: 'string' } } },
+                    },
+                  },
                 },
               },
             },
@@ -102,31 +123,50 @@ export async function networkRoutes(app: FastifyInstance, ctx: AppContext): Prom
       },
     },
     async (request, reply) => {
+      const bad = (message: string) => reply.code(400).send({ error: 'bad_request', message });
       const parsed = parseLayers(request.query.kinds);
-      if ('error' in parsed) return reply.code(400).send({ error: 'bad_request', message: parsed.error });
+      if ('error' in parsed) return bad(parsed.error);
+      let bbox: BoundingBox | undefined;
+      if (request.query.bbox !== undefined) {
+        const box = parseBbox(request.query.bbox);
+        if ('error' in box) return bad(box.error);
+        bbox = box.bbox;
+      }
+      let after: FeatureCursor | undefined;
+      if (request.query.after !== undefined) {
+        const cursor = parseFeatureId(request.query.after);
+        if (!cursor) return bad(`after: expected a feature id such as "box:42" (kind:rowId), as in the previous page's last feature; got "${request.query.after}"`);
+        if (!parsed.layers.includes(layerOf(cursor.kind))) return bad(`after: "${request.query.after}" is not of the kinds asked for (${parsed.layers.join(', ')})`);
+        after = cursor;
+      }
       const target = await resolveIntegration(ctx.knex, ctx, request.params.id);
       if (!target) {
         return reply.code(404).send({ error: 'not_found', message: `no project or integration "${request.params.id}"` });
       }
-      const features: unknown[] = [];
-      for (const layer of parsed.layers) {
-        const result = await ctx.knex.raw<{ rows: FeatureRow[] }>(LAYER_SQL[layer], [target.integrationId]);
-        for (const row of result.rows) {
-          features.push({
-            type: 'Feature',
-            id: `${LAYER_KIND[layer]}:${row.id}`,
-            geometry: row.geometry,
-            properties: { kind: LAYER_KIND[layer], id: Number(row.id), externalId: row.external_id, ...row.properties },
-          });
-        }
-      }
-      return reply.header('content-type', 'application/geo+json; charset=utf-8').send(
-        JSON.stringify({
-          type: 'FeatureCollection',
-          mapsync: { integrationId: target.integrationId, projectId: target.projectId, kinds: parsed.layers },
-          features,
-        }),
+      const base = `${request.protocol}://${request.host}${request.url.split('?')[0]}`;
+      const nextHref = (cursor: string) => {
+        const params = new URLSearchParams();
+        if (request.query.kinds !== undefined) params.set('kinds', request.query.kinds);
+        if (request.query.bbox !== undefined) params.set('bbox', request.query.bbox);
+        if (request.query.limit !== undefined) params.set('limit', String(request.query.limit));
+        params.set('after', cursor);
+        return `${base}?${params.toString()}`;
+      };
+      const chunks = networkGeoJsonChunks(
+        ctx.knex,
+        {
+          integrationId: target.integrationId,
+          projectId: target.projectId,
+          layers: parsed.layers,
+          ...(bbox ? { bbox } : {}),
+          ...(request.query.limit !== undefined ? { limit: request.query.limit } : {}),
+          ...(after ? { after } : {}),
+        },
+        nextHref,
       );
+      const body = streamedBody(chunks);
+      body.on('error', (error) => request.log.error({ err: error }, 'network GeoJSON stream failed; the response was cut short'));
+      return reply.header('content-type', 'application/geo+json; charset=utf-8').header('cache-control', 'no-store').send(body);
     },
   );
 }
