@@ -211,11 +211,16 @@ export async function getBindingView(knex: Knex | Knex.Transaction, id: number):
   const row = await describeBinding(knex, id);
   if (!row) return null;
   const pushes = await pushesOfBinding(knex, id);
+  return { ...bindingViewFields(row), pushes: pushes.map(toPushView) };
+}
+
+/** A binding row, with its contract's service id and its port's platform id, as the API shows it (without pushes). */
+export function bindingViewFields(row: BindingRow & { service_id: string; port_external_id: string }): Omit<BindingView, 'pushes'> {
   return {
-    id: row.id,
+    id: Number(row.id),
     integrationId: row.integration_id,
     serviceId: row.service_id,
-    portId: row.port_id,
+    portId: Number(row.port_id),
     portExternalId: row.port_external_id,
     status: row.status,
     syncState: row.sync_state,
@@ -224,7 +229,6 @@ export async function getBindingView(knex: Knex | Knex.Transaction, id: number):
     cancelledAt: iso(row.cancelled_at),
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
-    pushes: pushes.map(toPushView),
   };
 }
 

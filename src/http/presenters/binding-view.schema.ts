@@ -44,3 +44,29 @@ export const bindingViewSchema = {
     pushes: { type: 'array', items: pushViewSchema },
   },
 } as const;
+
+/** One row of GET /v1/bindings (BindingListItem in bindings-list.ts): a binding without its pushes, located, with its last push. */
+const { pushes: _pushes, ...bindingFields } = bindingViewSchema.properties;
+export const bindingListItemSchema = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    ...bindingFields,
+    customerName: { ...nullableString, description: "the ERP's name of the contract holder" },
+    port: { type: 'object', properties: { number: { type: 'integer' }, label: nullableString } },
+    splitter: { type: 'object', properties: { id: { type: 'integer' }, name: nullableString } },
+    box: { type: ['object', 'null'], properties: { id: { type: 'integer' }, name: nullableString } },
+    lastPush: {
+      type: ['object', 'null'],
+      description: 'the latest push of the binding (bind or unbind)',
+      properties: {
+        id: { type: 'integer' },
+        action: { type: 'string' },
+        status: { type: 'string' },
+        attempts: { type: 'integer' },
+        lastError: nullableString,
+        updatedAt: { type: 'string', format: 'date-time' },
+      },
+    },
+  },
+} as const;

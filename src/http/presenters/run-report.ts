@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { containsPattern } from '../../db/text-search.ts';
 
 export interface IssueView {
   kind: string;
@@ -14,11 +15,40 @@ export interface RunReportPage {
   page: { limit: number; offset: number; total: number; nextOffset: number | null };
 }
 
-export interface RunReportQuery {
-  limit: number;
-  offset: number;
+/** Which of a run's issues: `kind` and `code` take one value or a comma-separated list; `q` is text anywhere in the platform id, the reason or the customer's name. */
+export interface RunIssueFilter {
   kind?: string;
   code?: string;
+  q?: string;
+}
+
+export interface RunReportQuery extends RunIssueFilter {
+  limit: number;
+  offset: number;
+}
+
+const list = (value: string) => value.split(',').map((part) => part.trim()).filter(Boolean);
+
+/** The run's issues (`sync_issues as i`) that the filter keeps. */
+export function filteredIssues(knex: Knex, runId: string, filter: RunIssueFilter): Knex.QueryBuilder {
+  const q = knex('sync_issues as i').where('i.run_id', runId);
+  if (filter.kind && list(filter.kind).length > 0) q.whereIn('i.kind', list(filter.kind));
+  if (filter.code && list(filter.code).length > 0) q.whereIn('i.code', list(filter.code));
+  const text = filter.q?.trim();
+  if (text) {
+    const pattern = containsPattern(text);
+    q.where((w) =>
+      w
+        .whereRaw(`i.external_id ILIKE ? ESCAPE '\\'`, [pattern])
+        .orWhereRaw(`i.reason ILIKE ? ESCAPE '\\'`, [pattern])
+        .orWhereExists(
+          knex('platform_customers as f')
+            .whereRaw('f.integration_id = i.integration_id AND f.external_id = i.external_id')
+            .whereRaw(`f.name ILIKE ? ESCAPE '\\'`, [pattern]),
+        ),
+    );
+  }
+  return q;
 }
 
 /**
@@ -26,12 +56,7 @@ export interface RunReportQuery {
  * ports with bindings), with totals per code and kind over the whole run.
  */
 export async function loadRunReport(knex: Knex, runId: string, query: RunReportQuery): Promise<RunReportPage> {
-  const filtered = () => {
-    const q = knex('sync_issues').where({ run_id: runId });
-    if (query.kind) q.andWhere({ kind: query.kind });
-    if (query.code) q.andWhere({ code: query.code });
-    return q;
-  };
+  const filtered = () => filteredIssues(knex, runId, query);
   const grouped = await knex('sync_issues')
     .where({ run_id: runId })
     .select('kind', 'code')
@@ -47,12 +72,12 @@ export async function loadRunReport(knex: Knex, runId: string, query: RunReportQ
     total += count;
   }
   const filteredTotal =
-    query.kind || query.code ? Number((await filtered().count<{ count: number | string }[]>({ count: '*' }))[0]?.count ?? 0) : total;
+    query.kind || query.code || query.q?.trim() ? Number((await filtered().count<{ count: number | string }[]>({ count: '*' }))[0]?.count ?? 0) : total;
   const rows = await filtered()
-    .orderBy('id')
+    .orderBy('i.id')
     .limit(query.limit)
     .offset(query.offset)
-    .select<{ kind: string; external_id: string | null; code: string; reason: string }[]>('kind', 'external_id', 'code', 'reason');
+    .select<{ kind: string; external_id: string | null; code: string; reason: string }[]>('i.kind', 'i.external_id', 'i.code', 'i.reason');
   const nextOffset = query.offset + rows.length < filteredTotal ? query.offset + rows.length : null;
   const run = (await knex('sync_runs').where({ id: runId }).first('issues_pruned_at')) as { issues_pruned_at: Date | null } | undefined;
   const issuesPrunedAt = run?.issues_pruned_at ? new Date(run.issues_pruned_at).toISOString() : null;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { BindingError } from '../../bindings/binding-error.ts';
+import { BINDING_STATUSES, BINDING_SYNC_STATES, listBindings, type BindingListFilter } from '../../bindings/bindings-list.ts';
 import {
   cancelBinding,
   confirmBinding,
@@ -11,7 +12,7 @@ import {
 import type { AppContext } from '../../service/app-context.ts';
 import { idParamsSchema, idSchema } from '../input-validation.ts';
 import { errorResponses } from '../openapi.ts';
-import { bindingViewSchema } from '../presenters/binding-view.schema.ts';
+import { bindingListItemSchema, bindingViewSchema } from '../presenters/binding-view.schema.ts';
 
 const conflictSchema = {
   type: 'object',
@@ -91,6 +92,59 @@ export async function bindingsRoutes(app: FastifyInstance, ctx: AppContext): Pro
       } catch (error) {
         return sendRefusal(reply, error);
       }
+    },
+  );
+
+  app.get<{
+    Querystring: { integration?: string; status?: BindingListFilter['status']; syncState?: BindingListFilter['syncState']; serviceId?: string; box?: string; boxId?: number; before?: number; limit: number };
+  }>(
+    '/v1/bindings',
+    {
+      schema: {
+        summary: 'bindings, newest first, filtered',
+        description:
+          'Filters combine (AND): `integration`, `status`, `syncState` (`failed`: its push is parked, see GET /v1/pushes?status=failed), ' +
+          '`serviceId` (the ERP\'s id_cliente_servico, exactly), `box` (part of the box name, any case) or `boxId`. ' +
+          'Paging: pass `nextBefore` back as `before`; it is null on the last page.',
+        tags: ['bindings'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            integration: { type: 'string', minLength: 1, maxLength: 200 },
+            status: { type: 'string', enum: [...BINDING_STATUSES] },
+            syncState: { type: 'string', enum: [...BINDING_SYNC_STATES] },
+            serviceId: { type: 'string', minLength: 1, maxLength: 200 },
+            box: { type: 'string', minLength: 1, maxLength: 200, description: 'part of the box (CTO) name, any case' },
+            boxId: idSchema('mapsync box id'),
+            before: idSchema('only bindings with a smaller id (paging: pass nextBefore)'),
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              bindings: { type: 'array', items: bindingListItemSchema },
+              nextBefore: { type: ['integer', 'null'], description: 'pass as `before` for the next page; null on the last one' },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { integration, status, syncState, serviceId, box, boxId, before, limit } = request.query;
+      return listBindings(ctx.knex, {
+        limit,
+        ...(integration ? { integrationId: integration } : {}),
+        ...(status ? { status } : {}),
+        ...(syncState ? { syncState } : {}),
+        ...(serviceId ? { serviceId: serviceId.trim() } : {}),
+        ...(box?.trim() ? { box: box.trim() } : {}),
+        ...(boxId !== undefined ? { boxId } : {}),
+        ...(before !== undefined ? { beforeId: before } : {}),
+      });
     },
   );
 
