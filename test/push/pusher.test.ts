@@ -22,6 +22,7 @@ import {
 
 const INTEGRATION = 'sim';
 
+/** GeoGrid specifics of the push; what every platform shares is in push-platforms.test.ts. */
 describe('pusher against the simulator over HTTPS', () => {
   let db: TestDatabase;
   let sim: RunningSimulator;
@@ -58,35 +59,6 @@ describe('pusher against the simulator over HTTPS', () => {
     sim.writes.customersCreated.filter((w) => (w.body as { dados: { codigoIntegracao?: string } }).dados.codigoIntegracao === serviceId);
   const binds = (port: SeededPort) => sim.writes.binds.filter((w) => String((w.body as { idPorta: unknown }).idPorta) === port.externalId);
   const outboxOf = (bindingId: number) => db.knex('push_outbox').where({ binding_id: bindingId, action: 'bind' }).first();
-
-  test('the platform down for the first attempts: once it is back, exactly one customer and one bind', async () => {
-    const [contract] = await seedContracts(db.knex, 1, { prefix: 'DOWN' });
-    const [port] = takePorts(1);
-    const binding = await confirmed(contract!, port!);
-    sim.setDown(7);
-    const { pusher, close } = pusherFor(db.knex, sim, integration);
-    try {
-      pusher.start();
-      const row = await waitFor('the push to be delivered', async () => {
-        const r = await outboxOf(binding.id);
-        return r.status === 'done' ? r : null;
-      });
-      assert.ok(row.attempts > 1, `took several attempts (${row.attempts})`);
-    } finally {
-      await close();
-    }
-    assert.equal(sim.stats.downAnswers >= 7, true);
-    assert.equal(created(contract!.serviceId).length, 1, 'one customer created');
-    const bound = binds(port!);
-    assert.equal(bound.length, 1, 'one bind');
-    assert.equal(bound[0]!.status, 200);
-    const simPort = sim.network.ports.get(Number(port!.externalId))!;
-    const simCustomer = sim.network.customers.get(simPort.customerId!)!;
-    assert.equal(simCustomer.codigoIntegracao, contract!.serviceId);
-    const after = await db.knex('bindings').where({ id: binding.id }).first();
-    assert.equal(after.sync_state, 'pushed');
-    assert.equal(after.platform_customer_external_id, String(simCustomer.id));
-  });
 
   test('a pusher that dies after creating the customer: the next one finds it by integration code', async () => {
     const [contract] = await seedContracts(db.knex, 1, { prefix: 'CRASH' });
@@ -323,41 +295,6 @@ describe('pusher against the simulator over HTTPS', () => {
     assert.match(parked.last_error, /A porta já está em uso por outro cliente/);
     assert.equal((await db.knex('bindings').where({ id: b2.id }).first()).sync_state, 'failed');
     assert.notEqual(sim.network.ports.get(takenPort!.sim.id)!.customerId, null);
-  });
-
-  test('the payload carries the whitelisted fields and nothing else', async () => {
-    const extra = { email: 'cliente@example.com', phone: '19 99999-0000', address: 'Rua A, 1', city: 'Campinas', state: 'SP', zipCode: '13000-000' };
-    const [minimal, withEmail] = await seedContracts(db.knex, 2, { prefix: 'FIELDS', extra });
-    const [p1, p2] = takePorts(2);
-    await confirmed(minimal!, p1!);
-    const emailIntegration = simulatorIntegration(INTEGRATION, sim, { push: { fields: ['email'] } });
-    await confirmed(withEmail!, p2!, { settingsFor: () => ({ enabled: true, fields: emailIntegration.push.fields }) });
-    const { pusher, close } = pusherFor(db.knex, sim, integration);
-    const second = pusherFor(db.knex, sim, emailIntegration);
-    try {
-      // Each binding goes out through a pusher configured like its integration: hold the
-      // second back while the first pusher runs.
-      const rowOf = (serviceId: string) =>
-        db.knex('push_outbox as o').join('bindings as b', 'b.id', 'o.binding_id').join('service_contracts as s', 's.id', 'b.service_contract_id').where('s.service_id', serviceId).first('o.id');
-      const held = await rowOf(withEmail!.serviceId);
-      await db.knex('push_outbox').where({ id: held.id }).update({ next_attempt_at: db.knex.raw(`now() + interval '1 hour'`) });
-      assert.equal((await pusher.drain()).delivered, 1);
-      await db.knex('push_outbox').where({ id: held.id }).update({ next_attempt_at: db.knex.fn.now() });
-      assert.equal((await second.pusher.drain()).delivered, 1);
-    } finally {
-      await close();
-      await second.close();
-    }
-    const body1 = (created(minimal!.serviceId)[0]!.body as { dados: Record<string, unknown> }).dados;
-    assert.deepEqual(Object.keys(body1).sort(), ['codigoIntegracao', 'cpfCnpj', 'nome', 'observacao', 'tipo']);
-    assert.equal(body1.nome, minimal!.name);
-    assert.equal(body1.cpfCnpj, minimal!.document);
-    assert.equal(body1.tipo, 'F');
-    assert.equal(body1.codigoIntegracao, minimal!.serviceId);
-    assert.match(String(body1.observacao), new RegExp(`\\b${minimal!.serviceId}\\b`));
-    const body2 = (created(withEmail!.serviceId)[0]!.body as { dados: Record<string, unknown> }).dados;
-    assert.deepEqual(Object.keys(body2).sort(), ['codigoIntegracao', 'cpfCnpj', 'email', 'nome', 'observacao', 'tipo']);
-    assert.equal(body2.email, extra.email);
   });
 
   test('cancelling: an undelivered bind is withdrawn; a delivered one is unbound on the platform', async () => {

@@ -1,96 +1,201 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import type { TestDatabase } from '../helpers/test-database.ts';
+import { NEEDS_REAL_POSTGRES, type TestDatabase } from '../helpers/test-database.ts';
+import { PLATFORMS } from '../helpers/platforms.ts';
 import { countNetwork } from '../../src/simulator/network-generator.ts';
 import type { RunningSimulator } from '../../src/simulator/simulator.server.ts';
-import { runIssues } from '../../src/sync/sync-runs.repository.ts';
+import { SYNC_LOCK_NAMESPACE } from '../../src/sync/run-lock.ts';
+import { executeRun } from '../../src/sync/sync-engine.ts';
+import { getRun, queueRun, runIssues } from '../../src/sync/sync-runs.repository.ts';
 import { nonZero, type Harness } from './fixtures/sync-harness.ts';
 import { startSimulatedSync, type SimulatedSync } from './fixtures/simulated-sync.ts';
 
-/** The sync against the GeoGrid simulator over HTTPS, through the real adapter. */
-describe('sync against the simulator', () => {
-  let db: TestDatabase;
-  let sim: RunningSimulator;
-  let h: Harness;
+const here = path.dirname(fileURLToPath(import.meta.url));
 
-  let setup: SimulatedSync | undefined;
+/** The sync against each platform's simulator over HTTPS, through the platform's real adapter. */
+for (const platform of PLATFORMS) {
+  describe(`sync against the ${platform.name} simulator`, () => {
+    let db: TestDatabase;
+    let sim: RunningSimulator;
+    let h: Harness;
+    const id = `sim-${platform.name}`;
 
-  before(async () => {
-    setup = await startSimulatedSync({ id: 'sim', seed: 7, faults: { malformedRate: 0.01 } });
-    ({ db, sim, h } = setup);
+    let setup: SimulatedSync | undefined;
+
+    before(async () => {
+      setup = await startSimulatedSync({ id, seed: 7, faults: { malformedRate: 0.01 }, platform });
+      ({ db, sim, h } = setup);
+    });
+    after(async () => {
+      await setup?.close();
+    });
+
+    test('a full network: every element stored or rejected with a code; roles and poles as drawn; customers linked as the platform data says', async () => {
+      const run = await h.sync();
+      assert.equal(run.status, 'succeeded', run.error ?? '');
+      const counts = countNetwork(sim.network);
+      const malformed = sim.malformedRecords();
+      const rejected = (kind: string) => malformed.filter((m) => m.kind === kind).length;
+      // Malformed poles/boxes are rejected; their equipment is then never read.
+      assert.equal(run.counts.poles?.created, counts.poles - rejected('pole'));
+      assert.equal(run.counts.poles?.rejected, rejected('pole'));
+      assert.equal(run.counts.customers?.rejected, rejected('customer'));
+      const bad = new Set(malformed.map((m) => `${m.kind}:${m.id}`));
+      const readable = [...sim.network.splitters.values()].filter((s) => !bad.has(`${s.containerKind}:${s.containerId}`) && !bad.has(`splitter:${s.id}`));
+      assert.equal(run.counts.splitters?.created, readable.length, JSON.stringify({ counts, run: run.counts }));
+      assert.equal(
+        run.counts.ports?.created,
+        readable.filter((s) => s.service).reduce((sum, s) => sum + s.ports.length, 0),
+      );
+
+      // Roles: a service splitter only where the platform marks it so.
+      const roles = new Map(
+        (await db.knex('splitters').where({ integration_id: id }).select('external_id', 'role')).map((r) => [r.external_id as string, r.role as string]),
+      );
+      for (const splitter of readable) {
+        assert.equal(roles.get(platform.splitterId(splitter.id)), splitter.service ? 'service' : 'distribution', `splitter ${splitter.id}`);
+      }
+
+      // Attachment to poles: a box hangs on the pole the platform names; a pole carrying
+      // equipment directly gets an auto box holding it.
+      const autoBoxes = await db.knex('boxes').where({ integration_id: id, auto: true }).select('external_id');
+      assert.ok(autoBoxes.length > 0, 'the simulated network has poles carrying equipment');
+      for (const box of autoBoxes) assert.ok(sim.network.poles.has(platform.poleOfAutoBox(box.external_id)), box.external_id);
+      const boxes = await db.knex('boxes as b').leftJoin('poles as p', 'p.id', 'b.pole_id').where({ 'b.integration_id': id, 'b.auto': false }).select('b.external_id', 'p.external_id as pole');
+      const poleOf = new Map(boxes.map((b) => [b.external_id as string, b.pole as string | null]));
+      let attached = 0;
+      for (const box of sim.network.boxes.values()) {
+        if (box.poleId === null || bad.has(`box:${box.id}`) || bad.has(`pole:${box.poleId}`) || !poleOf.has(platform.boxId(box.id))) continue;
+        assert.equal(poleOf.get(platform.boxId(box.id)), platform.poleId(box.poleId), `box ${box.id}`);
+        attached += 1;
+      }
+      assert.ok(attached > 0);
+
+      // The simulator knows which linking outcome each customer should get on this platform.
+      const rows = await db.knex('platform_customers').where({ integration_id: id }).select('external_id', 'link_status', 'link_reason');
+      const statusOf = new Map(rows.map((r) => [r.external_id, r.link_status]));
+      const reasonOf = new Map(rows.map((r) => [r.external_id, r.link_reason]));
+      const disagreements: string[] = [];
+      const seen = new Set<string>();
+      let agree = 0;
+      let total = 0;
+      for (const c of sim.network.customers.values()) {
+        const status = statusOf.get(platform.customerId(c.id));
+        const expected = platform.expectedLink(c, sim.network);
+        if (!status || !expected || bad.has(`customer:${c.id}`)) continue;
+        total += 1;
+        seen.add(status);
+        if (status === expected) agree += 1;
+        else disagreements.push(`${expected}->${status} doc=${JSON.stringify(c.cpfCnpj)} obs=${JSON.stringify(c.observacao)} ${reasonOf.get(platform.customerId(c.id))}`);
+      }
+      // A few generated documents drop more leading zeros than the document rules accept.
+      assert.ok(total > 100);
+      assert.ok(agree / total >= 0.99, `linking agrees with the scenario for ${agree}/${total}: ${disagreements.slice(0, 12).join('\n')}`);
+      for (const outcome of platform.linkOutcomes) assert.ok(seen.has(outcome), `some customer is ${outcome} (seen: ${[...seen].join(', ')})`);
+
+      const issues = await runIssues(db.knex, run.id);
+      assert.ok(issues.some((i) => i.code === 'unmatched'));
+      for (const issue of issues) assert.ok(issue.code.length > 0 && issue.reason.length > 0);
+    });
+
+    test('a second run writes nothing, on mapsync or on the platform; poles vanishing trips the guard; equipment leaving a pole removes its auto box', async () => {
+      const platformWrites = () => Object.values(sim.writes).reduce((sum, list: unknown[]) => sum + list.length, 0);
+      const writesBefore = platformWrites();
+      const second = await h.sync();
+      assert.equal(second.status, 'succeeded', second.error ?? '');
+      for (const [kind, c] of Object.entries(second.counts)) {
+        assert.equal(c.created + c.updated + c.removed, 0, `${kind}: ${JSON.stringify(c)}`);
+      }
+      assert.equal(platformWrites(), writesBefore, 'a sync never writes to the platform');
+
+      sim.hideAllPoles(true);
+      const guarded = await h.sync();
+      assert.equal(guarded.status, 'failed');
+      assert.match(guarded.error ?? '', /mass-removal guard.*poles/);
+      sim.hideAllPoles(false);
+
+      // A pole with service equipment: the next run sees it gone.
+      const autoBoxes = await db.knex('boxes').where({ integration_id: id, auto: true }).whereNull('removed_at').orderBy('external_id');
+      const autoBox = autoBoxes.find((box) => (sim.network.splittersByContainer.get(platform.poleOfAutoBox(box.external_id)) ?? []).some((s) => s.service));
+      assert.ok(autoBox, 'a pole carries service equipment');
+      sim.removeEquipmentFromPole(platform.poleOfAutoBox(autoBox.external_id));
+      const run = await h.sync();
+      assert.equal(run.status, 'succeeded', run.error ?? '');
+      assert.equal(run.counts.boxes?.removed, 1, JSON.stringify(nonZero(run.counts)));
+      const gone = await db.knex('boxes').where({ id: autoBox.id }).first();
+      assert.notEqual(gone.removed_at, null);
+    });
+
+    test('a run killed (SIGKILL) in the middle of the merge leaves the previous state, and the next run succeeds', { skip: NEEDS_REAL_POSTGRES, timeout: 120_000 }, async () => {
+      const snapshot = async () => {
+        const out: Record<string, unknown[]> = {};
+        for (const table of ['poles', 'boxes', 'splitters', 'ports', 'platform_customers']) out[table] = await db.knex(table).where({ integration_id: id }).orderBy('id').select('*');
+        return out;
+      };
+      const before = await snapshot();
+      // Something for the merge to change: a pole's service equipment leaves it.
+      const pole = [...sim.network.poles.values()].find(
+        (p) => (sim.network.splittersByContainer.get(p.id) ?? []).some((s) => s.service) && !sim.malformedRecords().some((m) => m.kind === 'pole' && m.id === p.id),
+      );
+      assert.ok(pole);
+      sim.removeEquipmentFromPole(pole.id);
+
+      const dir = mkdtempSync(path.join(tmpdir(), 'mapsync-kill-'));
+      const caFile = path.join(dir, 'ca.pem');
+      writeFileSync(caFile, sim.ca ?? '');
+      const run = await queueRun(db.knex, { integrationId: id, trigger: 'cli' });
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'sync-child.ts')], {
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          DATABASE_SCHEMA: db.schema,
+          RUN_ID: run.id,
+          INTEGRATION_ID: id,
+          SIMULATOR_URL: sim.url,
+          SIMULATOR_TOKEN: sim.token,
+          SIMULATOR_CA_FILE: caFile,
+          SIMULATOR_PLATFORM: platform.configPlatform,
+          SIMULATOR_PROJECT: 'Campinas',
+          MAPSYNC_SYNC_PAUSE_IN_MERGE_MS: '60000',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+        let stderr = '';
+        await new Promise<void>((resolve, reject) => {
+          child.stderr.on('data', (chunk: Buffer) => {
+            stderr += chunk.toString();
+            if (stderr.includes('sync paused inside the merge transaction')) resolve();
+          });
+          child.on('exit', () => reject(new Error(`the child ended before pausing in the merge: ${stderr}`)));
+        });
+        assert.equal((await getRun(db.knex, run.id))?.status, 'running');
+        child.kill('SIGKILL');
+        assert.equal(await exited, 'SIGKILL');
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+      }
+
+      assert.deepEqual(await snapshot(), before, 'the merge was rolled back with the dead session');
+      for (let i = 0; i < 50; i += 1) {
+        const [held] = (await db.knex.raw(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = ${SYNC_LOCK_NAMESPACE}::oid AND objid = hashtext(?)::oid`, [`${db.schema}/${id}`])).rows;
+        if (held.n === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const next = await queueRun(db.knex, { integrationId: id, trigger: 'cli' });
+      const dead = await getRun(db.knex, run.id);
+      assert.equal(dead?.status, 'failed');
+      assert.match(dead?.error ?? '', /reaped/);
+      const done = await executeRun(h.ctx, next.id);
+      assert.equal(done.status, 'succeeded', done.error ?? '');
+      assert.equal(done.counts.boxes?.removed, 1, JSON.stringify(nonZero(done.counts)));
+    });
   });
-  after(async () => {
-    await setup?.close();
-  });
-
-  test('a full network: every element stored or rejected with a code; customers linked as the platform data says', async () => {
-    const run = await h.sync();
-    assert.equal(run.status, 'succeeded', run.error ?? '');
-    const counts = countNetwork(sim.network);
-    const malformed = sim.malformedRecords();
-    const rejected = (kind: string) => malformed.filter((m) => m.kind === kind).length;
-    // Malformed poles/boxes are rejected; their equipment is then never read.
-    assert.equal(run.counts.poles?.created, counts.poles - rejected('pole'));
-    assert.equal(run.counts.poles?.rejected, rejected('pole'));
-    assert.equal(run.counts.customers?.rejected, rejected('customer'));
-    const bad = new Set(malformed.map((m) => `${m.kind}:${m.id}`));
-    const readable = [...sim.network.splitters.values()].filter((s) => !bad.has(`${s.containerKind}:${s.containerId}`) && !bad.has(`splitter:${s.id}`));
-    assert.equal(run.counts.splitters?.created, readable.length, JSON.stringify({ counts, run: run.counts }));
-    assert.equal(
-      run.counts.ports?.created,
-      readable.filter((s) => s.service).reduce((sum, s) => sum + s.ports.length, 0),
-    );
-    const autoBoxes = await db.knex('boxes').where({ integration_id: 'sim', auto: true }).count<{ n: number }[]>('* as n');
-    assert.ok(Number(autoBoxes[0]?.n) > 0, 'the simulated network has poles carrying equipment');
-    const attached = await db.knex('boxes').where({ integration_id: 'sim', auto: false }).whereNotNull('pole_id').count<{ n: number }[]>('* as n');
-    assert.ok(Number(attached[0]?.n) > 0);
-
-    // The simulator knows which linking outcome each customer should get.
-    const rows = await db.knex('platform_customers').where({ integration_id: 'sim' }).select('external_id', 'link_status', 'link_reason');
-    const statusOf = new Map(rows.map((r) => [r.external_id, r.link_status]));
-    const reasonOf = new Map(rows.map((r) => [r.external_id, r.link_reason]));
-    const disagreements: string[] = [];
-    let agree = 0;
-    let total = 0;
-    for (const c of sim.network.customers.values()) {
-      const status = statusOf.get(String(c.id));
-      if (!status || !c.scenario || bad.has(`customer:${c.id}`)) continue;
-      total += 1;
-      if (status === c.scenario) agree += 1;
-      else disagreements.push(`${c.scenario}->${status} doc=${JSON.stringify(c.cpfCnpj)} obs=${JSON.stringify(c.observacao)} ${reasonOf.get(String(c.id))}`);
-    }
-    // A few generated documents drop more leading zeros than the document rules accept.
-    assert.ok(total > 100);
-    assert.ok(agree / total >= 0.99, `linking agrees with the scenario for ${agree}/${total}: ${disagreements.slice(0, 12).join('\n')}`);
-
-    const issues = await runIssues(db.knex, run.id);
-    assert.ok(issues.some((i) => i.code === 'unmatched'));
-    for (const issue of issues) assert.ok(issue.code.length > 0 && issue.reason.length > 0);
-  });
-
-  test('a second run writes nothing; poles vanishing trips the guard; equipment leaving a pole removes its auto box', async () => {
-    const second = await h.sync();
-    assert.equal(second.status, 'succeeded', second.error ?? '');
-    for (const [kind, c] of Object.entries(second.counts)) {
-      assert.equal(c.created + c.updated + c.removed, 0, `${kind}: ${JSON.stringify(c)}`);
-    }
-
-    sim.hideAllPoles(true);
-    const guarded = await h.sync();
-    assert.equal(guarded.status, 'failed');
-    assert.match(guarded.error ?? '', /mass-removal guard.*poles/);
-    sim.hideAllPoles(false);
-
-    // A pole with service equipment: its port occupancy, read every run, shows the change.
-    const autoBoxes = await db.knex('boxes').where({ integration_id: 'sim', auto: true }).whereNull('removed_at').orderBy('external_id');
-    const autoBox = autoBoxes.find((box) => (sim.network.splittersByContainer.get(Number(String(box.external_id).replace('auto:pole:', ''))) ?? []).some((s) => s.service));
-    assert.ok(autoBox, 'a pole carries service equipment');
-    const poleId = String(autoBox.external_id).replace('auto:pole:', '');
-    sim.removeEquipmentFromPole(Number(poleId));
-    const run = await h.sync();
-    assert.equal(run.status, 'succeeded', run.error ?? '');
-    assert.equal(run.counts.boxes?.removed, 1, JSON.stringify(nonZero(run.counts)));
-    const gone = await db.knex('boxes').where({ id: autoBox.id }).first();
-    assert.notEqual(gone.removed_at, null);
-  });
-});
+}

@@ -14,6 +14,7 @@ import { Pusher, type PusherOptions } from '../../../src/push/pusher.ts';
 import { cpfCheckDigits } from '../../../src/simulator/simulated-documents.ts';
 import type { RunningSimulator } from '../../../src/simulator/simulator.server.ts';
 import type { SimPort } from '../../../src/simulator/network-generator.ts';
+import { PLATFORMS, type PlatformUnderTest } from '../../helpers/platforms.ts';
 
 export interface SeededPort {
   /** mapsync ports.id */
@@ -22,12 +23,15 @@ export interface SeededPort {
   sim: SimPort;
 }
 
-export async function seedIntegration(knex: Knex, id: string, apiUrl = 'https://platform.example'): Promise<void> {
-  await knex('integrations').insert({ id, platform: 'simulator', api_url: apiUrl }).onConflict('id').ignore();
+export async function seedIntegration(knex: Knex, id: string, apiUrl = 'https://platform.example', platform = 'simulator'): Promise<void> {
+  await knex('integrations').insert({ id, platform, api_url: apiUrl }).onConflict('id').ignore();
 }
 
-/** Free service ports of the simulator (no customer, not reserved, not planned), stored as a sync would. */
-export async function seedFreeServicePorts(knex: Knex, integrationId: string, sim: RunningSimulator, count: number): Promise<SeededPort[]> {
+/**
+ * Free service ports of the simulator (no customer, not reserved, not planned), stored as a sync
+ * of `platform` (default GeoGrid) would, with that platform's ids.
+ */
+export async function seedFreeServicePorts(knex: Knex, integrationId: string, sim: RunningSimulator, count: number, platform: PlatformUnderTest = PLATFORMS[0]!): Promise<SeededPort[]> {
   const picked: SimPort[] = [];
   for (const splitter of sim.network.splitters.values()) {
     if (!splitter.service) continue;
@@ -38,10 +42,10 @@ export async function seedFreeServicePorts(knex: Knex, integrationId: string, si
     }
   }
   if (picked.length < count) throw new Error(`the simulator has only ${picked.length} free service ports; ${count} wanted`);
-  return seedPorts(knex, integrationId, sim, picked);
+  return seedPorts(knex, integrationId, sim, picked, platform);
 }
 
-export async function seedPorts(knex: Knex, integrationId: string, sim: RunningSimulator, ports: SimPort[]): Promise<SeededPort[]> {
+export async function seedPorts(knex: Knex, integrationId: string, sim: RunningSimulator, ports: SimPort[], platform: PlatformUnderTest = PLATFORMS[0]!): Promise<SeededPort[]> {
   const splitterIds = new Map<number, number>();
   const boxIds = new Map<number, number>();
   for (const port of ports) {
@@ -54,7 +58,7 @@ export async function seedPorts(knex: Knex, integrationId: string, sim: RunningS
       const [boxRow] = await knex('boxes')
         .insert({
           integration_id: integrationId,
-          external_id: box ? String(box.id) : `auto:pole:${splitter.containerId}`,
+          external_id: box ? platform.boxId(box.id) : `auto:pole:${platform.poleId(splitter.containerId)}`,
           content_hash: 'seed',
           name: place.sigla,
           kind: 'cto',
@@ -69,10 +73,10 @@ export async function seedPorts(knex: Knex, integrationId: string, sim: RunningS
     const [row] = await knex('splitters')
       .insert({
         integration_id: integrationId,
-        external_id: String(splitter.id),
+        external_id: platform.splitterId(splitter.id),
         content_hash: 'seed',
         box_id: boxIds.get(splitter.containerId)!,
-        container_external_id: String(splitter.containerId),
+        container_external_id: splitter.containerKind === 'box' ? platform.boxId(splitter.containerId) : platform.poleId(splitter.containerId),
         name: splitter.sigla,
         role: splitter.service ? 'service' : 'distribution',
         ratio_in: splitter.ratioIn,
@@ -87,18 +91,18 @@ export async function seedPorts(knex: Knex, integrationId: string, sim: RunningS
     .insert(
       ports.map((port) => ({
         integration_id: integrationId,
-        external_id: String(port.id),
+        external_id: platform.portId(port),
         content_hash: 'seed',
         splitter_id: splitterIds.get(port.splitterId)!,
         number: port.number,
         label: port.label,
         available: !port.reserved && port.customerId === null,
-        platform_customer_external_id: port.customerId === null ? null : String(port.customerId),
+        platform_customer_external_id: port.customerId === null ? null : platform.customerId(port.customerId),
       })),
     )
     .returning(['id', 'external_id']);
   const byExternal = new Map((rows as { id: number; external_id: string }[]).map((r) => [r.external_id, r.id]));
-  return ports.map((port) => ({ id: byExternal.get(String(port.id))!, externalId: String(port.id), sim: port }));
+  return ports.map((port) => ({ id: byExternal.get(platform.portId(port))!, externalId: platform.portId(port), sim: port }));
 }
 
 /** A valid CPF made from a number, so tests get as many distinct documents as they need. */
@@ -137,10 +141,10 @@ function hash(text: string): number {
 }
 
 /** An integration config pointing at the simulator, as config/ would declare it. */
-export function simulatorIntegration(id: string, sim: RunningSimulator, overrides: Record<string, unknown> = {}): IntegrationConfig {
+export function simulatorIntegration(id: string, sim: RunningSimulator, overrides: Record<string, unknown> = {}, platform: PlatformUnderTest = PLATFORMS[0]!): IntegrationConfig {
   return integrationSchema.parse({
     id,
-    platform: 'simulator',
+    platform: platform.configPlatform,
     apiUrl: sim.url,
     token: sim.token,
     project: { link: 'Centro' },
