@@ -7,7 +7,8 @@
   const $ = (selector) => document.querySelector(selector);
   const status = (text) => { $('#status').textContent = text; };
   const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const time = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '–');
+  // In the integration's own time zone (panes.js).
+  const time = (iso, integrationId) => window.mapsyncPanes.time(iso, integrationId);
 
   async function api(method, path) {
     const response = await fetch(path, { method, headers: { authorization: `Bearer ${token}` } });
@@ -22,11 +23,12 @@
 
   async function loadIntegrations() {
     const { body } = await api('GET', '/v1/integrations');
+    window.mapsyncPanes.setIntegrations(body.integrations);
     const rows = body.integrations.map((i) => `<tr>
       <td><b>${esc(i.id)}</b><br><small>${esc(i.project.name)}</small></td><td>${esc(i.platform)}</td>
       <td>${esc(i.elements.join(', '))}</td>
-      <td class="${esc(i.lastRun?.status)}">${i.lastRun ? `${esc(i.lastRun.status)}<br><small>${time(i.lastRun.queuedAt)}</small>` : '–'}</td>
-      <td>${i.schedule.nextRunAt ? `${time(i.schedule.nextRunAt)}<br><small>${esc(i.schedule.cron)} ${esc(i.schedule.timezone)}</small>` : i.schedule.error ? `<span class="failed">not scheduled: ${esc(i.schedule.error)}</span>` : 'not scheduled'}</td>
+      <td class="${esc(i.lastRun?.status)}">${i.lastRun ? `${esc(i.lastRun.status)}<br><small>${time(i.lastRun.queuedAt, i.id)}</small>` : '–'}</td>
+      <td>${i.schedule.nextRunAt ? `${time(i.schedule.nextRunAt, i.id)}<br><small>${esc(i.schedule.cron)} ${esc(i.schedule.timezone)}</small>` : i.schedule.error ? `<span class="failed">not scheduled: ${esc(i.schedule.error)}</span>` : 'not scheduled'}</td>
       <td><button data-sync="${esc(i.id)}">Sync now</button></td></tr>`);
     $('#integrations tbody').innerHTML = rows.join('');
     const select = $('#map-integration');
@@ -39,26 +41,11 @@
   async function loadRuns() {
     const { body } = await api('GET', '/v1/sync-runs?limit=25');
     $('#runs tbody').innerHTML = body.runs.map((r) => `<tr>
-      <td>${time(r.queuedAt)}</td><td>${esc(r.integrationId)}</td><td>${esc(r.trigger)}</td>
+      <td>${time(r.queuedAt, r.integrationId)}</td><td>${esc(r.integrationId)}</td><td>${esc(r.trigger)}</td>
       <td class="${esc(r.status)}">${esc(r.status)}${r.error ? `<br><small>${esc(r.error)}</small>` : ''}${r.progress ? `<br><small>${esc(r.progress.phase)}</small>` : ''}</td>
       <td>${r.durationMs === null ? '–' : `${(r.durationMs / 1000).toFixed(1)} s`}</td>
       <td><small>${countsText(r.counts)}</small></td>
       <td><button data-report="${esc(r.id)}">Report</button></td></tr>`).join('');
-  }
-
-  let report = { runId: null, offset: 0 };
-  async function loadReport(runId, append) {
-    if (!append) report = { runId, offset: 0 };
-    const { body } = await api('GET', `/v1/sync-runs/${runId}/report?limit=200&offset=${report.offset}`);
-    $('#report-section').hidden = false;
-    $('#report-run').textContent = runId;
-    $('#report-summary').textContent = `${body.summary.total} issue(s): ` +
-      Object.entries(body.summary.byCode).map(([code, n]) => `${code} ${n}`).join(', ');
-    const rows = body.issues.map((i) => `<tr><td>${esc(i.kind)}</td><td>${esc(i.externalId)}</td><td>${esc(i.code)}</td><td>${esc(i.reason)}</td></tr>`).join('');
-    const tbody = $('#report tbody');
-    tbody.innerHTML = append ? tbody.innerHTML + rows : rows;
-    report.offset = body.page.nextOffset ?? report.offset;
-    $('#report-more').hidden = body.page.nextOffset === null;
   }
 
   const COLORS = { pole: '#6b7280', box: '#1f6feb', splitter: '#8250df', customer: '#17803d' };
@@ -111,10 +98,6 @@
       const { status: code, body } = await api('POST', `/v1/integrations/${encodeURIComponent(target.dataset.sync)}/sync`);
       status(code === 202 ? `run ${body.runId} queued` : `a run is already active: ${body.runId}`);
       await refresh(false);
-    } else if (target.dataset.report) {
-      await loadReport(target.dataset.report, false);
-    } else if (target.id === 'report-more') {
-      await loadReport(report.runId, true);
     }
   });
   $('#token-form').addEventListener('submit', (event) => {

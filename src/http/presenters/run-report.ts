@@ -6,6 +6,8 @@ export interface IssueView {
   externalId: string | null;
   code: string;
   reason: string;
+  /** A customer's issue: the customer's name on the platform, as mapsync has it now; else null. */
+  customerName: string | null;
 }
 
 export interface RunReportPage {
@@ -74,16 +76,25 @@ export async function loadRunReport(knex: Knex, runId: string, query: RunReportQ
   const filteredTotal =
     query.kind || query.code || query.q?.trim() ? Number((await filtered().count<{ count: number | string }[]>({ count: '*' }))[0]?.count ?? 0) : total;
   const rows = await filtered()
+    .leftJoin('platform_customers as pc', function () {
+      this.on('pc.integration_id', '=', 'i.integration_id').andOn('pc.external_id', '=', 'i.external_id').andOnVal('i.kind', '=', 'customers');
+    })
     .orderBy('i.id')
     .limit(query.limit)
     .offset(query.offset)
-    .select<{ kind: string; external_id: string | null; code: string; reason: string }[]>('i.kind', 'i.external_id', 'i.code', 'i.reason');
+    .select<{ kind: string; external_id: string | null; code: string; reason: string; customer_name: string | null }[]>(
+      'i.kind',
+      'i.external_id',
+      'i.code',
+      'i.reason',
+      'pc.name as customer_name',
+    );
   const nextOffset = query.offset + rows.length < filteredTotal ? query.offset + rows.length : null;
   const run = (await knex('sync_runs').where({ id: runId }).first('issues_pruned_at')) as { issues_pruned_at: Date | null } | undefined;
   const issuesPrunedAt = run?.issues_pruned_at ? new Date(run.issues_pruned_at).toISOString() : null;
   return {
     summary: { total, byCode, byKind, issuesPrunedAt },
-    issues: rows.map((row) => ({ kind: row.kind, externalId: row.external_id, code: row.code, reason: row.reason })),
+    issues: rows.map((row) => ({ kind: row.kind, externalId: row.external_id, code: row.code, reason: row.reason, customerName: row.customer_name })),
     page: { limit: query.limit, offset: query.offset, total: filteredTotal, nextOffset },
   };
 }
@@ -95,5 +106,6 @@ export const issueViewSchema = {
     externalId: { type: ['string', 'null'] },
     code: { type: 'string' },
     reason: { type: 'string' },
+    customerName: { type: ['string', 'null'], description: "a customer's issue: the customer's name on the platform, as mapsync has it now" },
   },
 } as const;

@@ -19,6 +19,8 @@ const CONTENT_TYPES: Record<string, string> = {
 /** Only these files are served: no path from the request ever reaches the file system. */
 const DASHBOARD_FILES = new Map<string, string>([
   ['app.js', path.join(DASHBOARD_DIR, 'app.js')],
+  ['panes.js', path.join(DASHBOARD_DIR, 'panes.js')],
+  ['panes.css', path.join(DASHBOARD_DIR, 'panes.css')],
   ['style.css', path.join(DASHBOARD_DIR, 'style.css')],
   ['vendor/leaflet/leaflet.js', path.join(LEAFLET_DIR, 'leaflet.js')],
   ['vendor/leaflet/leaflet.css', path.join(LEAFLET_DIR, 'leaflet.css')],
