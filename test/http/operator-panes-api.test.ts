@@ -5,10 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
-import { erpContractsFor } from '../../src/simulator/network-generator.ts';
 import { REPORT_CSV_COLUMNS } from '../../src/http/presenters/run-report-csv.ts';
 import { cpfFor, waitFor } from '../push/helpers/push-fixtures.ts';
-import { waitForRunEnd } from '../helpers/run-waiting.ts';
+import { bindOnFreePorts, syncWithErpContracts } from '../helpers/operator-fixtures.ts';
 import { startTestService, type TestService } from '../helpers/test-service.ts';
 
 async function csvOf(svc: TestService, path: string): Promise<{ status: number; headers: Headers; text: string; bytes: Buffer }> {
@@ -26,38 +25,15 @@ describe('operator panes: bindings list and run report CSV', () => {
   before(async () => {
     // `state` pushed: a customer whose state is not a UF is refused by the platform (a failed push).
     svc = await startTestService({ integration: { push: { fields: ['state'] } } });
-    const contracts = erpContractsFor(svc.simulator.network);
-    for (let i = 0; i < contracts.length; i += 1000) await svc.request('POST', '/v1/customers', { items: contracts.slice(i, i + 1000) });
-    const queued = await svc.request('POST', `/v1/integrations/${svc.integrationId}/sync`);
-    const run = await waitForRunEnd(svc, queued.body.runId, 60_000);
-    assert.equal(run.status, 'succeeded', run.error);
-    runId = run.id;
-
-    await svc.request('POST', '/v1/customers', {
-      items: [
-        { serviceId: 'PANE-A', document: cpfFor(901), name: 'Ana Pane', status: 'active', state: 'SP' },
-        { serviceId: 'PANE-B', document: cpfFor(902), name: 'Bruno Pane', status: 'active', state: 'Sao Paulo' },
-        { serviceId: 'PANE-C', document: cpfFor(903), name: 'Carla Pane', status: 'active', state: 'SP' },
-        { serviceId: 'PANE-D', document: cpfFor(904), name: 'Davi Pane', status: 'active', state: 'SP' },
-      ],
-    });
-    const free = await svc.db
-      .knex('ports as p')
-      .join('splitters as s', 's.id', 'p.splitter_id')
-      .join('boxes as b', 'b.id', 's.box_id')
-      .where({ 's.role': 'service', 'p.available': true, 'p.planned': false, 's.planned': false, 'b.planned': false })
-      .whereNull('p.removed_at')
-      .whereNull('p.platform_customer_external_id')
-      .orderBy('p.id')
-      .limit(4)
-      .select('p.id', 'b.name as box');
-    for (const [i, serviceId] of ['PANE-A', 'PANE-B', 'PANE-C', 'PANE-D'].entries()) {
-      const port = free[i]!;
-      portsUsed.push({ id: Number(port.id), box: port.box });
-      const created = await svc.request('POST', '/v1/bindings', { serviceId, portId: Number(port.id) });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      bindingIds[serviceId] = created.body.id;
-    }
+    runId = await syncWithErpContracts(svc);
+    const bound = await bindOnFreePorts(svc, [
+      { serviceId: 'PANE-A', cpf: 901, name: 'Ana Pane', state: 'SP' },
+      { serviceId: 'PANE-B', cpf: 902, name: 'Bruno Pane', state: 'Sao Paulo' },
+      { serviceId: 'PANE-C', cpf: 903, name: 'Carla Pane', state: 'SP' },
+      { serviceId: 'PANE-D', cpf: 904, name: 'Davi Pane', state: 'SP' },
+    ]);
+    Object.assign(bindingIds, bound.bindingIds);
+    portsUsed.push(...bound.ports);
     for (const serviceId of ['PANE-A', 'PANE-B', 'PANE-D']) await svc.request('POST', `/v1/bindings/${bindingIds[serviceId]}/confirm`);
     await svc.request('DELETE', `/v1/bindings/${bindingIds['PANE-D']}`);
     await waitFor('the refused push to be parked', async () => (await svc.request('GET', `/v1/bindings/${bindingIds['PANE-B']}`)).body.syncState === 'failed');
