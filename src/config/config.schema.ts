@@ -109,8 +109,16 @@ export const integrationSchema = z.strictObject({
       removalGuardMinCount: z.number().int().min(0).default(10),
       issueRetentionDays: z.number().int().min(1).max(36_500).default(90),
       issueRetentionRuns: z.number().int().min(1).optional(),
+      /**
+       * How a normal run reads the port occupancy of known containers: `per_item`, one request
+       * per container (which customer is on which port is exact every night); `batch`, the
+       * platform's port counts of many containers per request, and one request per container
+       * only where a count changed (a change that keeps every count waits for the container's
+       * weekly full read). `batch` falls back to `per_item` when the platform refuses it.
+       */
+      occupancyReads: z.enum(['per_item', 'batch']).default('per_item'),
     })
-    .default({ attachRadiusMeters: 3, removalGuardPercent: 30, removalGuardMinCount: 10, issueRetentionDays: 90 }),
+    .default({ attachRadiusMeters: 3, removalGuardPercent: 30, removalGuardMinCount: 10, issueRetentionDays: 90, occupancyReads: 'per_item' }),
   runs: z
     .strictObject({
       /** A run still going after this many minutes (from its start) is stopped and failed. */

@@ -102,6 +102,16 @@ export interface PlatformAdapter {
    */
   portOccupancy?(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncIterable<ContainerOccupancy[]>;
   /**
+   * A summary of each container's equipment and port counts, for many containers per request
+   * where the platform has such a read: equal summaries on two nights mean no equipment or
+   * port count changed (a port taken, freed or reserved, a splitter added or removed). It
+   * cannot show a change that keeps every count (one customer leaving a box and another
+   * arriving the same day). Keyed by container id; a container the platform did not show is
+   * absent. null when the platform refuses the read (the sync then reads one container at a
+   * time). Optional.
+   */
+  portCountSummaries?(containers: ContainerRef[]): Promise<Map<string, string> | null>;
+  /**
    * The ids of every box and pole holding service equipment within a circle (centre in
    * EPSG:4326, radius in metres), from one paged listing. Optional; null when the platform
    * does not answer it. It tells a run which containers it does not read every night gained

@@ -3,7 +3,11 @@
  * process for the demo and the benchmarks:
  *   node --import tsx src/simulator/main.ts --seed 1 --size 100000 --port 0 [--platform geogrid|ozmap] [--https] [--ca-file f]
  *     [--token t] [--rpm N] [--concurrency N] [--error-rate r] [--hang-rate r] [--malformed-rate r] [--latency ms]
+<<<<<<< HEAD
  *     [--drip-rate r --drip-every ms] [--login l --password p --token-requests N]
+=======
+ *     [--drip-rate r --drip-every ms] [--no-batch-reads]
+>>>>>>> c8859ad (Sync: batch occupancy reads (sync.occupancyReads: batch): GeoGrid's port counts of 50 containers per request, one read per container only where a count changed, per-item when the platform refuses; the simulator serves the batch read and can refuse it (--no-batch-reads))
  * Prints one JSON line `{"url":…,"origin":…,"counts":…}` on stdout when ready.
  */
 import { Command, Option } from 'commander';
@@ -31,6 +35,7 @@ const program = new Command()
   .option('--latency <ms>', 'added latency per answer', '0')
   .option('--drip-rate <r>', 'share of answers whose body drips in slowly', '0')
   .option('--drip-every <ms>', 'with --drip-rate, the pause between 16-byte chunks', '500')
+  .option('--no-batch-reads', 'refuse (404) the batch port-count read GET /equipamentos/itemRede/portas?itensRede[]=…')
   .parse();
 
 const opts = program.opts<Record<string, string | boolean | undefined>>();
@@ -52,6 +57,7 @@ const simulator = await startSimulator({
   ...(typeof opts.caFile === 'string' ? { caFile: opts.caFile } : {}),
   token: String(opts.token),
   limits: { requestsPerMinute: num('rpm'), concurrency: num('concurrency') },
+  batchReads: opts.batchReads !== false,
   faults: {
     errorRate: num('errorRate'),
     hangRate: num('hangRate'),

@@ -66,6 +66,8 @@ export interface SimulatorOptions {
   platform?: SimulatedPlatform;
   /** OZmap only: the login `users/login` accepts, and how long its tokens last. */
   ozmapAuth?: OzmapAuthOptions;
+  /** Answer GeoGrid's batch port-count read (`GET /equipamentos/itemRede/portas?itensRede[]=…`; default true). */
+  batchReads?: boolean;
 }
 
 export interface SimulatorStats {
@@ -115,6 +117,8 @@ export interface RunningSimulator {
   /** How the ports listing of a container is shaped: flat port records, or nested in their equipment. */
   portShapeOf(containerId: number): 'flat' | 'nested';
   hideAllPoles(hidden?: boolean): void;
+  /** Answer (true) or refuse with 404 (false) GeoGrid's batch port-count read. */
+  setBatchReads(answered: boolean): void;
   removeEquipmentFromPole(poleId: number): void;
   moveElement(itemId: number, lat: number, lon: number): void;
   deleteElement(itemId: number): void;
@@ -206,7 +210,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       touchListeners.push(listener);
     },
   };
-  const geogrid: GeoGridWire = createGeoGridWire(context, token);
+  const geogrid: GeoGridWire = createGeoGridWire(context, token, { batchReads: options.batchReads ?? true });
   const ozmap: OzmapWire | null = platform === 'ozmap' ? createOzmapWire(context, token, options.ozmapAuth) : null;
   const wire: PlatformWire = ozmap ?? geogrid;
 
@@ -260,6 +264,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       case 'POST login-token-requests':
         api.setLoginTokenRequests(input.requests === null || input.requests === undefined ? null : Number(input.requests));
         return ok({ requests: input.requests ?? null });
+      case 'POST batch-reads':
+        geogrid.setBatchReads(input.answered !== false);
+        return ok({ answered: input.answered !== false });
       case 'POST reset-stats':
         api.resetStats();
         return ok(stats);
@@ -486,6 +493,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return [...malformed.values()];
     },
     portShapeOf: (containerId) => geogrid.portShapeOf(containerId),
+    setBatchReads: (answered) => geogrid.setBatchReads(answered),
     hideAllPoles(hidden = true) {
       polesHidden = hidden;
       touch();

@@ -3,6 +3,7 @@ import type { PositionRule } from '../domain/positions.ts';
 import type { PlatformRequestTally } from '../platforms/http/request-tally.ts';
 import type { ContainerRef, PlatformAdapter, PlatformScope } from '../platforms/platform-adapter.ts';
 import { cleanRecordText, screenPosition } from '../platforms/record-validation.ts';
+import { readPortCountSummaries, reusedByPortCountsSql } from './port-count-summaries.ts';
 import type { RunConnection } from './run-connection.ts';
 import type { RunIssuesWriter } from './run-issues.writer.ts';
 import type { RunProgressTracker } from './run-progress.ts';
@@ -40,6 +41,8 @@ export interface PullContext {
   signal?: AbortSignal;
   /** The run's platform requests: told how port occupancy was read. */
   requests?: PlatformRequestTally;
+  /** Read port counts in batches where the platform allows (config `sync.occupancyReads: batch`). */
+  batchOccupancy?: boolean;
 }
 
 /**
@@ -113,6 +116,7 @@ export async function pullIntoStaging(ctx: PullContext): Promise<void> {
     const listed = await readServiceEquipmentHolders(ctx);
     await ctx.db.query(`ANALYZE ${ctx.tables.poles}`);
     await ctx.db.query(`ANALYZE ${ctx.tables.boxes}`);
+    await readPortCountSummaries(ctx);
     await pullOccupancy(ctx);
     await pullEquipment(ctx);
     await stageStoredEquipment(ctx);
@@ -535,8 +539,7 @@ const HANDOFF_CHUNK = 20;
  */
 async function* containersToRead(ctx: PullContext, mode: Exclude<ReadMode, 'stored'>): AsyncGenerator<ContainerRef[]> {
   const [row] = await ctx.db.query<{ n: number }>(
-    `SELECT (SELECT count(*) FROM ${ctx.tables.boxes} WHERE read_mode = $1) + (SELECT count(*) FROM ${ctx.tables.poles} WHERE read_mode = $1) AS n`,
-    [mode],
+    `SELECT (SELECT count(*) FROM ${ctx.tables.boxes} c WHERE ${readModeFilter(ctx, 'box', mode)}) + (SELECT count(*) FROM ${ctx.tables.poles} c WHERE ${readModeFilter(ctx, 'pole', mode)}) AS n`,
   );
   const total = Number(row?.n ?? 0);
   const what = mode === 'diagram' ? 'reading equipment' : 'reading port occupancy';
@@ -552,17 +555,23 @@ async function* containersToRead(ctx: PullContext, mode: Exclude<ReadMode, 'stor
   }
 }
 
+/** Staged containers (`c`) to read in the mode: for occupancy, not those the batch read showed unchanged. */
+function readModeFilter(ctx: PullContext, kind: 'box' | 'pole', mode: Exclude<ReadMode, 'stored'>): string {
+  const filter = `c.read_mode = '${mode}'`;
+  return mode === 'occupancy' ? `${filter} AND NOT ${reusedByPortCountsSql(ctx.tables.portCounts, kind, 'c')}` : filter;
+}
+
 /** The containers to read in the given mode, from staging in id order, a batch at a time. */
 async function* stagedContainers(ctx: PullContext, mode: Exclude<ReadMode, 'stored'>): AsyncGenerator<ContainerRef[]> {
-  for (const [table, kind, filter] of [
-    [ctx.tables.boxes, 'box', `read_mode = '${mode}'`],
-    [ctx.tables.poles, 'pole', `read_mode = '${mode}'`],
+  for (const [table, kind] of [
+    [ctx.tables.boxes, 'box'],
+    [ctx.tables.poles, 'pole'],
   ] as const) {
     let after = '';
     for (;;) {
       checkAbort(ctx.signal);
       const rows = await ctx.db.query<{ external_id: string }>(
-        `SELECT external_id FROM ${table} WHERE ${filter} AND external_id > $1 ORDER BY external_id LIMIT ${CONTAINER_BATCH}`,
+        `SELECT external_id FROM ${table} c WHERE ${readModeFilter(ctx, kind, mode)} AND external_id > $1 ORDER BY external_id LIMIT ${CONTAINER_BATCH}`,
         [after],
       );
       if (rows.length === 0) break;

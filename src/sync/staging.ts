@@ -17,6 +17,8 @@ export interface StagingTables {
   occupancy: string;
   /** Containers the platform lists as holding service equipment (see serviceEquipmentHolders). */
   serviceHolders: string;
+  /** Each container's port-count summary from the batch read (see port-count-summaries.ts). */
+  portCounts: string;
 }
 
 /** What a pole's equipment check remembers of the pole (see sync_pole_checks), over staging row `p`. */
@@ -61,6 +63,7 @@ export function stagingTables(runId: string): StagingTables {
     links: `stage_links_${suffix}`,
     occupancy: `stage_occupancy_${suffix}`,
     serviceHolders: `stage_service_holders_${suffix}`,
+    portCounts: `stage_port_counts_${suffix}`,
   };
 }
 

@@ -35,6 +35,7 @@ import { pruneRunIssues } from './issue-retention.ts';
 import { resolveProject, scopeOf } from './project-resolver.ts';
 import { planGuardedRemovals, removalGuardViolation } from './removal-guard.ts';
 import { pullIntoStaging } from './pull.ts';
+import { recordPortCountSummaries } from './port-count-summaries.ts';
 import { resolveStaging } from './resolve.ts';
 import { RunConnection } from './run-connection.ts';
 import { RunIssuesWriter } from './run-issues.writer.ts';
@@ -224,6 +225,7 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
     progress,
     positions,
     requests: input.tally,
+    batchOccupancy: integration.sync.occupancyReads === 'batch',
     ...(input.signal ? { signal: input.signal } : {}),
   });
 
@@ -272,6 +274,7 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
     if (selection.serviceSplitters || selection.distributionSplitters) {
       await recordPoleChecks(db, params);
       await recordEquipmentReads(db, params);
+      await recordPortCountSummaries(db, params);
     }
     if (previousFingerprint !== fingerprint) {
       await db.execute(

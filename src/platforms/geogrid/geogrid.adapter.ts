@@ -22,6 +22,9 @@ import { DuplicateIdGuard, reject } from '../record-validation.ts';
 import {
   DEFAULT_PAGE_SIZE,
   FAMILY,
+  PORT_COUNTS_BATCH,
+  portCountsParams,
+  toPortCountSummaries,
   GeogridShapeError,
   ITEM_TYPE,
   SERVICE_PORTS_PARAMS,
@@ -72,6 +75,8 @@ export class GeogridAdapter implements PlatformAdapter {
   readonly client: PlatformHttpClient;
   private readonly pageSize: number;
   private readonly splitterPageSize: number;
+  /** Whether the platform answers the batch port-count read: unknown until asked (once per run, see forRun). */
+  private portCountsAnswered: boolean | null = null;
 
   /** `client`: a view of an existing adapter's client (see forRun); made from `options` when absent. */
   constructor(
@@ -201,6 +206,48 @@ export class GeogridAdapter implements PlatformAdapter {
     await Promise.all(pending);
     if (failure) throw failure;
     if (batch.length > 0) yield batch;
+  }
+
+  /**
+   * `GET /equipamentos/itemRede/portas?itensRede[]=…`, PORT_COUNTS_BATCH items per request.
+   * The first request asks alone whether the platform answers it; refused (a 4xx, or a body
+   * in another shape) the adapter does not ask again (a run gets an adapter of its own, so
+   * that is once per run) and answers null.
+   */
+  async portCountSummaries(containers: ContainerRef[]): Promise<Map<string, string> | null> {
+    if (this.portCountsAnswered === false) return null;
+    const ids = [...new Set(containers.map((c) => c.externalId))];
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += PORT_COUNTS_BATCH) chunks.push(ids.slice(i, i + PORT_COUNTS_BATCH));
+    const read = async (chunk: string[]): Promise<Map<string, string> | null> => {
+      const response = await this.client.get(paths.portCounts(), {
+        params: portCountsParams(chunk),
+        acceptStatus: [400, 403, 404, 405, 414, 422, 501],
+        family: FAMILY.portCounts,
+      });
+      if (response.status >= 400) return null;
+      try {
+        return toPortCountSummaries(response.data);
+      } catch (error) {
+        if (error instanceof GeogridShapeError) return null;
+        throw error;
+      }
+    };
+    const summaries = new Map<string, string>();
+    const first = this.portCountsAnswered === null ? chunks.shift() : undefined;
+    if (first) {
+      const answer = await read(first);
+      this.portCountsAnswered = answer !== null;
+      if (!answer) return null;
+      for (const [id, summary] of answer) summaries.set(id, summary);
+    }
+    const answers = await Promise.all(chunks.map(read));
+    if (answers.some((answer) => answer === null)) {
+      this.portCountsAnswered = false;
+      return null;
+    }
+    for (const answer of answers) for (const [id, summary] of answer!) summaries.set(id, summary);
+    return summaries;
   }
 
   /**

@@ -73,6 +73,8 @@ export const paths = {
   items: () => '/itensRede',
   equipment: (itemId: string) => `/diagrama/equipamentos/${encodeURIComponent(itemId)}`,
   servicePorts: (itemId: string) => `/equipamentos/itemRede/${encodeURIComponent(itemId)}/portas`,
+  /** [seen, 1] Port counts of several items in one call (`itensRede[]=<id>` repeated). */
+  portCounts: () => '/equipamentos/itemRede/portas',
   /** [guess] The paged customer list. */
   customers: () => '/clientes',
   customer: (id: string) => `/clientes/${encodeURIComponent(id)}`,
@@ -95,6 +97,7 @@ export const FAMILY = {
   boxes: 'caixas',
   equipment: 'equipamentos',
   servicePorts: 'portas',
+  portCounts: 'portasLote',
   serviceViability: 'viabilidade',
   customers: 'clientes',
   customer: 'cliente',
@@ -118,6 +121,36 @@ export function itemsParams(types: string[], folderIds: string[]): Record<string
 }
 
 export const SERVICE_PORTS_PARAMS = { 'atendimento[]': 'S', 'tipo[]': 'S' } as const;
+
+/** Items per batch port-count read: about the 60 ids per call public clients send to batch reads. */
+export const PORT_COUNTS_BATCH = 50;
+
+export function portCountsParams(itemIds: string[]): Record<string, unknown> {
+  return { 'itensRede[]': itemIds };
+}
+
+/**
+ * `GET /equipamentos/itemRede/portas?itensRede[]=…` ([seen, 1]):
+ * `{itensRede: [{idItemRede, equipamentos: [{viabilidade: {saidas, ocupadasTotal, livres,
+ * reservadas, reservadasCliente, entradas}}]}]}`. Answers, per item shown, a summary of its
+ * equipment and port counts: a digest of every equipment record as given (every field, in
+ * any order of the equipment), so any count or field that changes changes it. An item left
+ * out of the answer is not in the map. Throws GeogridShapeError when the body or an item is
+ * in another shape: the run then reads one item at a time.
+ */
+export function toPortCountSummaries(body: unknown, endpoint = 'GET /equipamentos/itemRede/portas'): Map<string, string> {
+  const items = isRecord(body) ? body.itensRede : undefined;
+  if (!Array.isArray(items)) throw new GeogridShapeError(endpoint, body);
+  const summaries = new Map<string, string>();
+  for (const item of items) {
+    const id = isRecord(item) ? externalIdOf(item.idItemRede ?? item.id) : null;
+    const equipment = isRecord(item) ? item.equipamentos : undefined;
+    if (!id || !Array.isArray(equipment) || !equipment.every((e) => isRecord(e) && isRecord(e.viabilidade))) throw new GeogridShapeError(endpoint, item);
+    const parts = equipment.map((e) => canonicalJson(e)).sort();
+    summaries.set(id, createHash('md5').update(parts.join('\n')).digest('hex'));
+  }
+  return summaries;
+}
 
 /** `GET /viabilidade/raio`: items holding service equipment within `raio` ([guess]: metres) of a point. */
 export function serviceViabilityParams(area: { lat: number; lon: number; radiusMeters: number }): Record<string, unknown> {

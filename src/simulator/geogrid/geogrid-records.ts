@@ -103,6 +103,30 @@ export class GeoGridRecords {
     };
   }
 
+  /**
+   * One item of the batch port-count read (second survey, seen in 1 client): every equipment
+   * of the item with the counts of its ports. A reserved port is neither free nor occupied.
+   */
+  itemPortCounts(containerId: number, splitters: SimSplitter[]) {
+    return {
+      idItemRede: containerId,
+      equipamentos: splitters.map((splitter) => {
+        const occupied = splitter.ports.filter((port) => port.customerId !== null).length;
+        const reserved = splitter.ports.filter((port) => port.customerId === null && port.reserved).length;
+        return {
+          viabilidade: {
+            entradas: splitter.ratioIn,
+            saidas: splitter.ratioOut,
+            ocupadasTotal: occupied,
+            livres: splitter.ports.length - occupied - reserved,
+            reservadas: reserved,
+            reservadasCliente: 0,
+          },
+        };
+      }),
+    };
+  }
+
   portShapeOf(containerId: number): 'flat' | 'nested' {
     return hashUnit(this.seed, `nested-ports:${containerId}`) < 0.3 ? 'nested' : 'flat';
   }

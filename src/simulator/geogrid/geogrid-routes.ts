@@ -15,7 +15,20 @@ const LOCAL_TOLERANCE_METRES = 2;
 export interface GeoGridWire extends PlatformWire {
   /** How the ports listing of a container is shaped: flat port records, or nested in their equipment. */
   portShapeOf(containerId: number): 'flat' | 'nested';
+  /**
+   * Whether `GET /equipamentos/itemRede/portas?itensRede[]=…` (port counts of several items in
+   * one call) is answered; refused, it answers 404 as an account without it would.
+   */
+  setBatchReads(answered: boolean): void;
 }
+
+export interface GeoGridWireOptions {
+  /** Answer the batch port-count read (default true). */
+  batchReads?: boolean;
+}
+
+/** Items per batch port-count read; more are refused with 400, as a URL too long would be. */
+export const MAX_BATCH_ITEMS = 100;
 
 /** Metres between two EPSG:4326 points (equirectangular: exact enough at a few metres). */
 const metresBetween = (a: { lat: number; lon: number }, b: { lat: number; lon: number }) => {
@@ -23,8 +36,9 @@ const metresBetween = (a: { lat: number; lon: number }, b: { lat: number; lon: n
   return Math.hypot((a.lat - b.lat) * 111_320, (a.lon - b.lon) * 111_320 * cosLat);
 };
 
-export function createGeoGridWire(context: WireContext, token: string): GeoGridWire {
+export function createGeoGridWire(context: WireContext, token: string, options: GeoGridWireOptions = {}): GeoGridWire {
   const { network, writes } = context;
+  let batchReads = options.batchReads ?? true;
   const records = new GeoGridRecords(context);
   const findItem = (id: number): SimItemBase | SimBox | undefined => network.poles.get(id) ?? network.boxes.get(id);
 
@@ -161,6 +175,16 @@ export function createGeoGridWire(context: WireContext, token: string): GeoGridW
       }
       return ['GET /diagrama/equipamentos/:id', ok({ registros: rows, totalRegistros: String(rows.length) })];
     }
+    if (a === 'equipamentos' && b === 'itemRede' && c === 'portas' && parts.length === 3 && method === 'GET') {
+      const name = 'GET /equipamentos/itemRede/portas';
+      if (!batchReads) return [name, new HttpAnswer(404, { mensagem: `Rota não encontrada: ${method} ${path}` })];
+      const ids = [...params.getAll('itensRede[]'), ...params.getAll('itensRede')];
+      if (ids.length === 0) return [name, fieldError(400, { itensRede: 'Informe os itens de rede' })];
+      if (ids.length > MAX_BATCH_ITEMS) return [name, fieldError(400, { itensRede: `Informe no máximo ${MAX_BATCH_ITEMS} itens de rede` })];
+      // An item the platform does not know is left out of the answer.
+      const known = ids.map(Number).filter((id) => network.poles.has(id) || network.boxes.has(id));
+      return [name, ok({ itensRede: known.map((id) => records.itemPortCounts(id, network.splittersByContainer.get(id) ?? [])) })];
+    }
     if (a === 'equipamentos' && b === 'itemRede' && c && d === 'portas' && parts.length === 4 && method === 'GET') {
       const id = Number(c);
       if (!network.poles.has(id) && !network.boxes.has(id)) {
@@ -250,5 +274,8 @@ export function createGeoGridWire(context: WireContext, token: string): GeoGridW
     bodyMethods: new Set(['POST', 'PUT']),
     route,
     portShapeOf: (containerId) => records.portShapeOf(containerId),
+    setBatchReads(answered) {
+      batchReads = answered;
+    },
   };
 }
