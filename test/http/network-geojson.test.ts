@@ -66,6 +66,10 @@ describe('network GeoJSON: streamed, bbox, paged, GDAL-ready', () => {
     assert.equal(response.headers.get('content-length'), null);
     assert.match(response.headers.get('content-type')!, /^application\/geo\+json/);
     assert.equal((await response.json()).features.length, all.features.length);
+    const head = await fetch(`${svc.url}/v1/projects/${ID}/network.geojson`, { method: 'HEAD', headers: { authorization: `Bearer ${svc.apiToken}` } });
+    assert.equal(head.status, 200);
+    assert.match(head.headers.get('content-type')!, /^application\/geo\+json/);
+    assert.equal(await head.text(), '');
   });
 
   test('ogr2ogr converts the output to a GeoPackage with every feature', { skip: GDAL_SKIP }, () => {

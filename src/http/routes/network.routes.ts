@@ -143,6 +143,9 @@ export async function networkRoutes(app: FastifyInstance, ctx: AppContext): Prom
       if (!target) {
         return reply.code(404).send({ error: 'not_found', message: `no project or integration "${request.params.id}"` });
       }
+      reply.header('content-type', 'application/geo+json; charset=utf-8').header('cache-control', 'no-store');
+      // A HEAD (GDAL's /vsicurl asks one first) gets the headers only: Fastify would read the whole stream to drop it.
+      if (request.method === 'HEAD') return reply.send();
       const base = `${request.protocol}://${request.host}${request.url.split('?')[0]}`;
       const nextHref = (cursor: string) => {
         const params = new URLSearchParams();
@@ -166,7 +169,7 @@ export async function networkRoutes(app: FastifyInstance, ctx: AppContext): Prom
       );
       const body = streamedBody(chunks);
       body.on('error', (error) => request.log.error({ err: error }, 'network GeoJSON stream failed; the response was cut short'));
-      return reply.header('content-type', 'application/geo+json; charset=utf-8').header('cache-control', 'no-store').send(body);
+      return reply.send(body);
     },
   );
 }

@@ -190,16 +190,17 @@ export async function syncRunsRoutes(app: FastifyInstance, ctx: AppContext): Pro
     async (request, reply) => {
       const run = await getRun(ctx.knex, request.params.runId);
       if (!run) return reply.code(404).send(unknownRun(request.params.runId));
+      reply
+        .header('content-type', 'text/csv; charset=utf-8; header=present')
+        .header('content-disposition', `attachment; filename="mapsync-run-${run.id}-report.csv"`)
+        .header('cache-control', 'no-store');
+      if (request.method === 'HEAD') return reply.send();
       const { kind, code, q, delimiter, bom } = request.query;
       const body = streamedBody(
         runReportCsvChunks(ctx.knex, run.id, { ...(kind ? { kind } : {}), ...(code ? { code } : {}), ...(q ? { q } : {}) }, { delimiter: delimiter === 'semicolon' ? ';' : ',', bom }),
       );
       body.on('error', (error) => request.log.error({ err: error, runId: run.id }, 'report CSV stream failed; the response was cut short'));
-      return reply
-        .header('content-type', 'text/csv; charset=utf-8; header=present')
-        .header('content-disposition', `attachment; filename="mapsync-run-${run.id}-report.csv"`)
-        .header('cache-control', 'no-store')
-        .send(body);
+      return reply.send(body);
     },
   );
 }
