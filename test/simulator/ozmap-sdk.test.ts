@@ -3,6 +3,7 @@ import https from 'node:https';
 import { after, before, test } from 'node:test';
 import { NetworkMutations } from '../../src/simulator/network-mutations.ts';
 import { numericIdOf, objectIdOf } from '../../src/simulator/ozmap/ozmap-ids.ts';
+import { ozmapBoxes } from '../../src/simulator/ozmap/ozmap-records.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/simulator.server.ts';
 
 // The official SDK drives the simulator: what it sends is what the simulator must serve.
@@ -39,7 +40,8 @@ test('projects: name, identifier, area polygon and box hierarchy levels, found b
   assert.equal(project.id, objectIdOf('project', folderNamed('Centro').id));
   assert.equal(project.area.type, 'Polygon');
   assert.ok(project.area.coordinates[0].length >= 5);
-  assert.deepEqual(project.hierarchyLevels.box.find((level: { name: string }) => level.name === 'CTO'), { id: 3, name: 'CTO' });
+  assert.equal(project.hierarchyLevels.box, 3, 'the CTO level');
+  assert.deepEqual(project.hierarchyLevels.boxes.find((level: { name: string }) => level.name === 'CTO'), { id: 3, name: 'CTO' });
   assert.ok(typeof project.createdAt === 'string' && !Number.isNaN(Date.parse(project.updatedAt)));
 });
 
@@ -79,12 +81,17 @@ test('boxes by project and hierarchy level; splitters populated with their type;
       { property: 'hierarchyLevel', operator: '=', value: 3 },
     ],
   });
-  const terminals = [...sim.network.boxes.values()].filter((b) => b.folderId === centro.id && b.item === 'terminal');
+  const terminals = [...ozmapBoxes(sim.network).values()].filter((b) => b.folderId === centro.id && b.level === 3);
   assert.equal(ctos.total, terminals.length);
+  assert.ok(terminals.some((t) => sim.network.poles.has(t.id)), 'splitters hung on a pole are served in a box on it');
   const planned = ctos.rows.filter((b: { implanted: boolean }) => !b.implanted);
   assert.deepEqual(new Set(planned.map((b: { id: string }) => numericIdOf('box', b.id))), new Set(terminals.filter((t) => t.planned).map((t) => t.id)));
   const box = ctos.rows.find((b: { implanted: boolean; pole?: string }) => b.implanted && b.pole);
-  assert.equal(numericIdOf('pole', box.pole), sim.network.boxes.get(numericIdOf('box', box.id)!)!.poleId);
+  assert.equal(numericIdOf('pole', box.pole), ozmapBoxes(sim.network).get(numericIdOf('box', box.id)!)!.poleId);
+  const onPole = [...sim.network.splitters.values()].find((s) => s.containerKind === 'pole')!;
+  const served = await sdk.splitter.findById(objectIdOf('splitter', onPole.id));
+  const holder = await sdk.box.findById(served.parent);
+  assert.equal(holder.pole, objectIdOf('pole', onPole.containerId));
 
   const splitters = await sdk.splitter.find({ page: 1, limit: 50, populate: ['splitterType'], filter: [{ property: 'parent', operator: '=', value: box.id }] });
   const model = sim.network.splittersByContainer.get(numericIdOf('box', box.id)!)!;

@@ -3,6 +3,7 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 import type { SimSplitter } from '../../src/simulator/network-generator.ts';
 import { numericIdOf, objectIdOf } from '../../src/simulator/ozmap/ozmap-ids.ts';
+import { ozmapBoxes } from '../../src/simulator/ozmap/ozmap-records.ts';
 import { countWrites, startSimulator, type RunningSimulator } from '../../src/simulator/simulator.server.ts';
 
 let sim: RunningSimulator;
@@ -66,12 +67,13 @@ test('filters in a GET body or in the filter query parameter give the same rows;
   const inQuery = await call('GET', `boxes?limit=1000&filter=${encodeURIComponent(JSON.stringify(filter))}`);
   assert.equal(inBody.status, 200);
   assert.deepEqual(inQuery.body, inBody.body);
-  assert.equal(inBody.body.total, [...sim.network.boxes.values()].filter((b) => b.item === 'caixa' && !b.planned).length);
+  const boxes = [...ozmapBoxes(sim.network).values()];
+  assert.equal(inBody.body.total, boxes.filter((b) => b.level === 2 && !b.planned).length);
 
   const notin = await call('GET', 'boxes?limit=1', { filter: [{ property: 'hierarchyLevel', operator: 'notin', value: [2] }] });
-  assert.equal(notin.body.total, [...sim.network.boxes.values()].filter((b) => b.item === 'terminal').length);
+  assert.equal(notin.body.total, boxes.filter((b) => b.level !== 2).length);
   const withPole = await call('GET', 'boxes?limit=1', { filter: [{ property: 'pole', operator: 'exists', value: true }] });
-  assert.equal(withPole.body.total, [...sim.network.boxes.values()].filter((b) => b.poleId !== null).length);
+  assert.equal(withPole.body.total, boxes.filter((b) => b.poleId !== null).length);
   const drop = await call('GET', 'splitters?limit=1', { filter: [{ property: 'isDrop', operator: '!=', value: true }] });
   assert.equal(drop.body.total, [...sim.network.splitters.values()].filter((s) => !s.service).length);
   const ratio = await call('GET', 'splitters?limit=1', { filter: [{ property: 'ratio.output', operator: '>=', value: 16 }] });

@@ -1,6 +1,8 @@
-import { gridLayout, type SimBox, type SimCustomer, type SimFolder, type SimNetwork, type SimPole, type SimSplitter } from '../network-generator.ts';
+import { gridLayout, type SimCustomer, type SimFolder, type SimNetwork, type SimPole, type SimSplitter } from '../network-generator.ts';
 import { hashUnit } from '../seeded-random.ts';
 import { objectIdOf } from './ozmap-ids.ts';
+
+const BOX_TYPES = { terminal: 1, caixa: 2 } as const;
 
 /**
  * OZmap v2 record shapes of the shared network, as `@ozmap/ozmap-sdk` 1.1.8 types them
@@ -29,8 +31,77 @@ export interface ClientState {
 }
 
 export const BOX_LEVELS = { POP: 1, CE: 2, CTO: 3 } as const;
-const HIERARCHY_LEVELS = { box: Object.entries(BOX_LEVELS).map(([name, id]) => ({ id, name })) };
-const BOX_TYPES = { terminal: 1, caixa: 2 } as const;
+/**
+ * A project's box hierarchy: `box`, the level of its CTOs (what a box's `hierarchyLevel` is
+ * compared with), and `boxes`, every level by name, as OZmap's system config lists them.
+ */
+const HIERARCHY_LEVELS = { box: BOX_LEVELS.CTO, boxes: Object.entries(BOX_LEVELS).map(([name, id]) => ({ id, name })) };
+
+/** A box as OZmap has it: a box of the shared model, or the box a pole-mounted splitter sits in. */
+export interface OzBox {
+  id: number;
+  folderId: number;
+  name: string;
+  lat: number;
+  lon: number;
+  poleId: number | null;
+  level: number;
+  boxType: number;
+  observation: string | null;
+  planned: boolean;
+}
+
+/**
+ * The boxes of the shared network as OZmap shows them. OZmap equipment always sits in a box,
+ * so a splitter that the shared model hangs straight on a pole is served inside a box on that
+ * pole, with the pole's id (poles and boxes share the id space, so it names no other box).
+ */
+export function ozmapBoxes(network: SimNetwork): Map<number, OzBox> {
+  const boxes = new Map<number, OzBox>();
+  for (const box of network.boxes.values()) {
+    boxes.set(box.id, {
+      id: box.id,
+      folderId: box.folderId,
+      name: box.sigla,
+      lat: box.lat,
+      lon: box.lon,
+      poleId: box.poleId,
+      level: box.item === 'terminal' ? BOX_LEVELS.CTO : BOX_LEVELS.CE,
+      boxType: BOX_TYPES[box.item],
+      observation: box.observacao,
+      planned: Boolean(box.planned),
+    });
+  }
+  for (const [containerId, splitters] of network.splittersByContainer) {
+    const pole = network.poles.get(containerId);
+    if (!pole || splitters.length === 0) continue;
+    const serves = splitters.some((s) => s.service);
+    boxes.set(pole.id, {
+      id: pole.id,
+      folderId: pole.folderId,
+      name: `${serves ? 'CTO' : 'CEO'}-${pole.sigla}`,
+      lat: pole.lat,
+      lon: pole.lon,
+      poleId: pole.id,
+      level: serves ? BOX_LEVELS.CTO : BOX_LEVELS.CE,
+      boxType: serves ? BOX_TYPES.terminal : BOX_TYPES.caixa,
+      observation: null,
+      planned: Boolean(pole.planned),
+    });
+  }
+  return boxes;
+}
+
+/** Element counts of the network as the OZmap simulator serves it (boxes include pole-mounted splitters' boxes). */
+export function ozmapCounts(network: SimNetwork) {
+  return {
+    poles: network.poles.size,
+    boxes: ozmapBoxes(network).size,
+    splitters: network.splitters.size,
+    ports: network.ports.size,
+    customers: network.customers.size,
+  };
+}
 
 export interface OzSnapshot {
   version: number;
@@ -125,6 +196,8 @@ export class OzmapRecords {
   /** Time of the first network change not yet reflected in the stamps. */
   private dirtySince: number | null = null;
   private lastStamp = 0;
+  /** The boxes as of the last snapshot. */
+  boxes = new Map<number, OzBox>();
   readonly properties = new Map<number, PropertyState>();
   /** Customers whose property was deleted through the API: no property until one is created. */
   readonly propertyDeleted = new Set<number>();
@@ -151,6 +224,11 @@ export class OzmapRecords {
   areaOf(folderId: number) {
     this.areas ??= projectAreas(this.network);
     return this.areas.get(folderId) ?? null;
+  }
+
+  /** A box by its numeric id, as of now (a box of the model, or a pole carrying splitters). */
+  boxAt(id: number): OzBox | undefined {
+    return ozmapBoxes(this.network).get(id);
   }
 
   /** The OZmap `code` of a client: its integration code, else a platform-made one. */
@@ -188,7 +266,7 @@ export class OzmapRecords {
     return {
       project: container.folderId,
       coords: [Math.round(lon * 1e7) / 1e7, Math.round(lat * 1e7) / 1e7],
-      boxId: this.network.boxes.has(container.id) ? container.id : null,
+      boxId: container.id,
       address: null,
       observation: null,
     };
@@ -230,7 +308,8 @@ export class OzmapRecords {
 
     const projects = this.network.folders.map((folder) => stamped(this.project(folder), folder.id));
     const poles = [...this.network.poles.values()].map((pole) => stamped(this.pole(pole), pole.id));
-    const boxes = [...this.network.boxes.values()].map((box) => stamped(this.box(box), box.id));
+    this.boxes = ozmapBoxes(this.network);
+    const boxes = [...this.boxes.values()].map((box) => stamped(this.box(box), box.id));
     const splitters = [...this.network.splitters.values()].map((splitter) => stamped(this.splitter(splitter), splitter.id));
     const typeKeys = new Map<number, { ratioOut: number; service: boolean }>();
     for (const splitter of this.network.splitters.values()) typeKeys.set(splitterTypeKey(splitter), { ratioOut: splitter.ratioOut, service: splitter.service });
@@ -290,23 +369,22 @@ export class OzmapRecords {
     };
   }
 
-  private box(box: SimBox) {
+  private box(box: OzBox) {
     const id = objectIdOf('box', box.id);
-    const level = box.item === 'terminal' ? BOX_LEVELS.CTO : BOX_LEVELS.CE;
     return {
       _id: id,
       id,
       kind: 'Box',
       project: this.projectOfFolder(box.folderId),
       ...(box.poleId !== null ? { pole: objectIdOf('pole', box.poleId) } : {}),
-      boxType: objectIdOf('boxType', BOX_TYPES[box.item]),
-      hierarchyLevel: level,
-      name: box.sigla,
+      boxType: objectIdOf('boxType', box.boxType),
+      hierarchyLevel: box.level,
+      name: box.name,
       coords: [box.lon, box.lat],
-      ...(box.observacao !== null ? { observation: box.observacao } : {}),
+      ...(box.observation !== null ? { observation: box.observation } : {}),
       implanted: !box.planned,
       // Of the planned boxes, about half are still drafts (never published), the rest drawn but not built.
-      draft: Boolean(box.planned) && hashUnit(this.seed, `draft:${box.id}`) < 0.5,
+      draft: box.planned && hashUnit(this.seed, `draft:${box.id}`) < 0.5,
       shared: false,
       certified: false,
       underground: false,
@@ -329,8 +407,7 @@ export class OzmapRecords {
       kind: 'Splitter',
       name: splitter.sigla,
       label: '',
-      // A splitter hung straight on a pole (no box) names the pole as its parent.
-      parent: splitter.containerKind === 'box' ? objectIdOf('box', splitter.containerId) : objectIdOf('pole', splitter.containerId),
+      parent: objectIdOf('box', splitter.containerId),
       project: container ? this.projectOfFolder(container.folderId) : null,
       splitterType: objectIdOf('splitterType', splitterTypeKey(splitter)),
       isDrop: splitter.service,
@@ -366,7 +443,7 @@ export class OzmapRecords {
     const id = objectIdOf('property', customer.id);
     const port = customer.portId !== null ? this.network.ports.get(customer.portId) : undefined;
     const splitter = port ? this.network.splitters.get(port.splitterId) : undefined;
-    const box = state.boxId !== null ? this.network.boxes.get(state.boxId) : undefined;
+    const box = state.boxId !== null ? this.boxes.get(state.boxId) : undefined;
     return {
       _id: id,
       id,

@@ -165,14 +165,14 @@ export function createOzmapWire(context: WireContext, apiKey: string, auth: Ozma
     const splitter = splitterId === null ? undefined : network.splitters.get(splitterId);
     if (!splitter) return message(400, `connector ${connector}: splitter não encontrado`);
     if (portNumber === undefined) return message(400, 'port: informe a porta do splitter (1 a N)');
-    if (boxId !== null && !(splitter.containerKind === 'box' && splitter.containerId === boxId)) return message(400, `connector ${connector} não está na caixa informada`);
+    if (boxId !== null && splitter.containerId !== boxId) return message(400, `connector ${connector} não está na caixa informada`);
     const port = splitter.ports.find((p) => p.number === portNumber);
     if (!port) return message(400, `port ${portNumber}: o splitter tem as portas 1 a ${splitter.ratioOut}`);
     const container = network.boxes.get(splitter.containerId) ?? network.poles.get(splitter.containerId);
     if (splitter.planned || port.planned || container?.planned) return message(400, `connector ${connector} não está implantado (projeto)`);
     if (port.reserved) return message(409, `port ${portNumber} do splitter ${connector} está bloqueada`);
     if (port.customerId !== null && port.customerId !== customer?.id) return message(409, `port ${portNumber} do splitter ${connector} já atende outro cliente`);
-    return { portId: port.id, boxId: splitter.containerKind === 'box' ? splitter.containerId : null };
+    return { portId: port.id, boxId: splitter.containerId };
   };
 
   const connect = (customer: SimCustomer, portId: number | null) => {
@@ -190,7 +190,7 @@ export function createOzmapWire(context: WireContext, apiKey: string, auth: Ozma
   const boxOf = (id: string | null | undefined): number | null | HttpAnswer => {
     if (id === undefined || id === null) return null;
     const boxId = numericIdOf('box', id);
-    if (boxId === null || !network.boxes.has(boxId)) return message(400, `box ${id} não encontrada`);
+    if (boxId === null || !records.boxAt(boxId)) return message(400, `box ${id} não encontrada`);
     return boxId;
   };
 
@@ -222,7 +222,7 @@ export function createOzmapWire(context: WireContext, apiKey: string, auth: Ozma
       target = resolved;
     }
     const placeBox = boxId ?? target?.boxId ?? null;
-    const box = placeBox !== null ? network.boxes.get(placeBox) : undefined;
+    const box = placeBox !== null ? records.boxAt(placeBox) : undefined;
     const coords = input.coords ?? (box ? ([box.lon, box.lat] as [number, number]) : undefined);
     if (!coords) return record(message(400, 'coords: informe a posição [lng, lat] ou a caixa'));
 
