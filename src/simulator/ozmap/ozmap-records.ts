@@ -103,15 +103,13 @@ export function ozmapCounts(network: SimNetwork) {
   };
 }
 
-export interface OzSnapshot {
+export const OZ_COLLECTIONS = ['projects', 'poles', 'boxes', 'splitters', 'splitterTypes', 'clients', 'properties'] as const;
+export type OzCollection = (typeof OZ_COLLECTIONS)[number];
+
+/** One collection's records as of a network version. */
+export interface OzList {
   version: number;
-  projects: OzRecord[];
-  poles: OzRecord[];
-  boxes: OzRecord[];
-  splitters: OzRecord[];
-  splitterTypes: OzRecord[];
-  clients: OzRecord[];
-  properties: OzRecord[];
+  rows: OzRecord[];
   byId: Map<string, OzRecord>;
   /** The numeric shared-model id behind each record, for malformed-record picks. */
   numericId: Map<OzRecord, number>;
@@ -192,12 +190,13 @@ export class OzmapRecords {
   /** Per ObjectId: the record's content as last seen, and when it was created and last changed. */
   private readonly stamps = new Map<string, { content: string; createdAt: string; updatedAt: string }>();
   private areas: ReturnType<typeof projectAreas> | null = null;
-  private snapshotCache: OzSnapshot | null = null;
-  /** Time of the first network change not yet reflected in the stamps. */
-  private dirtySince: number | null = null;
+  private readonly lists = new Map<OzCollection, OzList>();
+  /** Per collection, the time of the first network change not yet reflected in its stamps. */
+  private readonly dirtySince = new Map<OzCollection, number>();
+  /** The latest `updatedAt` ever served (ms): a new stamp is always later. */
   private lastStamp = 0;
-  /** The boxes as of the last snapshot. */
-  boxes = new Map<number, OzBox>();
+  /** The boxes as of the last build of the properties. */
+  private boxes = new Map<number, OzBox>();
   readonly properties = new Map<number, PropertyState>();
   /** Customers whose property was deleted through the API: no property until one is created. */
   readonly propertyDeleted = new Set<number>();
@@ -208,9 +207,18 @@ export class OzmapRecords {
     private readonly seed: number,
   ) {}
 
-  /** Called on every network change: the next snapshot stamps what changed since. */
+  /** Called on every network change: the next build of each collection stamps what changed since. */
   changed(): void {
-    this.dirtySince ??= Date.now();
+    const now = Date.now();
+    for (const collection of OZ_COLLECTIONS) if (!this.dirtySince.has(collection)) this.dirtySince.set(collection, now);
+  }
+
+  /**
+   * Builds every collection, so that the first request does not wait for it and the records
+   * there at start keep the age of the data (createdAt in 2025).
+   */
+  warm(version: number): void {
+    for (const collection of OZ_COLLECTIONS) this.list(collection, version);
   }
 
   projectOfFolder(folderId: number): string {
@@ -272,11 +280,15 @@ export class OzmapRecords {
     };
   }
 
-  /** The records as of network `version`; rebuilt (and re-stamped) when it moved. */
-  snapshot(version: number): OzSnapshot {
-    if (this.snapshotCache && this.snapshotCache.version === version) return this.snapshotCache;
-    const now = Date.now();
-    const stampAt = Math.max(this.dirtySince ?? now, this.lastStamp + 1);
+  /**
+   * A collection's records as of network `version`, rebuilt when it moved. A record whose
+   * content changed since its last build gets `updatedAt` = the time of the first change
+   * since (always after any `updatedAt` served before); a new record gets it as `createdAt`.
+   */
+  list(collection: OzCollection, version: number): OzList {
+    const cached = this.lists.get(collection);
+    if (cached && cached.version === version) return cached;
+    const stampAt = Math.max(this.dirtySince.get(collection) ?? Date.now(), this.lastStamp + 1);
     let stampUsed = false;
     const byId = new Map<string, OzRecord>();
     const numericId = new Map<OzRecord, number>();
@@ -287,9 +299,9 @@ export class OzmapRecords {
       let createdAt: string;
       let updatedAt: string;
       if (!seen) {
-        // A record present at the first snapshot is as old as the data; a later one is new.
-        createdAt = this.snapshotCache === null ? initial(record.id) : new Date(stampAt).toISOString();
-        if (this.snapshotCache !== null) stampUsed = true;
+        // A record there at the collection's first build is as old as the data; a later one is new.
+        createdAt = cached === undefined ? initial(record.id) : new Date(stampAt).toISOString();
+        if (cached !== undefined) stampUsed = true;
         updatedAt = createdAt;
       } else if (seen.content !== content) {
         createdAt = seen.createdAt;
@@ -305,26 +317,41 @@ export class OzmapRecords {
       numericId.set(full, numeric);
       return full;
     };
+    const rows = this.build(collection, stamped);
+    if (stampUsed) this.lastStamp = Math.max(this.lastStamp, stampAt);
+    this.dirtySince.delete(collection);
+    const list = { version, rows, byId, numericId };
+    this.lists.set(collection, list);
+    return list;
+  }
 
-    const projects = this.network.folders.map((folder) => stamped(this.project(folder), folder.id));
-    const poles = [...this.network.poles.values()].map((pole) => stamped(this.pole(pole), pole.id));
-    this.boxes = ozmapBoxes(this.network);
-    const boxes = [...this.boxes.values()].map((box) => stamped(this.box(box), box.id));
-    const splitters = [...this.network.splitters.values()].map((splitter) => stamped(this.splitter(splitter), splitter.id));
-    const typeKeys = new Map<number, { ratioOut: number; service: boolean }>();
-    for (const splitter of this.network.splitters.values()) typeKeys.set(splitterTypeKey(splitter), { ratioOut: splitter.ratioOut, service: splitter.service });
-    const splitterTypes = [...typeKeys.entries()].sort(([a], [b]) => a - b).map(([key, type]) => stamped(splitterTypeRecord(key, type.ratioOut, type.service), key));
-    const clients: OzRecord[] = [];
-    const properties: OzRecord[] = [];
-    for (const customer of this.network.customers.values()) {
-      clients.push(stamped(this.client(customer), customer.id));
-      const property = this.propertyOf(customer);
-      if (property) properties.push(stamped(this.property(customer, property), customer.id));
+  private build(collection: OzCollection, stamped: (record: { id: string; _id: string } & object, numeric: number) => OzRecord): OzRecord[] {
+    switch (collection) {
+      case 'projects':
+        return this.network.folders.map((folder) => stamped(this.project(folder), folder.id));
+      case 'poles':
+        return [...this.network.poles.values()].map((pole) => stamped(this.pole(pole), pole.id));
+      case 'boxes':
+        return [...ozmapBoxes(this.network).values()].map((box) => stamped(this.box(box), box.id));
+      case 'splitters':
+        return [...this.network.splitters.values()].map((splitter) => stamped(this.splitter(splitter), splitter.id));
+      case 'splitterTypes': {
+        const types = new Map<number, { ratioOut: number; service: boolean }>();
+        for (const splitter of this.network.splitters.values()) types.set(splitterTypeKey(splitter), { ratioOut: splitter.ratioOut, service: splitter.service });
+        return [...types.entries()].sort(([a], [b]) => a - b).map(([key, type]) => stamped(splitterTypeRecord(key, type.ratioOut, type.service), key));
+      }
+      case 'clients':
+        return [...this.network.customers.values()].map((customer) => stamped(this.client(customer), customer.id));
+      case 'properties': {
+        this.boxes = ozmapBoxes(this.network);
+        const rows: OzRecord[] = [];
+        for (const customer of this.network.customers.values()) {
+          const property = this.propertyOf(customer);
+          if (property) rows.push(stamped(this.property(customer, property), customer.id));
+        }
+        return rows;
+      }
     }
-    if (stampUsed) this.lastStamp = stampAt;
-    this.dirtySince = null;
-    this.snapshotCache = { version, projects, poles, boxes, splitters, splitterTypes, clients, properties, byId, numericId };
-    return this.snapshotCache;
   }
 
   private project(folder: SimFolder) {

@@ -5,7 +5,7 @@ import { HttpAnswer, malformedVariantOf, ok, type MalformedRecord, type Platform
 import { bodyErrors, clientUpdateBody, propertyCreateBody, propertyUpdateBody, type ClientBody, type PropertyUpdateBody } from './ozmap-bodies.ts';
 import { numericIdOf, objectIdOf, type OzmapKind } from './ozmap-ids.ts';
 import { applyFilters, applySelect, applySorts, pageOf, parseListQuery, QueryError } from './ozmap-query.ts';
-import { OzmapRecords, type OzRecord, type OzSnapshot, type PropertyState } from './ozmap-records.ts';
+import { OzmapRecords, type OzCollection, type OzRecord, type PropertyState } from './ozmap-records.ts';
 
 /**
  * The OZmap v2 routes the simulator serves, under `/api/v2`: reads of projects, poles,
@@ -31,14 +31,15 @@ export interface OzmapWire extends PlatformWire {
 
 type Collection = 'projects' | 'poles' | 'boxes' | 'splitters' | 'splitter-types' | 'ftth-clients' | 'properties';
 
-const COLLECTIONS: Record<Collection, { snapshot: keyof OzSnapshot; populate: Record<string, true>; malformed?: MalformedRecord['kind'] }> = {
-  projects: { snapshot: 'projects', populate: {} },
-  poles: { snapshot: 'poles', populate: {}, malformed: 'pole' },
-  boxes: { snapshot: 'boxes', populate: { project: true, pole: true }, malformed: 'box' },
-  splitters: { snapshot: 'splitters', populate: { splitterType: true, parent: true, project: true }, malformed: 'splitter' },
-  'splitter-types': { snapshot: 'splitterTypes', populate: {} },
-  'ftth-clients': { snapshot: 'clients', populate: {}, malformed: 'customer' },
-  properties: { snapshot: 'properties', populate: { client: true, box: true, pole: true, project: true } },
+/** Per route: its collection, the fields `populate` may fill (and from which collection), and its malformed-record kind. */
+const COLLECTIONS: Record<Collection, { collection: OzCollection; populate: Record<string, OzCollection>; malformed?: MalformedRecord['kind'] }> = {
+  projects: { collection: 'projects', populate: {} },
+  poles: { collection: 'poles', populate: {}, malformed: 'pole' },
+  boxes: { collection: 'boxes', populate: { project: 'projects', pole: 'poles' }, malformed: 'box' },
+  splitters: { collection: 'splitters', populate: { splitterType: 'splitterTypes', parent: 'boxes', project: 'projects' }, malformed: 'splitter' },
+  'splitter-types': { collection: 'splitterTypes', populate: {} },
+  'ftth-clients': { collection: 'clients', populate: {}, malformed: 'customer' },
+  properties: { collection: 'properties', populate: { client: 'clients', box: 'boxes', pole: 'poles', project: 'projects' } },
 };
 
 const message = (status: number, text: string) => new HttpAnswer(status, { message: text });
@@ -47,12 +48,13 @@ export function createOzmapWire(context: WireContext, apiKey: string, auth: Ozma
   const { network, writes } = context;
   const records = new OzmapRecords(network, context.seed);
   context.onTouch(() => records.changed());
+  records.warm(context.version());
   const credentials = { login: auth.login ?? 'mapsync', password: auth.password ?? 'sim-password' };
   let tokenRequests: number | null = auth.tokenRequests ?? null;
   /** Login tokens and the API requests each has left (Infinity: no expiry). */
   const tokens = new Map<string, number>();
 
-  const snapshot = () => records.snapshot(context.version());
+  const listOf = (collection: OzCollection) => records.list(collection, context.version());
 
   const areaOf = (model: string, id: string) => {
     if (model !== 'project') return null;
@@ -60,13 +62,14 @@ export function createOzmapWire(context: WireContext, apiKey: string, auth: Ozma
     return folderId === null || !records.folderOfProject(folderId) ? null : records.areaOf(folderId);
   };
 
-  const populated = (record: OzRecord, fields: string[], allowed: Record<string, true>, snap: OzSnapshot): OzRecord => {
+  const populated = (record: OzRecord, fields: string[], allowed: Record<string, OzCollection>): OzRecord => {
     if (fields.length === 0) return record;
     const out: Record<string, unknown> = { ...record };
     for (const field of fields) {
-      if (!allowed[field]) throw new QueryError(`populate: ${field} cannot be populated here`);
+      const from = allowed[field];
+      if (!from) throw new QueryError(`populate: ${field} cannot be populated here`);
       const ref = out[field];
-      if (typeof ref === 'string') out[field] = snap.byId.get(ref) ?? ref;
+      if (typeof ref === 'string') out[field] = listOf(from).byId.get(ref) ?? ref;
     }
     return out as OzRecord;
   };
@@ -96,14 +99,13 @@ export function createOzmapWire(context: WireContext, apiKey: string, auth: Ozma
   const list = (collection: Collection, params: URLSearchParams, body: unknown): HttpAnswer => {
     const spec = COLLECTIONS[collection];
     const query = parseListQuery(params, body);
-    const snap = snapshot();
-    const all = snap[spec.snapshot] as OzRecord[];
+    const list = listOf(spec.collection);
     const key = `ozmap:${collection}:${JSON.stringify(query.filters)}:${JSON.stringify(query.sorts)}`;
-    const matching = context.cachedList(key, () => applySorts(applyFilters(all, query.filters, areaOf), query.sorts)) as OzRecord[];
+    const matching = context.cachedList(key, () => applySorts(applyFilters(list.rows, query.filters, areaOf), query.sorts)) as OzRecord[];
     const page = pageOf(matching, query, collection, params);
     page.rows = page.rows.map((row) => {
       const record = row as OzRecord;
-      return corrupt(spec.malformed, snap.numericId.get(record), applySelect(populated(record, query.populate, spec.populate, snap), query.select));
+      return corrupt(spec.malformed, list.numericId.get(record), applySelect(populated(record, query.populate, spec.populate), query.select));
     });
     return ok(page);
   };
@@ -111,10 +113,9 @@ export function createOzmapWire(context: WireContext, apiKey: string, auth: Ozma
   const one = (collection: Collection, kind: OzmapKind, id: string, params: URLSearchParams, body: unknown): HttpAnswer => {
     const spec = COLLECTIONS[collection];
     const query = parseListQuery(params, body);
-    const snap = snapshot();
-    const record = numericIdOf(kind, id) === null ? undefined : snap.byId.get(id.toLowerCase());
+    const record = numericIdOf(kind, id) === null ? undefined : listOf(spec.collection).byId.get(id.toLowerCase());
     if (!record) return message(404, `${collection}/${id} não encontrado`);
-    return ok(applySelect(populated(record, query.populate, spec.populate, snap), query.select));
+    return ok(applySelect(populated(record, query.populate, spec.populate), query.select));
   };
 
   const customerOf = (clientId: string): SimCustomer | undefined => {
@@ -138,7 +139,7 @@ export function createOzmapWire(context: WireContext, apiKey: string, auth: Ozma
     if (body.onu !== undefined) state.onu = { ...state.onu, ...body.onu };
   };
 
-  const freshRecord = (id: string) => snapshot().byId.get(id) ?? null;
+  const freshRecord = (collection: OzCollection, id: string) => listOf(collection).byId.get(id) ?? null;
 
   const patchClient = (id: string, body: unknown): HttpAnswer => {
     const record = (answer: HttpAnswer) => {
@@ -152,7 +153,7 @@ export function createOzmapWire(context: WireContext, apiKey: string, auth: Ozma
     if (parsed.data.code !== undefined && codeTaken(parsed.data.code, customer)) return record(message(409, `code ${parsed.data.code} já pertence a outro cliente`));
     applyClient(customer, parsed.data);
     context.touch();
-    return record(ok(freshRecord(id.toLowerCase())));
+    return record(ok(freshRecord('clients', id.toLowerCase())));
   };
 
   /**
@@ -238,7 +239,7 @@ export function createOzmapWire(context: WireContext, apiKey: string, auth: Ozma
     const id = objectIdOf('property', customer.id);
     createdId = id;
     if (target && context.takeBindFailureAfterSuccess()) return record(message(500, 'Erro interno'));
-    return record(new HttpAnswer(201, freshRecord(id)));
+    return record(new HttpAnswer(201, freshRecord('properties', id)));
   };
 
   const propertyCustomer = (id: string): SimCustomer | null => {
@@ -286,7 +287,7 @@ export function createOzmapWire(context: WireContext, apiKey: string, auth: Ozma
     if (target !== undefined) connect(customer, target?.portId ?? null);
     context.touch();
     if (target && context.takeBindFailureAfterSuccess()) return record(message(500, 'Erro interno'));
-    return record(ok(freshRecord(id.toLowerCase())));
+    return record(ok(freshRecord('properties', id.toLowerCase())));
   };
 
   const deleteProperty = (id: string): HttpAnswer => {
