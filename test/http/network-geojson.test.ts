@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,17 @@ const ID = TEST_INTEGRATION_ID;
 const onCi = process.env.CI === 'true' || process.env.CI === '1';
 const gdalInstalled = spawnSync('ogr2ogr', ['--version'], { encoding: 'utf8' }).status === 0;
 const GDAL_SKIP = gdalInstalled || onCi ? false : 'skipped: ogr2ogr is not installed (apt-get install gdal-bin)';
+
+function run(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 async function readAll(chunks: AsyncIterable<string>): Promise<string> {
   let text = '';
@@ -72,23 +83,32 @@ describe('network GeoJSON: streamed, bbox, paged, GDAL-ready', () => {
     assert.equal(await head.text(), '');
   });
 
-  test('ogr2ogr converts the output to a GeoPackage with every feature', { skip: GDAL_SKIP }, () => {
+  test('ogr2ogr converts the output to a GeoPackage with every feature, from a file and from the URL', { skip: GDAL_SKIP }, async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mapsync-gpkg-'));
+    const url = `${svc.url}/v1/projects/${ID}/network.geojson`;
     try {
       const source = path.join(dir, 'network.geojson');
-      const target = path.join(dir, 'network.gpkg');
-      writeFileSync(source, JSON.stringify(all));
-      const convert = spawnSync('ogr2ogr', ['-f', 'GPKG', target, source], { encoding: 'utf8' });
-      assert.equal(convert.status, 0, `ogr2ogr failed: ${convert.stderr}`);
-      assert.doesNotMatch(convert.stderr, /ERROR/);
-      const count = spawnSync('ogrinfo', ['-q', target, '-sql', 'SELECT count(*) AS n, count(DISTINCT id) AS ids FROM network'], { encoding: 'utf8' });
-      assert.equal(count.status, 0, count.stderr);
-      assert.match(count.stdout, new RegExp(`n \\(Integer\\) = ${all.features.length}\\b`));
-      assert.match(count.stdout, new RegExp(`ids \\(Integer\\) = ${all.features.length}\\b`));
-      const fields = spawnSync('ogrinfo', ['-so', target, 'network'], { encoding: 'utf8' });
-      assert.match(fields.stdout, /FID Column = fid/, 'GDAL numbers the features itself; the ids stay a text field');
-      assert.match(fields.stdout, /^id: String/m);
-      assert.match(fields.stdout, /^rowId: Integer/m);
+      const response = await fetch(url, { headers: { authorization: `Bearer ${svc.apiToken}` } });
+      writeFileSync(source, await response.text());
+      // The service answers from this process: GDAL runs asynchronously so the event loop stays free to serve it.
+      const sources: [string, string, string[]][] = [
+        ['file', source, []],
+        ['url', url, ['--config', 'GDAL_HTTP_HEADERS', `Authorization: Bearer ${svc.apiToken}`]],
+      ];
+      for (const [name, input, options] of sources) {
+        const target = path.join(dir, `${name}.gpkg`);
+        const convert = await run('ogr2ogr', ['-f', 'GPKG', ...options, target, input, '-nln', 'network']);
+        assert.equal(convert.code, 0, `ogr2ogr from the ${name} failed: ${convert.stderr}`);
+        assert.doesNotMatch(convert.stderr, /ERROR/);
+        const count = await run('ogrinfo', ['-q', target, '-sql', 'SELECT count(*) AS n, count(DISTINCT id) AS ids FROM network']);
+        assert.equal(count.code, 0, count.stderr);
+        assert.match(count.stdout, new RegExp(`n \\(Integer\\) = ${all.features.length}\\b`), name);
+        assert.match(count.stdout, new RegExp(`ids \\(Integer\\) = ${all.features.length}\\b`), name);
+        const fields = await run('ogrinfo', ['-so', target, 'network']);
+        assert.match(fields.stdout, /FID Column = fid/, 'GDAL numbers the features itself; the ids stay a text field');
+        assert.match(fields.stdout, /^id: String/m);
+        assert.match(fields.stdout, /^rowId: Integer/m);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
