@@ -185,6 +185,17 @@ export const configSchema = z
           .default(DEFAULT_RUN_CONCURRENCY),
       })
       .default({ concurrency: DEFAULT_RUN_CONCURRENCY }),
+    dashboard: z
+      .strictObject({
+        /**
+         * A MapLibre style URL drawn under the network where the browser can reach it (e.g. an
+         * OpenStreetMap-based style); without it, or offline, the map has a plain background.
+         */
+        basemap: z
+          .url({ protocol: /^https?$/, error: 'must be an http(s) URL of a MapLibre style (style.json)' })
+          .optional(),
+      })
+      .optional(),
   })
   .superRefine((config, ctx) => {
     const seenIds = new Map<string, number>();

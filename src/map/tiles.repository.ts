@@ -113,9 +113,9 @@ function splitterLayerSql(z: number): string | null {
 function customerLayerSql(z: number): string {
   const where = 'pc.integration_id = :integration AND pc.removed_at IS NULL AND pc.geom IS NOT NULL';
   if (z >= DETAIL_ZOOM.customers) {
-    // Customers have their box's position; drawn on rings around it (a few metres out, by
+    // Customers have their box's position; drawn on rings around it (9 m out and more, by
     // rank) so each one can be seen and clicked. Their stored position is unchanged.
-    return `SELECT ST_AsMVTGeom(ST_Transform(ST_Project(pc.geom::geography, 5 + 4 * floor(pc.rank / ${CUSTOMERS_PER_RING}),
+    return `SELECT ST_AsMVTGeom(ST_Transform(ST_Project(pc.geom::geography, 9 + 6 * floor(pc.rank / ${CUSTOMERS_PER_RING}),
                                                         radians(360.0 / ${CUSTOMERS_PER_RING} * (pc.rank % ${CUSTOMERS_PER_RING}) + 22.5 * floor(pc.rank / ${CUSTOMERS_PER_RING})))::geometry, 3857),
                                 bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
                    pc.id, pc.external_id AS "externalId", pc.name, pc.link_status AS "linkStatus", sc.service_id AS "serviceId"
@@ -191,3 +191,42 @@ export async function networkVersion(knex: Knex, integrationId: string): Promise
   const stamp = [TILE_SCHEMA, integrationId, row.merged?.toISOString() ?? '-', row.bound?.toISOString() ?? '-', row.linked?.toISOString() ?? '-'].join('|');
   return createHash('sha1').update(stamp).digest('base64url').slice(0, 20);
 }
+
+/** Deepest zoom the tiles change at; a map over-zooms past it. */
+export const TILESET_MAX_ZOOM = 18;
+
+/**
+ * The extent of an integration's network (poles and boxes still on the platform), as
+ * [west, south, east, north] in EPSG:4326, or null for an empty network.
+ */
+export async function networkBounds(knex: Knex, integrationId: string): Promise<[number, number, number, number] | null> {
+  const result = await knex.raw<{ rows: { w: number | null; s: number | null; e: number | null; n: number | null }[] }>(
+    `WITH extent AS (
+       SELECT ST_Extent(geom) AS box FROM (
+         SELECT geom FROM boxes WHERE integration_id = :id AND removed_at IS NULL
+         UNION ALL SELECT geom FROM poles WHERE integration_id = :id AND removed_at IS NULL
+       ) g
+     )
+     SELECT ST_XMin(box) AS w, ST_YMin(box) AS s, ST_XMax(box) AS e, ST_YMax(box) AS n FROM extent`,
+    { id: integrationId },
+  );
+  const row = result.rows[0];
+  if (!row || row.w === null || row.s === null || row.e === null || row.n === null) return null;
+  return [Number(row.w), Number(row.s), Number(row.e), Number(row.n)];
+}
+
+/** The fields of each layer, for a TileJSON `vector_layers` (and for QGIS or a style author). */
+export const VECTOR_LAYERS = [
+  { id: 'poles', description: 'poles; clusters below zoom ' + DETAIL_ZOOM.poles, fields: { externalId: 'String', name: 'String', planned: 'Boolean', cluster: 'Boolean', count: 'Number' } },
+  {
+    id: 'boxes',
+    description: 'CTOs, splice closures and auto boxes; clusters below zoom ' + DETAIL_ZOOM.boxes,
+    fields: { externalId: 'String', name: 'String', boxKind: 'String', auto: 'Boolean', planned: 'Boolean', servicePorts: 'Number', freePorts: 'Number', cluster: 'Boolean', count: 'Number' },
+  },
+  { id: 'splitters', description: 'splitters, at their box, from zoom ' + DETAIL_ZOOM.splitters, fields: { externalId: 'String', name: 'String', role: 'String', ratio: 'String', boxId: 'Number', planned: 'Boolean', servicePorts: 'Number', freePorts: 'Number' } },
+  {
+    id: 'customers',
+    description: 'platform customers around their box; clusters below zoom ' + DETAIL_ZOOM.customers,
+    fields: { externalId: 'String', name: 'String', linkStatus: 'String', serviceId: 'String', cluster: 'Boolean', count: 'Number', linked: 'Number', unlinked: 'Number' },
+  },
+] as const;

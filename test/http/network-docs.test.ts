@@ -102,20 +102,20 @@ describe('network GeoJSON, OpenAPI document and dashboard', () => {
   });
 
   describe('GET / (dashboard)', () => {
-    test('serves the page, its script and Leaflet without a token', async () => {
+    test('serves the page, its scripts and MapLibre from the package without a token', async () => {
       const page = await svc.request('GET', '/', undefined, { token: null });
       assert.equal(page.status, 200);
       assert.match(page.headers.get('content-type')!, /text\/html/);
       assert.match(page.body, /<div id="map">/);
       assert.ok(!page.body.includes('mapsync-demo'), 'no demo hint outside demo mode');
-      for (const file of ['/dashboard/app.js', '/dashboard/style.css', '/dashboard/vendor/leaflet/leaflet.js', '/dashboard/vendor/leaflet/leaflet.css']) {
+      for (const file of ['/dashboard/app.js', '/dashboard/style.css', '/dashboard/map.js', '/dashboard/map.css', '/dashboard/vendor/maplibre/maplibre-gl.js', '/dashboard/vendor/maplibre/maplibre-gl.css']) {
         const answer = await svc.request('GET', file, undefined, { token: null });
         assert.equal(answer.status, 200, file);
       }
     });
 
     test('404 for files that are not part of it, including path tricks', async () => {
-      for (const file of ['/dashboard/nope.js', '/dashboard/../../package.json', '/dashboard/%2e%2e/%2e%2e/package.json', '/dashboard/vendor/leaflet/../../../../package.json']) {
+      for (const file of ['/dashboard/nope.js', '/dashboard/../../package.json', '/dashboard/%2e%2e/%2e%2e/package.json', '/dashboard/vendor/maplibre/../../../../package.json']) {
         const answer = await svc.request('GET', file, undefined, { token: null });
         assert.ok(answer.status === 404 || answer.status === 401, `${file} -> ${answer.status}`);
         assert.ok(!String(JSON.stringify(answer.body)).includes('"dependencies"'));

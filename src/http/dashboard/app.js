@@ -48,43 +48,12 @@
       <td><button data-report="${esc(r.id)}">Report</button></td></tr>`).join('');
   }
 
-  const COLORS = { pole: '#6b7280', box: '#1f6feb', splitter: '#8250df', customer: '#17803d' };
-  let map = null;
-  let layer = null;
-  async function loadMap() {
-    const id = $('#map-integration').value;
-    if (!id || typeof L === 'undefined') return;
-    if (!map) {
-      map = L.map('map').setView([-15.78, -47.93], 4);
-      L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', { maxZoom: 19, attribution: '&copy; OpenStreetMap contributors' }).addTo(map);
-    }
-    const kinds = [...document.querySelectorAll('.layer:checked')].map((input) => input.value).join(',');
-    if (!kinds) { layer?.remove(); return; }
-    const { body } = await api('GET', `/v1/projects/${encodeURIComponent(id)}/network.geojson?kinds=${kinds}`);
-    layer?.remove();
-    layer = L.geoJSON(body, {
-      // Planned items (still being designed on the platform) are drawn hollow and dashed.
-      pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
-        radius: feature.properties.kind === 'pole' ? 3 : 5, color: COLORS[feature.properties.kind] || '#000', weight: 1,
-        fillOpacity: feature.properties.planned ? 0 : 0.7, dashArray: feature.properties.planned ? '2 2' : null,
-      }),
-      onEachFeature: (feature, marker) => {
-        const p = feature.properties;
-        marker.bindPopup(`<b>${esc(p.kind)}</b> ${esc(p.name || p.externalId)}<br>` +
-          Object.entries(p).filter(([k]) => !['kind', 'name'].includes(k)).map(([k, v]) => `${esc(k)}: ${esc(v)}`).join('<br>'));
-      },
-    }).addTo(map);
-    const count = body.features.length;
-    $('#map-summary').textContent = `${count} feature(s)`;
-    if (count > 0) map.fitBounds(layer.getBounds(), { maxZoom: 17 });
-  }
-
-  async function refresh(withMap) {
+  // The map (map.js) follows #map-integration and the token in localStorage on its own.
+  async function refresh() {
     if (!token) { status('Type the API token to see data.'); return; }
     try {
       await loadIntegrations();
       await loadRuns();
-      if (withMap) await loadMap();
       status(`updated ${new Date().toLocaleTimeString()}`);
     } catch (error) {
       if (error.message !== 'unauthorized') status(`error: ${error.message}`);
@@ -97,17 +66,15 @@
     if (target.dataset.sync) {
       const { status: code, body } = await api('POST', `/v1/integrations/${encodeURIComponent(target.dataset.sync)}/sync`);
       status(code === 202 ? `run ${body.runId} queued` : `a run is already active: ${body.runId}`);
-      await refresh(false);
+      await refresh();
     }
   });
   $('#token-form').addEventListener('submit', (event) => {
     event.preventDefault();
     token = $('#token').value.trim();
     localStorage.setItem('mapsync.token', token);
-    void refresh(true);
+    void refresh();
   });
-  $('#map-integration').addEventListener('change', () => void loadMap());
-  document.querySelectorAll('.layer').forEach((input) => input.addEventListener('change', () => void loadMap()));
-  void refresh(true);
-  setInterval(() => void refresh(false), 5000);
+  void refresh();
+  setInterval(() => void refresh(), 5000);
 })();

@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../service/app-context.ts';
 
 const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dashboard');
-const LEAFLET_DIR = path.dirname(createRequire(import.meta.url).resolve('leaflet/dist/leaflet.js'));
+/** MapLibre GL JS, served from the installed package: the page never loads code from a CDN. */
+const MAPLIBRE_DIR = path.dirname(createRequire(import.meta.url).resolve('maplibre-gl'));
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -22,12 +23,15 @@ const DASHBOARD_FILES = new Map<string, string>([
   ['panes.js', path.join(DASHBOARD_DIR, 'panes.js')],
   ['panes.css', path.join(DASHBOARD_DIR, 'panes.css')],
   ['style.css', path.join(DASHBOARD_DIR, 'style.css')],
-  ['vendor/leaflet/leaflet.js', path.join(LEAFLET_DIR, 'leaflet.js')],
-  ['vendor/leaflet/leaflet.css', path.join(LEAFLET_DIR, 'leaflet.css')],
-  ...['layers.png', 'layers-2x.png', 'marker-icon.png', 'marker-icon-2x.png', 'marker-shadow.png'].map(
-    (name) => [`vendor/leaflet/images/${name}`, path.join(LEAFLET_DIR, 'images', name)] as [string, string],
-  ),
+  ['map.js', path.join(DASHBOARD_DIR, 'map.js')],
+  ['map.css', path.join(DASHBOARD_DIR, 'map.css')],
+  ['vendor/maplibre/maplibre-gl.js', path.join(MAPLIBRE_DIR, 'maplibre-gl.js')],
+  ['vendor/maplibre/maplibre-gl.css', path.join(MAPLIBRE_DIR, 'maplibre-gl.css')],
 ]);
+
+function attribute(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 
 /**
  * `GET /`: the dashboard (map of the network, runs, issues). The page itself is public; its
@@ -36,7 +40,12 @@ const DASHBOARD_FILES = new Map<string, string>([
  */
 export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const page = await readFile(path.join(DASHBOARD_DIR, 'index.html'), 'utf8');
-  const html = ctx.demo ? page.replace('<!--mapsync:meta-->', '<meta name="mapsync-demo" content="1">') : page;
+  const meta = [
+    ...(ctx.demo ? ['<meta name="mapsync-demo" content="1">'] : []),
+    // config dashboard.basemap: a style the map draws under the network when it is reachable.
+    ...(ctx.config.dashboard?.basemap ? [`<meta name="mapsync-basemap" content="${attribute(ctx.config.dashboard.basemap)}">`] : []),
+  ];
+  const html = page.replace('<!--mapsync:meta-->', meta.join('\n  '));
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) =>
     reply.header('content-type', CONTENT_TYPES['.html']).header('cache-control', 'no-cache').send(html),

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../service/app-context.ts';
-import { buildTile, DETAIL_ZOOM, MAX_TILE_ZOOM, networkVersion, tileAddressProblem } from '../../map/tiles.repository.ts';
+import { buildTile, DETAIL_ZOOM, MAX_TILE_ZOOM, networkBounds, networkVersion, tileAddressProblem, TILESET_MAX_ZOOM, VECTOR_LAYERS } from '../../map/tiles.repository.ts';
 import { errorResponses } from '../openapi.ts';
 import { INTEGRATION_ID_PATTERN } from './integrations.routes.ts';
 
@@ -78,6 +78,73 @@ export async function tilesRoutes(app: FastifyInstance, ctx: AppContext): Promis
       if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
       const body = await buildTile(ctx.knex, integrationId, tile);
       return reply.header('content-type', MVT_CONTENT_TYPE).send(body);
+    },
+  );
+
+  // The extent only changes with the network: kept per integration until its version moves.
+  const boundsCache = new Map<string, { version: string; bounds: [number, number, number, number] | null }>();
+
+  app.get<{ Querystring: { integration: string } }>(
+    '/v1/tiles.json',
+    {
+      schema: {
+        summary: "TileJSON of an integration's network tiles: URL template, bounds, layers and version",
+        description:
+          '`version` changes whenever the tiles may have (a merge, a binding, a link); the `tiles` URL carries it, so a map that reloads this document after a sync gets fresh tiles. ' +
+          '`bounds` is the extent of the poles and boxes (EPSG:4326); absent for an empty network.',
+        tags: ['map'],
+        querystring: {
+          type: 'object',
+          required: ['integration'],
+          additionalProperties: false,
+          properties: { integration: { type: 'string', pattern: INTEGRATION_ID_PATTERN, description: 'integration id from config/' } },
+        },
+        response: {
+          200: {
+            description: 'TileJSON 3.0.0',
+            type: 'object',
+            additionalProperties: true,
+            properties: {
+              tilejson: { type: 'string' },
+              version: { type: 'string' },
+              tiles: { type: 'array', items: { type: 'string' } },
+              minzoom: { type: 'integer' },
+              maxzoom: { type: 'integer' },
+              bounds: { type: 'array', items: { type: 'number' } },
+              center: { type: 'array', items: { type: 'number' } },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const integrationId = request.query.integration;
+      if (!ctx.integrations.has(integrationId)) {
+        return reply.code(404).send({ error: 'not_found', message: `no integration "${integrationId}" in config/` });
+      }
+      const version = await networkVersion(ctx.knex, integrationId);
+      let cached = boundsCache.get(integrationId);
+      if (!cached || cached.version !== version) {
+        cached = { version, bounds: await networkBounds(ctx.knex, integrationId) };
+        boundsCache.set(integrationId, cached);
+      }
+      const bounds = cached.bounds;
+      reply.header('cache-control', 'private, no-cache');
+      return {
+        tilejson: '3.0.0',
+        name: `mapsync ${integrationId}`,
+        version,
+        scheme: 'xyz',
+        // Relative to this document, so it works behind any proxy; the version skips stale caches.
+        tiles: [`/v1/tiles/{z}/{x}/{y}.mvt?integration=${encodeURIComponent(integrationId)}&v=${version}`],
+        minzoom: 0,
+        maxzoom: TILESET_MAX_ZOOM,
+        ...(bounds
+          ? { bounds, center: [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 14] }
+          : {}),
+        vector_layers: VECTOR_LAYERS,
+      };
     },
   );
 }
