@@ -19,7 +19,7 @@ import { buildHttpServer } from '../src/http/http-server.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import type { AppContext } from '../src/service/app-context.ts';
-import { seededRandom } from '../src/simulator/seeded-random.ts';
+import { SeededRandom } from '../src/simulator/seeded-random.ts';
 
 export interface Timing {
   samples: number;
@@ -57,7 +57,7 @@ async function densestTile(knex: Knex, integrationId: string, z: number): Promis
   );
   const row = result.rows[0];
   if (!row) throw new Error(`integration ${integrationId} has no network to draw`);
-  return row;
+  return { x: row.x, y: row.y, elements: row.n };
 }
 
 export async function benchMap(options: { dbUrl: string; schema: string; integrationId: string; log?: (message: string) => void }): Promise<MapBenchResult> {
@@ -81,7 +81,7 @@ export async function benchMap(options: { dbUrl: string; schema: string; integra
       throw new Error('the map benchmark makes no platform call');
     },
     wake: { runs: () => undefined, pushes: () => undefined },
-  } as AppContext;
+  } as unknown as AppContext;
   const app = await buildHttpServer(ctx, { apiToken: 'bench' });
   const headers = { authorization: 'Bearer bench' };
   const id = encodeURIComponent(options.integrationId);
@@ -116,13 +116,13 @@ export async function benchMap(options: { dbUrl: string; schema: string; integra
 
     const extent = (await knex.raw(`SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n FROM (SELECT ST_Extent(geom) AS e FROM boxes WHERE integration_id = ?) x`, [options.integrationId]))
       .rows[0] as { w: number; s: number; e: number; n: number };
-    const random = seededRandom(42);
+    const random = new SeededRandom(42);
     const viabilityMs: number[] = [];
     let found = 0;
     const points = 200;
     for (let i = 0; i < points + 20; i += 1) {
-      const lon = extent.w + random() * (extent.e - extent.w);
-      const lat = extent.s + random() * (extent.n - extent.s);
+      const lon = extent.w + random.next() * (extent.e - extent.w);
+      const lat = extent.s + random.next() * (extent.n - extent.s);
       const started = performance.now();
       const response = await app.inject({ method: 'GET', url: `/v1/viability?integration=${id}&lat=${lat.toFixed(7)}&lon=${lon.toFixed(7)}`, headers });
       const ms = performance.now() - started;

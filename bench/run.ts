@@ -18,6 +18,7 @@ import { migrateLatest } from '../src/db/migrator.ts';
 import { erpContractsFor, generateNetwork } from '../src/simulator/network-generator.ts';
 import { seedErpContracts } from './erp-seed.ts';
 import { writeNetworkGeoJson } from './network-geojson.ts';
+import { benchMap, type MapBenchResult } from './map.bench.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sizes = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
@@ -164,6 +165,8 @@ async function benchSize(size: number, ogr: boolean): Promise<Record<string, unk
     await aged.destroy();
     const nightly = await measured('next-night no-change re-sync (with the weekly-recheck slice)', false);
     const full = await measured('re-sync with --full', true);
+    // Tiles, viability and GeoJSON on the network just synced (bench/map.bench.ts).
+    const map: MapBenchResult = await benchMap({ dbUrl, schema, integrationId: 'bench', log: (message) => log(`size ${size}: ${message}`) });
 
     let ogrMs: number | null = null;
     let features = 0;
@@ -197,6 +200,7 @@ async function benchSize(size: number, ogr: boolean): Promise<Record<string, unk
       speedupNightly: Number((first.ms / nightly.ms).toFixed(2)),
       ogr2ogr: ogrMs === null ? null : { ms: ogrMs, features, geojsonMb },
       syncVsOgr: ogrMs === null ? null : Number((first.ms / ogrMs).toFixed(2)),
+      map,
     };
   } finally {
     if (!process.env.BENCH_KEEP) await admin.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
@@ -226,6 +230,12 @@ process.stdout.write(
     '| size | stored rows | first sync | rows/s | peak RSS | no-change re-sync | next-night re-sync | peak RSS | --full re-sync | ogr2ogr load | sync / ogr2ogr |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
+    '',
+    '| size | densest z14 tile (elements) | tile p50 / p95 | viability p50 / p95 | whole network as GeoJSON |',
+    '|---:|---:|---:|---:|---:|',
+    ...results.map((r: Record<string, any>) =>
+      `| ${r.size.toLocaleString('en')} | ${r.map.densestTile.elements.toLocaleString('en')} | ${r.map.tile.p50Ms} / ${r.map.tile.p95Ms} ms | ${r.map.viability.p50Ms} / ${r.map.viability.p95Ms} ms | ${(r.map.geojson.ms / 1000).toFixed(1)} s, ${r.map.geojson.mb} MB |`,
+    ),
     '',
     `results: ${path.relative(root, file)}`,
     '',
