@@ -121,6 +121,20 @@ describe('vector tiles of the network', () => {
     assert.notEqual(changed.response.headers.get('etag'), etag);
   });
 
+  test('the TileJSON gives the tile URL with the network version, and the bounds of the network', async () => {
+    const { status, body } = await svc.request('GET', `/v1/tiles.json?integration=${svc.integrationId}`);
+    assert.equal(status, 200);
+    assert.equal(body.tilejson, '3.0.0');
+    assert.deepEqual(body.tiles, [`/v1/tiles/{z}/{x}/{y}.mvt?integration=${svc.integrationId}&v=${body.version}`]);
+    const [west, south, east, north] = body.bounds;
+    assert.ok(west <= box.lon && box.lon <= east && south <= box.lat && box.lat <= north);
+    assert.deepEqual(body.vector_layers.map((layer: { id: string }) => layer.id), ['poles', 'boxes', 'splitters', 'customers']);
+    await svc.db.knex('platform_customers').where({ integration_id: svc.integrationId }).limit(1).update({ updated_at: svc.db.knex.raw("now() + interval '2 seconds'") });
+    const after = await svc.request('GET', `/v1/tiles.json?integration=${svc.integrationId}`);
+    assert.notEqual(after.body.version, body.version);
+    assert.equal((await svc.request('GET', '/v1/tiles.json?integration=nope')).status, 404);
+  });
+
   test('a bad tile address or integration is a clear 400 or 404, and the token is required', async () => {
     for (const [path, message] of [
       ['/v1/tiles/23/0/0.mvt', /z must be a whole number from 0 to 22/],
