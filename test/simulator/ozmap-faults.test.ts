@@ -73,3 +73,12 @@ test('latency and hangs', async () => {
   assert.equal(answer.status, 200);
   sim.setFaults({});
 });
+
+test('hidden poles: the pole listing is empty until they come back', async () => {
+  const total = async () => (await (await get('poles?limit=1')).json()).total as number;
+  assert.equal(await total(), sim.network.poles.size);
+  sim.hideAllPoles(true);
+  assert.equal(await total(), 0);
+  sim.hideAllPoles(false);
+  assert.equal(await total(), sim.network.poles.size);
+});

@@ -101,7 +101,9 @@ export function createOzmapWire(context: WireContext, apiKey: string, auth: Ozma
     const query = parseListQuery(params, body);
     const list = listOf(spec.collection);
     const key = `ozmap:${collection}:${JSON.stringify(query.filters)}:${JSON.stringify(query.sorts)}`;
-    const matching = context.cachedList(key, () => applySorts(applyFilters(list.rows, query.filters, areaOf), query.sorts)) as OzRecord[];
+    // `hideAllPoles` empties the pole listing, as on GeoGrid.
+    const rows = collection === 'poles' && context.polesHidden() ? [] : list.rows;
+    const matching = context.cachedList(key, () => applySorts(applyFilters(rows, query.filters, areaOf), query.sorts)) as OzRecord[];
     const page = pageOf(matching, query, collection, params);
     page.rows = page.rows.map((row) => {
       const record = row as OzRecord;
