@@ -36,6 +36,7 @@ import { resolveProject, scopeOf } from './project-resolver.ts';
 import { planGuardedRemovals, removalGuardViolation } from './removal-guard.ts';
 import { pullIntoStaging } from './pull.ts';
 import { recordPortCountSummaries } from './port-count-summaries.ts';
+import { incrementalAdapter } from './incremental-listing.ts';
 import { resolveStaging } from './resolve.ts';
 import { RunConnection } from './run-connection.ts';
 import { RunIssuesWriter } from './run-issues.writer.ts';
@@ -213,12 +214,22 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
   await prepareRunSession(db);
   await createStaging(db, tables, { poles: selection.poles, boxes: selection.boxes, customers: selection.customers });
   const positions = await loadPositionRule(integration.area);
+  const scope = scopeOf(integration, project);
+  // On a platform that filters on update time, only what changed is read (incremental-listing.ts).
+  const adapter = incrementalAdapter(input.adapter, {
+    knex: ctx.knex,
+    integrationId: integration.id,
+    runId: input.runId,
+    full: input.options.full,
+    scope,
+    onListed: (kind, how) => ctx.logger.info({ runId: input.runId, integration: integration.id, kind, ...how }, 'listing read'),
+  });
   await pullIntoStaging({
     db,
     integrationId: integration.id,
     full: input.options.full,
-    adapter: input.adapter,
-    scope: scopeOf(integration, project),
+    adapter,
+    scope,
     selection,
     tables,
     issues,
