@@ -166,24 +166,25 @@ export class OzmapAdapter implements PlatformAdapter {
   }
 
   /**
-   * The splitters of the given boxes, with the customer on each port: one `parent in [...]`
-   * listing per chunk of boxes and one `box in [...]` listing of their properties. Poles hold
-   * no equipment on OZmap (a splitter's parent is a box) and cost nothing.
+   * The splitters of the given containers, with the customer on each port: one `parent in [...]`
+   * listing per chunk of containers and one listing of the properties tied to those splitters.
    */
   async *splitters(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncIterable<Page<PlatformSplitter>> {
     const guard = new DuplicateIdGuard();
     let chunk: string[] = [];
     const read = async (boxes: string[]): Promise<Page<PlatformSplitter>> => {
       const page: Page<PlatformSplitter> = { items: [], rejected: [] };
-      const splitterQuery = { filter: [filters.parentIn(boxes)], sort: ID_ORDER, populate: 'splitterType' };
+      const splitterQuery = { filter: [filters.parentIn(boxes)], sort: ID_ORDER, populate: SPLITTER_POPULATE };
       for await (const wire of this.pages(paths.splitters(), splitterQuery, 'GET /splitters', FAMILY.splitters)) {
         const mapped = toSplitters(wire.records, { guard, endpoint: 'GET /splitters' });
         page.items.push(...mapped.items);
         page.rejected.push(...mapped.rejected);
       }
       const ties: PortTie[] = [];
-      const tieQuery = { filter: [filters.boxIn(boxes)], sort: ID_ORDER, populate: 'client' };
-      for await (const wire of this.pages(paths.properties(), tieQuery, 'GET /properties', FAMILY.properties)) {
+      const splitterIds = page.items.filter((s) => s.role === 'service').map((s) => s.externalId);
+      // A property names the splitter it is connected to; its box may be unset.
+      const tieQuery = { filter: [filters.connectedTo(splitterIds)], sort: ID_ORDER, populate: 'client' };
+      for await (const wire of splitterIds.length === 0 ? noPages() : this.pages(paths.properties(), tieQuery, 'GET /properties', FAMILY.properties)) {
         const mapped = toPortTies(wire.records, { guard: new DuplicateIdGuard(), endpoint: 'GET /properties' });
         ties.push(...mapped.items);
         page.rejected.push(...mapped.rejected);
@@ -192,7 +193,6 @@ export class OzmapAdapter implements PlatformAdapter {
       return page;
     };
     for await (const ref of eachContainer(containers)) {
-      if (ref.kind !== 'box') continue;
       chunk.push(ref.externalId);
       if (chunk.length >= this.containerChunk) {
         const boxes = chunk;
@@ -272,10 +272,11 @@ export class OzmapAdapter implements PlatformAdapter {
     }
   }
 
-  /** The client tied to the port now, from the properties of its box. Throws when the port id is not an OZmap port id. */
-  async portCustomer(containerExternalId: string, portExternalId: string): Promise<string | null> {
-    if (!parsePortExternalId(portExternalId)) throw new Error(`"${portExternalId}" is not an OZmap port id (<splitter id>:<port number>)`);
-    for await (const page of this.pages(paths.properties(), { filter: [filters.box(containerExternalId)], sort: ID_ORDER }, 'GET /properties', FAMILY.property)) {
+  /** The client tied to the port now, from the properties connected to its splitter. Throws when the port id is not an OZmap port id. */
+  async portCustomer(_containerExternalId: string, portExternalId: string): Promise<string | null> {
+    const port = parsePortExternalId(portExternalId);
+    if (!port) throw new Error(`"${portExternalId}" is not an OZmap port id (<splitter id>:<port number>)`);
+    for await (const page of this.pages(paths.properties(), { filter: [filters.connectedTo([port.splitterId])], sort: ID_ORDER }, 'GET /properties', FAMILY.property)) {
       const ties = toPortTies(page.records, { guard: new DuplicateIdGuard(), endpoint: 'GET /properties' });
       const tie = ties.items.find((t) => t.ports.includes(portExternalId));
       if (tie) return tie.customer?.externalId ?? null;
@@ -333,7 +334,7 @@ export class OzmapAdapter implements PlatformAdapter {
 
   private async *allSplitters(scope: PlatformScope, options: ListOptions = {}): AsyncIterable<Page<PlatformSplitter>> {
     const guard = new DuplicateIdGuard();
-    const query = { filter: [...projectFilter(scope), ...changedFilter(options)], sort: ID_ORDER, populate: 'splitterType' };
+    const query = { filter: [...projectFilter(scope), ...changedFilter(options)], sort: ID_ORDER, populate: SPLITTER_POPULATE };
     for await (const page of this.pages(paths.splitters(), query, 'GET /splitters', FAMILY.splitters)) {
       yield withChanges(toSplitters(page.records, { guard, endpoint: 'GET /splitters' }), page.records, options);
     }
@@ -451,6 +452,11 @@ interface SharedState {
   loggingIn: Promise<string> | null;
   projectFacts: Map<string, Promise<ProjectFacts>>;
 }
+
+/** A splitter's type says whether it is a drop splitter; its parent, whether it hangs in a box or on a pole. */
+const SPLITTER_POPULATE = 'splitterType parent';
+
+async function* noPages(): AsyncGenerator<WirePage> {}
 
 function projectFilter(scope: PlatformScope): OzmapFilter[] {
   return scope.projectExternalIds.length > 0 ? [filters.projectIn(scope.projectExternalIds)] : [];

@@ -140,8 +140,9 @@ export const filters = {
   /** As OZmap's own ERP integrations poll: records updated after a time (ISO 8601, UTC). */
   updatedAfter: (since: Date): OzmapFilter => ({ property: 'updatedAt', operator: '>', value: since.toISOString() }),
   parentIn: (ids: string[]): OzmapFilter => ({ property: 'parent', operator: 'in', value: ids }),
-  boxIn: (ids: string[]): OzmapFilter => ({ property: 'box', operator: 'in', value: ids }),
-  box: (id: string): OzmapFilter => ({ property: 'box', operator: '=', value: id }),
+  /** Properties connected to any of these splitters (`connections.id`). */
+  connectedTo: (splitterIds: string[]): OzmapFilter =>
+    splitterIds.length === 1 ? { property: 'connections.id', operator: '=', value: splitterIds[0]! } : { property: 'connections.id', operator: 'in', value: splitterIds },
   client: (id: string): OzmapFilter => ({ property: 'client', operator: '=', value: id }),
   code: (code: string): OzmapFilter => ({ property: 'code', operator: '=', value: code }),
 } as const;
@@ -304,13 +305,21 @@ export interface ProjectFacts {
   ctoLevel: number | null;
 }
 
-/** `GET projects/{id}`: the record, or `{rows:[record]}`. Throws OzmapShapeError when unreadable. */
+/**
+ * `GET projects/{id}`: the record, or `{rows:[record]}`. The CTO level is `hierarchyLevels.box`
+ * when it is a number, or the level named CTO when it lists the levels (`[{id: 1, name: 'POP'},
+ * {id: 2, name: 'CE'}, {id: 3, name: 'CTO'}]`). Throws OzmapShapeError when unreadable.
+ */
 export function toProjectFacts(body: unknown, endpoint: string): ProjectFacts {
   const record = isRecord(body) && Array.isArray(body.rows) ? body.rows[0] : body;
   const id = refId(record);
   if (!isRecord(record) || !id) throw new OzmapShapeError(endpoint, body);
-  const levels = isRecord(record.hierarchyLevels) ? record.hierarchyLevels : null;
-  const level = levels ? numberOf(levels.box) : null;
+  const levels = isRecord(record.hierarchyLevels) ? record.hierarchyLevels.box : undefined;
+  let level = numberOf(levels);
+  if (Array.isArray(levels)) {
+    const cto = levels.find((l) => isRecord(l) && typeof l.name === 'string' && /\bCTO\b/i.test(l.name));
+    level = isRecord(cto) ? (numberOf(cto.id) ?? numberOf(cto.level) ?? numberOf(cto.value)) : null;
+  }
   return { externalId: id, ctoLevel: level !== null && Number.isInteger(level) ? level : null };
 }
 
@@ -426,8 +435,8 @@ export const splitterTypeSchema = z.looseObject({
 });
 
 /**
- * Splitters of `GET splitters` (populated `splitterType`), in boxes only: OZmap equipment
- * always sits in a box (its `parent`), never on a pole. Role: `service` when the splitter type
+ * Splitters of `GET splitters` (populated `splitterType` and `parent`), in their `parent`: a
+ * box, or a pole when the populated parent is one (`kind: 'Pole'`). Role: `service` when the splitter type
  * says `isDrop` (the splitter's own `isDrop` when the type is not populated), else
  * `distribution`. Ratio: the type's, else the splitter's own, else the number of ports.
  * Ports: `ports[]` by `index` (0-based when some index is 0, else 1-based), `blocked` meaning
@@ -445,6 +454,8 @@ export function toSplitters(records: unknown[], context: ListContext): { items: 
     }
     const { id, record } = read;
     const parent = refId(record.parent);
+    // A populated parent says what it is; OZmap hangs equipment in boxes, so a bare id is a box.
+    const containerKind = isRecord(record.parent) && record.parent.kind === 'Pole' ? 'pole' : 'box';
     if (!parent) {
       rejected.push(reject('splitter', id, 'missing_field', `splitter ${id} has no parent box`));
       continue;
@@ -467,7 +478,7 @@ export function toSplitters(records: unknown[], context: ListContext): { items: 
     items.push({
       externalId: id,
       containerExternalId: parent,
-      containerKind: 'box',
+      containerKind,
       name: textOf(record.name) ?? textOf(record.label),
       role: isDrop ? 'service' : 'distribution',
       ratioIn,
