@@ -85,8 +85,8 @@ export function incrementalAdapter(adapter: PlatformAdapter, ctx: IncrementalCon
     customers: (scope: PlatformScope) => listing.list<PlatformCustomer>('customers', (options) => adapter.customers(scope, options)),
     splitters: (containers: AsyncIterable<ContainerRef[]> | ContainerRef[]) => listing.splitters(containers),
     portOccupancy: (containers: AsyncIterable<ContainerRef[]> | ContainerRef[]) => listing.portOccupancy(containers),
-    // Everything is listed, so no container can gain service equipment unseen.
-    serviceEquipmentHolders: undefined,
+    // The whole scope's equipment is listed: every container holding service equipment is known.
+    serviceEquipmentHolders: () => listing.serviceEquipmentHolders(),
   });
 }
 
@@ -189,6 +189,16 @@ class TrackedListing {
     }
   }
 
+  /** Every container of the scope holding a service splitter, from the cached listing of every splitter. */
+  async serviceEquipmentHolders(): Promise<string[]> {
+    await this.loadEquipment();
+    return (await this.ctx.knex('sync_listing_cache')
+      .where({ integration_id: this.ctx.integrationId, kind: 'splitters' })
+      .whereRaw(`record->>'role' = 'service'`)
+      .distinct()
+      .pluck('container_external_id')) as string[];
+  }
+
   private loadEquipment() {
     this.equipment ??= (async () => {
       const tracking = this.adapter.changeTracking!;
@@ -216,14 +226,15 @@ class TrackedListing {
   }
 
   private async cachedSplitters(chunk: ContainerRef[], tiesByPort: Map<string, { externalId: string; name: string | null }>): Promise<PlatformSplitter[]> {
-    const boxes = chunk.filter((c) => c.kind === 'box').map((c) => c.externalId);
-    if (boxes.length === 0) return [];
+    if (chunk.length === 0) return [];
+    const wanted = new Set(chunk.map((c) => `${c.kind}:${c.externalId}`));
     const rows = (await this.ctx.knex('sync_listing_cache')
       .where({ integration_id: this.ctx.integrationId, kind: 'splitters' })
-      .whereIn('container_external_id', boxes)
+      .whereIn('container_external_id', [...new Set(chunk.map((c) => c.externalId))])
       .orderBy('external_id')
       .select('record')) as { record: PlatformSplitter }[];
-    return rows.map(({ record }) => ({
+    const inChunk = rows.filter(({ record }) => wanted.has(`${record.containerKind}:${record.containerExternalId}`));
+    return inChunk.map(({ record }) => ({
       ...record,
       ports: record.ports.map((port) => {
         const customer = tiesByPort.get(port.externalId);

@@ -138,21 +138,16 @@ export class OzmapAdapter implements PlatformAdapter {
     return projects;
   }
 
-  /** Poles inside each scope project's area (`within`): a pole has no project field. */
+  /**
+   * Poles inside the scope projects' areas (`within`, one listing for all of them): a pole has
+   * no project field, so its project is said only when the scope is one project.
+   */
   async *poles(scope: PlatformScope, options: ListOptions = {}): AsyncIterable<Page<PlatformPole>> {
-    const projects = scope.projectExternalIds.length > 0 ? scope.projectExternalIds : [null];
-    // A pole inside two sub-project areas is listed by both: read once.
-    const seen = new DuplicateIdGuard();
-    for (const project of projects) {
-      const filter = [...(project ? [filters.withinProject(project)] : []), ...changedFilter(options)];
-      for await (const page of this.pages(paths.poles(), { filter, sort: ID_ORDER }, 'GET /poles', FAMILY.poles)) {
-        const mapped = toPoles(page.records, { guard: new DuplicateIdGuard(), endpoint: 'GET /poles', projectExternalId: project });
-        yield withChanges(
-          { items: mapped.items.filter((pole) => seen.firstTime(pole.externalId)), rejected: mapped.rejected },
-          page.records,
-          options,
-        );
-      }
+    const guard = new DuplicateIdGuard();
+    const projectExternalId = scope.projectExternalIds.length === 1 ? scope.projectExternalIds[0]! : null;
+    const query = { filter: [...poleAreaFilter(scope), ...changedFilter(options)], sort: ID_ORDER };
+    for await (const page of this.pages(paths.poles(), query, 'GET /poles', FAMILY.poles)) {
+      yield withChanges(toPoles(page.records, { guard, endpoint: 'GET /poles', projectExternalId }), page.records, options);
     }
   }
 
@@ -317,11 +312,7 @@ export class OzmapAdapter implements PlatformAdapter {
   private trackedQueries(kind: TrackedKind, scope: PlatformScope): { path: string; query: OzmapQuery; family: string }[] {
     switch (kind) {
       case 'poles':
-        return (scope.projectExternalIds.length > 0 ? scope.projectExternalIds : [null]).map((project) => ({
-          path: paths.poles(),
-          query: { filter: project ? [filters.withinProject(project)] : [], sort: ID_ORDER },
-          family: FAMILY.poles,
-        }));
+        return [{ path: paths.poles(), query: { filter: poleAreaFilter(scope), sort: ID_ORDER }, family: FAMILY.poles }];
       case 'boxes':
         return [{ path: paths.boxes(), query: { filter: projectFilter(scope), sort: ID_ORDER }, family: FAMILY.boxes }];
       case 'splitters':
@@ -457,6 +448,13 @@ interface SharedState {
 const SPLITTER_POPULATE = 'splitterType parent';
 
 async function* noPages(): AsyncGenerator<WirePage> {}
+
+/** Inside any of the scope projects' areas: a list inside the filter list is an "any of" (SDK ApiFilterSchema). */
+function poleAreaFilter(scope: PlatformScope): Array<OzmapFilter | OzmapFilter[]> {
+  const areas = scope.projectExternalIds.map((project) => filters.withinProject(project));
+  if (areas.length <= 1) return areas;
+  return [areas];
+}
 
 function projectFilter(scope: PlatformScope): OzmapFilter[] {
   return scope.projectExternalIds.length > 0 ? [filters.projectIn(scope.projectExternalIds)] : [];

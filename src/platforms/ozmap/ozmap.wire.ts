@@ -110,7 +110,8 @@ export interface OzmapSort {
 }
 
 export interface OzmapQuery {
-  filter?: OzmapFilter[];
+  /** Every entry must hold; an entry that is a list holds when any of its filters does (SDK ApiFilterSchema). */
+  filter?: Array<OzmapFilter | OzmapFilter[]>;
   sort?: OzmapSort[];
   /** Fields to return, space separated (a Mongoose projection), e.g. `"id"`. */
   select?: string;
