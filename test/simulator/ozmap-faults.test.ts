@@ -59,6 +59,12 @@ test('malformed records are stable per record and listed; the rest stay whole', 
     assert.deepEqual(new Set(listed.map((r) => r.variant)), new Set(['not_an_object', 'text', 'bad_coordinates', 'missing_id']));
     const clients = (await (await get('ftth-clients?limit=1000')).json()).rows as unknown[];
     assert.ok(clients.some((row) => row === null || typeof row === 'string'));
+    // A property carries its client: the same customers are malformed in both listings.
+    const malformedCustomers = new Set(sim.malformedRecords().filter((r) => r.kind === 'customer').map((r) => r.id));
+    const properties = (await (await get('properties?limit=1000')).json()).rows as unknown[];
+    const readable = properties.filter((row) => row !== null && typeof row === 'object' && 'id' in row).length;
+    const onPorts = [...sim.network.customers.values()].filter((c) => c.portId !== null);
+    assert.equal(readable, onPorts.filter((c) => !malformedCustomers.has(c.id)).length);
   } finally {
     sim.setFaults({});
   }

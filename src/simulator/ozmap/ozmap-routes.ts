@@ -39,7 +39,8 @@ const COLLECTIONS: Record<Collection, { collection: OzCollection; populate: Reco
   splitters: { collection: 'splitters', populate: { splitterType: 'splitterTypes', parent: 'boxes', project: 'projects' }, malformed: 'splitter' },
   'splitter-types': { collection: 'splitterTypes', populate: {} },
   'ftth-clients': { collection: 'clients', populate: {}, malformed: 'customer' },
-  properties: { collection: 'properties', populate: { client: 'clients', box: 'boxes', pole: 'poles', project: 'projects' } },
+  // A property carries its client: a malformed one is counted as a malformed customer (same id, same pick).
+  properties: { collection: 'properties', populate: { client: 'clients', box: 'boxes', pole: 'poles', project: 'projects' }, malformed: 'customer' },
 };
 
 const message = (status: number, text: string) => new HttpAnswer(status, { message: text });
