@@ -64,15 +64,18 @@ function clusterSql(from: string, aggregates: string, where: string, geom = 't.g
             CROSS JOIN bounds`;
 }
 
-const BOX_PORTS_SQL = `LEFT JOIN LATERAL (
+/** Service ports and offered ports (offered-ports.sql.ts) of the splitters matching `which`, as `c.total` and `c.free`. */
+function portCountsSql(which: string): string {
+  return `LEFT JOIN LATERAL (
     SELECT count(*) FILTER (WHERE ${SERVICE_PORT_SQL})::int AS total,
            count(*) FILTER (WHERE ${OFFERED_PORT_SQL})::int AS free
       FROM splitters s JOIN ports p ON p.splitter_id = s.id
-     WHERE s.box_id = b.id
+     WHERE ${which}
   ) c ON true`;
+}
 
 function boxLayerSql(z: number): string {
-  const from = `boxes b LEFT JOIN poles pl ON pl.id = b.pole_id ${BOX_PORTS_SQL}`;
+  const from = `boxes b LEFT JOIN poles pl ON pl.id = b.pole_id ${portCountsSql('s.box_id = b.id')}`;
   const where = 'b.integration_id = :integration AND b.removed_at IS NULL';
   if (z >= DETAIL_ZOOM.boxes) {
     return `SELECT ST_AsMVTGeom(ST_Transform(b.geom, 3857), bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
@@ -100,12 +103,7 @@ function splitterLayerSql(z: number): string | null {
             FROM splitters sp
             JOIN boxes b ON b.id = sp.box_id
             LEFT JOIN poles pl ON pl.id = b.pole_id
-            LEFT JOIN LATERAL (
-              SELECT count(*) FILTER (WHERE ${SERVICE_PORT_SQL})::int AS total,
-                     count(*) FILTER (WHERE ${OFFERED_PORT_SQL})::int AS free
-                FROM splitters s JOIN ports p ON p.splitter_id = s.id
-               WHERE s.id = sp.id
-            ) c ON true
+            ${portCountsSql('s.id = sp.id')}
             CROSS JOIN bounds
            WHERE b.integration_id = :integration AND b.removed_at IS NULL AND sp.removed_at IS NULL AND b.geom && bounds.area`;
 }

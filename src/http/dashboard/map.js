@@ -173,6 +173,7 @@
     panel('<p>Loading the box…</p>');
     const body = await api(`/v1/boxes/${id}/ports`);
     const box = body.box;
+    placeMarker([box.lon, box.lat]);
     const splitters = body.splitters.map((splitter) => `
       <h4>${esc(splitter.name || splitter.externalId)} <small>${esc(splitter.ratio)} ${esc(splitter.role)}${splitter.planned ? ' · planned' : ''}</small></h4>
       ${splitter.ports.length === 0 ? '<p class="hint">no service ports stored</p>' : `<table class="ports"><thead><tr><th>Port</th><th>State</th><th>On it</th></tr></thead><tbody>
