@@ -27,9 +27,10 @@ import { EQUIPMENT_RECHECK_DAYS } from './pull.ts';
  *      cached records whose id is gone are dropped: the merge then sees them removed, under
  *      the mass-removal guard like any removal;
  *   4. the cached records the listing did not show are unchanged: they are handed on as if listed.
- * A `--full` run, a kind never listed in full, a platform that gives no total, and a kind not
- * listed in full for EQUIPMENT_RECHECK_DAYS (the weekly recheck) list everything, and the
- * cache is rebuilt from that listing.
+ * A `--full` run, a kind never listed in full, a platform that gives no total, a kind not
+ * listed in full for EQUIPMENT_RECHECK_DAYS (the weekly recheck), and the run after one that
+ * failed once it had listed (its cache may lack records its merge never removed) list
+ * everything, and the cache is rebuilt from that listing.
  *
  * Equipment is read as two flat listings of the scope (every splitter, every tie), and the
  * equipment and port occupancy of each container are answered from the cache: no read per
@@ -68,6 +69,7 @@ interface ListingState {
   listed_from: Date;
   full_at: Date;
   total: string | number | null;
+  run_id: string | null;
 }
 
 /**
@@ -147,9 +149,9 @@ class TrackedListing {
       }
     }
     await knex('sync_listing_state')
-      .insert({ integration_id: integrationId, kind, listed_from: startedAt, full_at: since ? state!.full_at : startedAt, total })
+      .insert({ integration_id: integrationId, kind, listed_from: startedAt, full_at: since ? state!.full_at : startedAt, total, run_id: runId })
       .onConflict(['integration_id', 'kind'])
-      .merge(['listed_from', 'full_at', 'total']);
+      .merge(['listed_from', 'full_at', 'total', 'run_id']);
     this.ctx.onListed?.(kind, { mode: since ? 'changes' : 'full', listed, reused, removed, idsRead });
   }
 
@@ -245,9 +247,13 @@ class TrackedListing {
 
   /** Since when to list: null for a complete listing (see the module comment). */
   private async changedSince(state: ListingState | undefined): Promise<Date | undefined> {
-    if (this.ctx.full || !state || state.total === null) return undefined;
+    if (this.ctx.full || !state || state.total === null || state.run_id === null) return undefined;
     const now = Date.now();
     if (now - new Date(state.full_at).getTime() >= EQUIPMENT_RECHECK_DAYS * 86_400_000) return undefined;
+    // The run that listed last failed after its listing (the mass-removal guard, an outage): the
+    // cache may lack records its merge never removed, so this run lists everything again.
+    const listedBy = (await this.ctx.knex('sync_runs').where({ id: state.run_id }).first('status')) as { status: string } | undefined;
+    if (listedBy?.status !== 'succeeded') return undefined;
     const lastSuccess = (await this.ctx.knex('sync_runs')
       .where({ integration_id: this.ctx.integrationId, status: 'succeeded' })
       .orderBy('started_at', 'desc')
