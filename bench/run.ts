@@ -19,6 +19,7 @@ import { erpContractsFor, generateNetwork } from '../src/simulator/network-gener
 import { seedErpContracts } from './erp-seed.ts';
 import { writeNetworkGeoJson } from './network-geojson.ts';
 import { benchMap, type MapBenchResult } from './map.bench.ts';
+import { platformMinimum, requestFigures, requestLine, requestTable, type RequestFigures } from './request-budget.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sizes = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
@@ -33,6 +34,7 @@ interface ChildResult {
   phases: Record<string, number>;
   maxRssMb: number;
   requests?: number;
+  platformRequests?: { byFamily: Record<string, number>; occupancyReads: string | null } | null;
 }
 
 function log(message: string): void {
@@ -147,16 +149,20 @@ async function benchSize(size: number, ogr: boolean): Promise<Record<string, unk
     await knex.destroy();
 
     const env = { DATABASE_URL: dbUrl, DATABASE_SCHEMA: schema, SIM_URL: sim.url, SIM_TOKEN: 'sim-token', SIM_CA_FILE: caFile };
-    const measured = async (label: string, full: boolean): Promise<ChildResult> => {
+    const minimum = platformMinimum(network);
+    const requestRows: Record<string, RequestFigures> = {};
+    const measured = async (label: string, full: boolean, floor = full ? minimum.perContainer : minimum.batch): Promise<ChildResult> => {
       await simAdmin(sim.origin, ca, 'POST', 'reset-stats');
       log(`size ${size}: ${label}`);
       const result = await runSyncChild({ ...env, BENCH_FULL: full ? '1' : '0' });
       if (result.status !== 'succeeded') throw new Error(`${label} failed: ${result.error}`);
       result.requests = Number((await simAdmin(sim.origin, ca, 'GET', 'stats')).requests);
       log(`size ${size}: ${label}: ${result.ms} ms, ${result.requests} requests, peak RSS ${result.maxRssMb} MB, phases ${JSON.stringify(result.phases)}`);
+      requestRows[label] = requestFigures(result.requests, floor);
+      log(`size ${size}: ${label}: ${requestLine(requestRows[label])}; by family ${JSON.stringify(result.platformRequests?.byFamily ?? {})}`);
       return result;
     };
-    const first = await measured('first sync (empty database)', false);
+    const first = await measured('first sync (empty database)', false, minimum.perContainer);
     const again = await measured('no-change re-sync', false);
     // The nightly case: every read is a day older, so the day's slice of the weekly recheck is due.
     const aged = createKnex({ url: dbUrl, schema });
@@ -201,6 +207,8 @@ async function benchSize(size: number, ogr: boolean): Promise<Record<string, unk
       ogr2ogr: ogrMs === null ? null : { ms: ogrMs, features, geojsonMb },
       syncVsOgr: ogrMs === null ? null : Number((first.ms / ogrMs).toFixed(2)),
       map,
+      platformMinimum: minimum,
+      platformRequests: requestRows,
     };
   } finally {
     if (!process.env.BENCH_KEEP) await admin.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
@@ -236,6 +244,8 @@ process.stdout.write(
     ...results.map((r: Record<string, any>) =>
       `| ${r.size.toLocaleString('en')} | ${r.map.densestTile.elements.toLocaleString('en')} | ${r.map.tile.p50Ms} / ${r.map.tile.p95Ms} ms | ${r.map.viability.p50Ms} / ${r.map.viability.p95Ms} ms | ${(r.map.geojson.ms / 1000).toFixed(1)} s, ${r.map.geojson.mb} MB |`,
     ),
+    '',
+    requestTable(results.flatMap((r: Record<string, any>) => Object.entries(r.platformRequests as Record<string, RequestFigures>).map(([sync, figures]) => ({ size: r.size, sync, figures })))),
     '',
     `results: ${path.relative(root, file)}`,
     '',

@@ -1,7 +1,7 @@
 /**
  * One sync in a process of its own, so the benchmark measures its peak RSS alone.
  * env: DATABASE_URL, DATABASE_SCHEMA, SIM_URL, SIM_TOKEN, SIM_CA_FILE, BENCH_FULL (1|0),
- *      BENCH_HTTP_CONCURRENCY, BENCH_RPM
+ *      BENCH_HTTP_CONCURRENCY, BENCH_RPM, BENCH_OCCUPANCY_READS (batch|per_item, default batch)
  * Prints one JSON line: {status, error, counts, ms, maxRssMb}.
  */
 import { readFileSync } from 'node:fs';
@@ -26,6 +26,7 @@ const integration = integrationSchema.parse({
   project: { link: 'Campinas' },
   elements: ['service_splitters', 'poles', 'boxes', 'distribution_splitters', 'customers'],
   http: { concurrency: Number(process.env.BENCH_HTTP_CONCURRENCY ?? 50), requestsPerMinute: 100_000, timeoutMs: 60_000, retries: 4 },
+  sync: { occupancyReads: process.env.BENCH_OCCUPANCY_READS ?? 'batch' },
 });
 // The benchmark measures the engine, not a platform's budget: the per-minute cap may be lifted
 // beyond what the config schema allows for a real platform.
@@ -61,5 +62,5 @@ const done = await executeRun(
 const ms = Math.round(performance.now() - started);
 await knex.destroy();
 process.stdout.write(
-  `${JSON.stringify({ status: done.status, error: done.error, counts: done.counts, ms, phases, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+  `${JSON.stringify({ status: done.status, error: done.error, counts: done.counts, platformRequests: done.platformRequests, ms, phases, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
 );
