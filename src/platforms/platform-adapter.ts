@@ -107,7 +107,7 @@ export interface PlatformAdapter {
    * port count changed (a port taken, freed or reserved, a splitter added or removed). It
    * cannot show a change that keeps every count (one customer leaving a box and another
    * arriving the same day). Keyed by container id; a container the platform did not show is
-   * absent. null when the platform refuses the read (the sync then reads one container at a
+   * absent; a container holding no equipment at all has the empty summary `''`. null when the platform refuses the read (the sync then reads one container at a
    * time). Optional.
    */
   portCountSummaries?(containers: ContainerRef[]): Promise<Map<string, string> | null>;

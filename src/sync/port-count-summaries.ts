@@ -9,6 +9,9 @@
  *   service ports are staged as its occupancy, which the run then handles as if read;
  * - a container reusing its stored equipment without a read ('stored': splice boxes, poles
  *   with distribution equipment only) whose summary changed is read in full the same night;
+ * - a pole that carried no equipment at its last check, unchanged since, and due only for its
+ *   weekly recheck is checked by the batch read: shown empty, it is not read one by one, and
+ *   its check is renewed (most poles are bare: their recheck was most of a nightly run's reads);
  * - any other container is read as planned.
  *
  * What the counts cannot show (a customer leaving a box and another arriving at the same box
@@ -21,6 +24,7 @@ import type { MergeParams } from './merge.ts';
 import type { PullContext } from './pull.ts';
 import type { RunConnection } from './run-connection.ts';
 import { AUTO_BOX_PREFIX } from './selection.ts';
+import { POLE_CHECK_HASH_SQL, sameListedDigestSql } from './staging.ts';
 
 /** Containers handed to the adapter per call (it splits them into requests of its own size). */
 const SUMMARY_BATCH = 1000;
@@ -47,7 +51,7 @@ export function reusedByPortCountsSql(portCounts: string, kind: 'box' | 'pole', 
 export async function readPortCountSummaries(ctx: PullContext): Promise<void> {
   const t = ctx.tables.portCounts;
   await ctx.db.query(
-    `CREATE TEMP TABLE IF NOT EXISTS ${t} (kind text NOT NULL, external_id text NOT NULL, summary text, reused boolean NOT NULL DEFAULT false, PRIMARY KEY (kind, external_id))`,
+    `CREATE TEMP TABLE IF NOT EXISTS ${t} (kind text NOT NULL, external_id text NOT NULL, summary text, reused boolean NOT NULL DEFAULT false, bare boolean NOT NULL DEFAULT false, PRIMARY KEY (kind, external_id))`,
   );
   const adapter = ctx.adapter;
   if (!ctx.batchOccupancy || !adapter.portCountSummaries || !adapter.portOccupancy || !ctx.selection.serviceSplitters) return;
@@ -98,6 +102,21 @@ export async function readPortCountSummaries(ctx: PullContext): Promise<void> {
         WHERE c.read_mode = 'stored' AND s.kind = '${kind}' AND s.external_id = c.external_id AND r.summary IS DISTINCT FROM s.summary`,
       [ctx.integrationId],
     );
+    if (kind === 'pole') {
+      await ctx.db.query(
+        `WITH bare AS (
+           UPDATE ${t} s SET bare = true
+             FROM ${table} p
+             JOIN sync_pole_checks c ON c.integration_id = $1 AND c.pole_external_id = p.external_id
+            WHERE s.kind = 'pole' AND s.external_id = p.external_id AND s.summary = ''
+              AND p.read_mode = 'diagram' AND NOT c.carries_equipment
+              AND c.content_hash = ${POLE_CHECK_HASH_SQL} AND ${sameListedDigestSql('c', 'p')}
+              AND NOT EXISTS (SELECT 1 FROM ${ctx.tables.serviceHolders} h WHERE h.external_id = p.external_id)
+           RETURNING s.external_id)
+         UPDATE ${table} p SET read_mode = 'stored' FROM bare WHERE p.external_id = bare.external_id`,
+        [ctx.integrationId],
+      );
+    }
     // The stored service ports of an unchanged container, as its occupancy.
     const boxOf = kind === 'box' ? 'c.external_id' : `'${AUTO_BOX_PREFIX}' || c.external_id`;
     await ctx.db.query(
@@ -126,7 +145,13 @@ export async function readPortCountSummaries(ctx: PullContext): Promise<void> {
 export async function recordPortCountSummaries(db: RunConnection, p: MergeParams): Promise<void> {
   const t = p.tables.portCounts;
   await db.query(
-    `CREATE TEMP TABLE IF NOT EXISTS ${t} (kind text NOT NULL, external_id text NOT NULL, summary text, reused boolean NOT NULL DEFAULT false, PRIMARY KEY (kind, external_id))`,
+    `CREATE TEMP TABLE IF NOT EXISTS ${t} (kind text NOT NULL, external_id text NOT NULL, summary text, reused boolean NOT NULL DEFAULT false, bare boolean NOT NULL DEFAULT false, PRIMARY KEY (kind, external_id))`,
+  );
+  // Bare poles confirmed by the batch read: their check is renewed as a diagram read would.
+  await db.query(
+    `UPDATE sync_pole_checks c SET checked_at = now(), checked_run_id = $2::uuid
+       FROM ${t} s WHERE s.kind = 'pole' AND s.bare AND c.integration_id = $1 AND c.pole_external_id = s.external_id`,
+    [p.integrationId, p.runId],
   );
   for (const [table, kind] of CONTAINER_TABLES(p)) {
     await db.query(

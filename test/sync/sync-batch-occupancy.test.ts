@@ -117,6 +117,26 @@ describe('batch occupancy reads against the simulator', () => {
     assert.equal((await port(swapTaken.id)).platform_customer_external_id, null);
   });
 
+  test('bare poles due for their weekly recheck are checked in batches: still bare, no read of their own; one that gained equipment is read', async () => {
+    await syncOk();
+    const bare = [...sim.network.poles.keys()].filter((id) => !(sim.network.splittersByContainer.get(id)?.length));
+    const [equipped, ...others] = bare;
+    const added = sim.addSplitter(equipped!, { service: false, ratioOut: 8 });
+    // Every check a week old: every bare pole is due.
+    await db.knex('sync_pole_checks').where({ integration_id: 'batch' }).update({ checked_at: db.knex.raw(`now() - interval '8 days'`) });
+    const run = await syncOk();
+    assert.equal((await splitter(added.id))?.role, 'distribution');
+    const diagrams = sim.stats.byRoute['GET /diagrama/equipamentos/:id'] ?? 0;
+    assert.ok(diagrams < others.length / 4, `${diagrams} diagram reads for ${others.length} bare poles: ${JSON.stringify(sim.stats.byRoute)}`);
+    const renewed = await db.knex('sync_pole_checks').where({ integration_id: 'batch' }).whereIn('pole_external_id', others.map(String)).where('checked_at', '>', db.knex.raw(`now() - interval '1 hour'`)).count().first();
+    assert.equal(Number(renewed?.count), others.length, 'their checks are renewed');
+    assert.equal(run.counts.poles?.updated ?? 0, 0);
+    // And the next night, nothing is due.
+    sim.resetStats();
+    await syncOk();
+    assert.ok((sim.stats.byRoute['GET /diagrama/equipamentos/:id'] ?? 0) < others.length / 4);
+  });
+
   test('a platform that refuses the batch read is asked once; the run reads one container at a time, exact, and says so', async () => {
     sim.setBatchReads(false);
     try {

@@ -135,9 +135,11 @@ export function portCountsParams(itemIds: string[]): Record<string, unknown> {
  * reservadas, reservadasCliente, entradas}}]}]}`. Answers, per item shown, a summary of its
  * equipment and port counts: a digest of every equipment record as given (every field, in
  * any order of the equipment), so any count or field that changes changes it. An item left
- * out of the answer is not in the map. Throws GeogridShapeError when the body or an item is
+ * out of the answer is not in the map; an item holding no equipment has the empty summary ''. Throws GeogridShapeError when the body or an item is
  * in another shape: the run then reads one item at a time.
  */
+const EMPTY_CONTAINER_SUMMARY = '';
+
 export function toPortCountSummaries(body: unknown, endpoint = 'GET /equipamentos/itemRede/portas'): Map<string, string> {
   const items = isRecord(body) ? body.itensRede : undefined;
   if (!Array.isArray(items)) throw new GeogridShapeError(endpoint, body);
@@ -147,7 +149,7 @@ export function toPortCountSummaries(body: unknown, endpoint = 'GET /equipamento
     const equipment = isRecord(item) ? item.equipamentos : undefined;
     if (!id || !Array.isArray(equipment) || !equipment.every((e) => isRecord(e) && isRecord(e.viabilidade))) throw new GeogridShapeError(endpoint, item);
     const parts = equipment.map((e) => canonicalJson(e)).sort();
-    summaries.set(id, createHash('md5').update(parts.join('\n')).digest('hex'));
+    summaries.set(id, parts.length === 0 ? EMPTY_CONTAINER_SUMMARY : createHash('md5').update(parts.join('\n')).digest('hex'));
   }
   return summaries;
 }
