@@ -99,8 +99,16 @@ export class GeogridAdapter implements PlatformAdapter {
     });
   }
 
+  /**
+   * Derived from `this`, not built anew: whatever a caller changed on the adapter it holds
+   * (e.g. a method taken away) holds for the run too. What is learnt about the platform
+   * during a run (whether it answers the batch read) starts afresh.
+   */
   forRun(scope: PlatformCallScope): GeogridAdapter {
-    return new GeogridAdapter(this.options, this.client.withScope(scope));
+    const run = Object.create(this) as GeogridAdapter;
+    Object.defineProperty(run, 'client', { value: this.client.withScope(scope) });
+    Object.defineProperty(run, 'portCountsAnswered', { value: null, writable: true });
+    return run;
   }
 
   async listProjects(): Promise<PlatformProject[]> {
