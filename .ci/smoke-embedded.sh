@@ -72,8 +72,8 @@ for _ in $(seq 1 180); do
 done
 curl -fsS -H "$AUTH" "$BASE/v1/sync-runs/$RUN_ID"; echo
 [ "$STATUS" = succeeded ] || { cat "$WORK/service.log"; echo "demo sync ended as $STATUS"; exit 1; }
-curl -fsS -H "$AUTH" "$BASE/v1/sync-runs/$RUN_ID/report" | head -c 600; echo
-curl -fsS -H "$AUTH" "$BASE/v1/projects/demo/network.geojson?kinds=boxes" | head -c 300; echo
+curl -fsS -H "$AUTH" "$BASE/v1/sync-runs/$RUN_ID/report" -o "$WORK/report.json"; head -c 600 "$WORK/report.json"; echo
+curl -fsS -H "$AUTH" "$BASE/v1/projects/demo/network.geojson?kinds=boxes" -o "$WORK/network.geojson"; head -c 300 "$WORK/network.geojson"; echo
 stop
 
 echo "re-open on the same data folder"
