@@ -221,8 +221,12 @@ describe('ozmap adapter: authentication', () => {
     const run = base.forRun({ tally });
     await collect(run.boxes({ projectExternalIds: [PROJECT] }));
     await run.findCustomerByIntegrationCode('1');
+    await run.changeTracking!.count('poles', { projectExternalIds: [PROJECT] });
     assert.equal(logins, 1);
-    assert.deepEqual(tally.toJSON().byFamily, { boxes: 1, 'ftth-clients': 1, projects: 1 });
+    assert.deepEqual(tally.toJSON().byFamily, { boxes: 1, 'ftth-clients': 1, poles: 1, projects: 1 });
+    const without = Object.create(base) as OzmapAdapter;
+    Object.defineProperty(without, 'changeTracking', { value: undefined });
+    assert.equal(without.forRun({ tally }).changeTracking, undefined, 'a capability taken away stays away');
   });
 
   test('concurrent calls share one login', async () => {

@@ -97,17 +97,13 @@ export class OzmapAdapter implements PlatformAdapter {
   private readonly containerChunk: number;
   private readonly shared: SharedState;
 
-  /** `shared`: the client view and state of an existing adapter (see forRun); made from `options` when absent. */
-  constructor(
-    private readonly options: OzmapAdapterOptions,
-    shared?: { client: PlatformHttpClient; state: SharedState },
-  ) {
+  constructor(private readonly options: OzmapAdapterOptions) {
     this.platform = options.platformName ?? 'ozmap';
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     this.containerChunk = options.containerChunk ?? 100;
     const credentials = options.credentials;
-    this.shared = shared?.state ?? { token: null, loggingIn: null, projectFacts: new Map() };
-    this.client = shared?.client ?? new PlatformHttpClient({
+    this.shared = { token: null, loggingIn: null, projectFacts: new Map() };
+    this.client = new PlatformHttpClient({
       platform: this.platform,
       baseURL: ozmapBaseUrl(options.apiUrl),
       headers: ozmapHeaders('token' in credentials ? credentials.token : null),
@@ -119,7 +115,12 @@ export class OzmapAdapter implements PlatformAdapter {
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       ...(options.onResponse ? { onResponse: options.onResponse } : {}),
     });
-    this.changeTracking = {
+    this.changeTracking = this.trackingOf();
+  }
+
+  /** ChangeTracking calling this adapter (its client: a run's view, see forRun). */
+  private trackingOf(): ChangeTracking {
+    return {
       count: (kind, scope) => this.count(kind, scope),
       ids: (kind, scope) => this.ids(kind, scope),
       splitters: (scope, listOptions) => this.allSplitters(scope, listOptions),
@@ -127,9 +128,16 @@ export class OzmapAdapter implements PlatformAdapter {
     };
   }
 
-  /** The same adapter for one sync run: its requests carry the run's signal and are counted in its tally; the login is shared. */
+  /**
+   * The same adapter for one sync run: its requests carry the run's signal and are counted in
+   * its tally; the login is shared. Derived from `this`, not built anew: whatever a caller
+   * changed on the adapter it holds (a capability taken away) holds for the run too.
+   */
   forRun(scope: PlatformCallScope): OzmapAdapter {
-    return new OzmapAdapter(this.options, { client: this.client.withScope(scope), state: this.shared });
+    const run = Object.create(this) as OzmapAdapter;
+    Object.defineProperty(run, 'client', { value: this.client.withScope(scope) });
+    if (this.changeTracking) Object.defineProperty(run, 'changeTracking', { value: run.trackingOf() });
+    return run;
   }
 
   async listProjects(): Promise<PlatformProject[]> {
@@ -436,7 +444,7 @@ export class OzmapAdapter implements PlatformAdapter {
   }
 }
 
-/** What the adapters made for runs share with the one they came from: the login, and what is known of projects. */
+/** What the adapters made for runs share with the one they came from (through the prototype): the login, and what is known of projects. */
 interface SharedState {
   /** The login token in use (login mode), and the login in flight. */
   token: string | null;
