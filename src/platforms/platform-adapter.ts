@@ -202,6 +202,15 @@ export interface ContainerRef {
   kind: 'box' | 'pole';
 }
 
+/** The containers an adapter is handed (a list, or a stream of chunks), one at a time. */
+export async function* eachContainer(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncGenerator<ContainerRef> {
+  if (Array.isArray(containers)) {
+    yield* containers;
+    return;
+  }
+  for await (const chunk of containers) yield* chunk;
+}
+
 /** A service port as the occupancy listing shows it. */
 export interface PortOccupancy {
   portExternalId: string;

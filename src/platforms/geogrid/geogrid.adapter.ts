@@ -18,6 +18,7 @@ import type {
   PlatformScope,
   RemoteCustomer,
 } from '../platform-adapter.ts';
+import { eachContainer } from '../platform-adapter.ts';
 import { DuplicateIdGuard, reject } from '../record-validation.ts';
 import {
   DEFAULT_PAGE_SIZE,
@@ -453,12 +454,4 @@ export class GeogridAdapter implements PlatformAdapter {
       if (current.records.length < this.pageSize) return;
     }
   }
-}
-
-async function* eachContainer(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncGenerator<ContainerRef> {
-  if (Array.isArray(containers)) {
-    yield* containers;
-    return;
-  }
-  for await (const chunk of containers) yield* chunk;
 }

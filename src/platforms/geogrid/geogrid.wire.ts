@@ -36,6 +36,7 @@ import type { ContainerRef, CustomerPayload, RemoteCustomer } from '../platform-
 import { documentTextOfJsonNumber } from '../../domain/documents.ts';
 import {
   DuplicateIdGuard,
+  canonicalJson,
   checkCoordinates,
   externalIdOf,
   isRecord,
@@ -345,17 +346,6 @@ interface ItemCommon {
   listedDigest: string;
 }
 
-/** JSON with object keys sorted at every level: the same record always gives the same text. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isRecord(value)) {
-    return `{${Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 /**
  * Digest of an item's whole listed record (its `dados` and folder): any field of the listing

@@ -10,6 +10,7 @@ import {
 import { PlatformError } from '../http/platform-error.ts';
 import {
   CustomerCreationUnsupportedError,
+  eachContainer,
   type BindRequest,
   type ChangeTracking,
   type ContainerRef,
@@ -474,14 +475,6 @@ function changedFilter(options: ListOptions): OzmapFilter[] {
 
 function withChanges<T>(page: { items: T[]; rejected: Rejection[] }, records: unknown[], options: ListOptions): Page<T> {
   return options.changedSince ? { ...page, changes: { created: countCreated(records, options.changedSince) } } : page;
-}
-
-async function* eachContainer(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncGenerator<ContainerRef> {
-  if (Array.isArray(containers)) {
-    yield* containers;
-    return;
-  }
-  for await (const chunk of containers) yield* chunk;
 }
 
 export { OzmapShapeError };

@@ -29,7 +29,7 @@ import type {
   Rejection,
 } from '../../domain/network.ts';
 import type { CustomerPayload, PortTie, RemoteCustomer } from '../platform-adapter.ts';
-import { DuplicateIdGuard, checkCoordinates, externalIdOf, isRecord, numberOf, reject, textOf } from '../record-validation.ts';
+import { DuplicateIdGuard, canonicalJson, checkCoordinates, externalIdOf, isRecord, numberOf, reject, textOf } from '../record-validation.ts';
 import { describeBody, maskedSample } from '../wire-sample.ts';
 
 // ---------------------------------------------------------------------------------------
@@ -201,17 +201,6 @@ export function refId(value: unknown): string | null {
   return externalIdOf(value);
 }
 
-/** JSON with object keys sorted at every level: the same record always gives the same text. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isRecord(value)) {
-    return `{${Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 /** Digest of a whole listed record: any field changing (one mapsync does not store included) changes it. */
 export function listedDigestOf(record: Record<string, unknown>): string {
