@@ -33,6 +33,8 @@ interface ChildResult {
   ms: number;
   phases: Record<string, number>;
   maxRssMb: number;
+  /** CPU time (user + system) of the sync process: steadier than wall time on a shared machine. */
+  cpuMs?: number;
   requests?: number;
   platformRequests?: { byFamily: Record<string, number>; occupancyReads: string | null } | null;
 }
@@ -157,7 +159,7 @@ async function benchSize(size: number, ogr: boolean): Promise<Record<string, unk
       const result = await runSyncChild({ ...env, BENCH_FULL: full ? '1' : '0' });
       if (result.status !== 'succeeded') throw new Error(`${label} failed: ${result.error}`);
       result.requests = Number((await simAdmin(sim.origin, ca, 'GET', 'stats')).requests);
-      log(`size ${size}: ${label}: ${result.ms} ms, ${result.requests} requests, peak RSS ${result.maxRssMb} MB, phases ${JSON.stringify(result.phases)}`);
+      log(`size ${size}: ${label}: ${result.ms} ms (CPU ${result.cpuMs} ms), ${result.requests} requests, peak RSS ${result.maxRssMb} MB, phases ${JSON.stringify(result.phases)}`);
       requestRows[label] = requestFigures(result.requests, floor);
       log(`size ${size}: ${label}: ${requestLine(requestRows[label])}; by family ${JSON.stringify(result.platformRequests?.byFamily ?? {})}`);
       return result;

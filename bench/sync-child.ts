@@ -62,5 +62,5 @@ const done = await executeRun(
 const ms = Math.round(performance.now() - started);
 await knex.destroy();
 process.stdout.write(
-  `${JSON.stringify({ status: done.status, error: done.error, counts: done.counts, platformRequests: done.platformRequests, ms, phases, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+  `${JSON.stringify({ status: done.status, error: done.error, counts: done.counts, platformRequests: done.platformRequests, ms, phases, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000) })}\n`,
 );

@@ -9,9 +9,10 @@
  *   service ports are staged as its occupancy, which the run then handles as if read;
  * - a container reusing its stored equipment without a read ('stored': splice boxes, poles
  *   with distribution equipment only) whose summary changed is read in full the same night;
- * - a pole that carried no equipment at its last check, unchanged since, and due only for its
- *   weekly recheck is checked by the batch read: shown empty, it is not read one by one, and
- *   its check is renewed (most poles are bare: their recheck was most of a nightly run's reads);
+ * - a pole never seen carrying equipment (new, or bare at its last check) that a normal run
+ *   would read is checked by the batch read: shown holding nothing, it is not read one by one,
+ *   and its check is written as a read's would be. Most poles are bare: reading each was most
+ *   of a first sync's requests, and their weekly recheck most of a nightly run's;
  * - any other container is read as planned.
  *
  * What the counts cannot show (a customer leaving a box and another arriving at the same box
@@ -24,7 +25,7 @@ import type { MergeParams } from './merge.ts';
 import type { PullContext } from './pull.ts';
 import type { RunConnection } from './run-connection.ts';
 import { AUTO_BOX_PREFIX } from './selection.ts';
-import { POLE_CHECK_HASH_SQL, sameListedDigestSql } from './staging.ts';
+import { POLE_CHECK_HASH_SQL } from './staging.ts';
 
 /** Containers handed to the adapter per call (it splits them into requests of its own size). */
 const SUMMARY_BATCH = 1000;
@@ -102,15 +103,16 @@ export async function readPortCountSummaries(ctx: PullContext): Promise<void> {
         WHERE c.read_mode = 'stored' AND s.kind = '${kind}' AND s.external_id = c.external_id AND r.summary IS DISTINCT FROM s.summary`,
       [ctx.integrationId],
     );
-    if (kind === 'pole') {
+    if (kind === 'pole' && !ctx.full) {
+      // Shown holding nothing, never seen carrying equipment, not listed as holding service
+      // equipment: no read of its own (a --full run reads every pole).
       await ctx.db.query(
         `WITH bare AS (
            UPDATE ${t} s SET bare = true
              FROM ${table} p
-             JOIN sync_pole_checks c ON c.integration_id = $1 AND c.pole_external_id = p.external_id
-            WHERE s.kind = 'pole' AND s.external_id = p.external_id AND s.summary = ''
-              AND p.read_mode = 'diagram' AND NOT c.carries_equipment
-              AND c.content_hash = ${POLE_CHECK_HASH_SQL} AND ${sameListedDigestSql('c', 'p')}
+            WHERE s.kind = 'pole' AND s.external_id = p.external_id AND s.summary = '' AND p.read_mode = 'diagram'
+              AND NOT EXISTS (SELECT 1 FROM sync_pole_checks c WHERE c.integration_id = $1 AND c.pole_external_id = p.external_id AND c.carries_equipment)
+              AND NOT EXISTS (SELECT 1 FROM sync_equipment_reads r WHERE r.integration_id = $1 AND r.container_kind = 'pole' AND r.container_external_id = p.external_id)
               AND NOT EXISTS (SELECT 1 FROM ${ctx.tables.serviceHolders} h WHERE h.external_id = p.external_id)
            RETURNING s.external_id)
          UPDATE ${table} p SET read_mode = 'stored' FROM bare WHERE p.external_id = bare.external_id`,
@@ -147,10 +149,15 @@ export async function recordPortCountSummaries(db: RunConnection, p: MergeParams
   await db.query(
     `CREATE TEMP TABLE IF NOT EXISTS ${t} (kind text NOT NULL, external_id text NOT NULL, summary text, reused boolean NOT NULL DEFAULT false, bare boolean NOT NULL DEFAULT false, PRIMARY KEY (kind, external_id))`,
   );
-  // Bare poles confirmed by the batch read: their check is renewed as a diagram read would.
+  // Bare poles confirmed by the batch read: their check is written as a diagram read's would be.
   await db.query(
-    `UPDATE sync_pole_checks c SET checked_at = now(), checked_run_id = $2::uuid
-       FROM ${t} s WHERE s.kind = 'pole' AND s.bare AND c.integration_id = $1 AND c.pole_external_id = s.external_id`,
+    `INSERT INTO sync_pole_checks AS c (integration_id, pole_external_id, content_hash, listed_digest, carries_equipment, checked_run_id)
+     SELECT $1, p.external_id, ${POLE_CHECK_HASH_SQL}, p.listed_digest, false, $2::uuid
+       FROM ${t} s JOIN ${p.tables.poles} p ON p.external_id = s.external_id
+      WHERE s.kind = 'pole' AND s.bare
+     ON CONFLICT (integration_id, pole_external_id) DO UPDATE
+        SET content_hash = EXCLUDED.content_hash, listed_digest = EXCLUDED.listed_digest, carries_equipment = false,
+            checked_run_id = EXCLUDED.checked_run_id, checked_at = now()`,
     [p.integrationId, p.runId],
   );
   for (const [table, kind] of CONTAINER_TABLES(p)) {

@@ -60,6 +60,11 @@ describe('batch occupancy reads against the simulator', () => {
     assert.equal(first.platformRequests?.occupancyReads, 'batch');
     const firstOccupancy = sim.stats.byRoute[OCCUPANCY] ?? 0;
     assert.ok(firstOccupancy > 0);
+    // The first sync reads the diagram of the containers holding equipment, not of every bare pole.
+    const holders = [...sim.network.splittersByContainer.values()].filter((list) => list.length > 0).length;
+    const firstDiagrams = sim.stats.byRoute['GET /diagrama/equipamentos/:id'] ?? 0;
+    assert.ok(firstDiagrams <= sim.network.boxes.size + holders, `${firstDiagrams} diagrams, ${holders} holders`);
+    assert.ok(firstDiagrams < sim.network.boxes.size + sim.network.poles.size / 2);
     const again = await syncOk();
     for (const [kind, c] of Object.entries(again.counts)) assert.equal(c.created + c.updated + c.removed, 0, `${kind}: ${JSON.stringify(c)}`);
     assert.equal(again.platformRequests?.occupancyReads, 'batch');
@@ -135,6 +140,9 @@ describe('batch occupancy reads against the simulator', () => {
     sim.resetStats();
     await syncOk();
     assert.ok((sim.stats.byRoute['GET /diagrama/equipamentos/:id'] ?? 0) < others.length / 4);
+    // --full reads every pole.
+    await syncOk({ full: true });
+    assert.ok((sim.stats.byRoute['GET /diagrama/equipamentos/:id'] ?? 0) >= sim.network.poles.size);
   });
 
   test('a platform that refuses the batch read is asked once; the run reads one container at a time, exact, and says so', async () => {
