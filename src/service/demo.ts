@@ -75,25 +75,31 @@ export async function startDemo(options: { logger: Logger; env: NodeJS.ProcessEn
     token: randomBytes(16).toString('hex'),
     limits: { concurrency: 5, requestsPerMinute },
   });
-  const integration = integrationSchema.parse({
-    id: DEMO_INTEGRATION_ID,
-    // The GeoGrid demo keeps its historical platform name; OZmap runs the real OZmap adapter.
-    platform: platform === 'ozmap' ? 'ozmap' : 'simulator',
-    apiUrl: simulator.url,
-    token: simulator.token,
-    project: { link: folderName(0) },
-    elements: ['service_splitters', 'poles', 'boxes', 'distribution_splitters', 'customers'],
-    http: { concurrency: 5, requestsPerMinute, timeoutMs: 10_000 },
-  });
-  const platformName = platform === 'ozmap' ? 'OZmap' : 'GeoGrid';
-  options.logger.warn(
-    { demo: true, platform, simulator: simulator.url, network: countNetwork(simulator.network) },
-    `DEMO MODE: no integration in config/, syncing from the built-in ${platformName} simulator (API token "demo" unless MAPSYNC_API_TOKEN is set)`,
-  );
-  return {
-    integration,
-    ca: simulator.ca ?? '',
-    erpContracts: erpContractsFor(simulator.network),
-    close: () => simulator.close(),
-  };
+  try {
+    const integration = integrationSchema.parse({
+      id: DEMO_INTEGRATION_ID,
+      // The GeoGrid demo keeps its historical platform name; OZmap runs the real OZmap adapter.
+      platform: platform === 'ozmap' ? 'ozmap' : 'simulator',
+      apiUrl: simulator.url,
+      token: simulator.token,
+      project: { link: folderName(0) },
+      elements: ['service_splitters', 'poles', 'boxes', 'distribution_splitters', 'customers'],
+      http: { concurrency: 5, requestsPerMinute, timeoutMs: 10_000 },
+    });
+    const platformName = platform === 'ozmap' ? 'OZmap' : 'GeoGrid';
+    options.logger.warn(
+      { demo: true, platform, simulator: simulator.url, network: countNetwork(simulator.network) },
+      `DEMO MODE: no integration in config/, syncing from the built-in ${platformName} simulator (API token "demo" unless MAPSYNC_API_TOKEN is set)`,
+    );
+    return {
+      integration,
+      ca: simulator.ca ?? '',
+      erpContracts: erpContractsFor(simulator.network),
+      close: () => simulator.close(),
+    };
+  } catch (error) {
+    // The simulator holds a listening socket: a demo that cannot start must not keep the process alive.
+    await simulator.close();
+    throw error;
+  }
 }
