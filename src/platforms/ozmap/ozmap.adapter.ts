@@ -92,6 +92,8 @@ export interface OzmapAdapterOptions {
  */
 export class OzmapAdapter implements PlatformAdapter {
   readonly platform: string;
+  /** An FTTH client has no document field: customers link by observation id and code. */
+  readonly customersCarryDocuments = false;
   readonly client: PlatformHttpClient;
   readonly changeTracking: ChangeTracking;
   private readonly pageSize: number;
