@@ -201,6 +201,9 @@ export class OzmapRecords {
   /** Customers whose property was deleted through the API: no property until one is created. */
   readonly propertyDeleted = new Set<number>();
   readonly clientStates = new Map<number, ClientState>();
+  /** The ERP's extra contracts by holder's document, built on first use. */
+  private extrasByDocument: Map<string, string[]> | null = null;
+  private extrasCounted = 0;
 
   constructor(
     private readonly network: SimNetwork,
@@ -239,13 +242,47 @@ export class OzmapRecords {
     return ozmapBoxes(this.network).get(id);
   }
 
-  /** The OZmap `code` of a client: its integration code, else a platform-made one. */
+  /**
+   * The OZmap `code` of a client: its integration code, else one that makes the customer's
+   * linking scenario true on a platform without documents (src/domain/customer-linking.ts,
+   * decideLinkWithoutDocument), else a platform-made one:
+   * - linked by document on GeoGrid: its service id (how OZmap integrations keep the ERP id);
+   * - document mismatch: an ERP-only contract, of another holder than the one its observation names;
+   * - ambiguous: the holder's other active contract (its observation names the first: `observationOf`).
+   */
   codeOf(customer: SimCustomer): string {
     if (customer.codigoIntegracao) return customer.codigoIntegracao;
-    // Customers the GeoGrid data links by document carry their service id in `code` on OZmap,
-    // which holds no document: the way OZmap integrations keep the ERP id.
     if (customer.scenario === 'linked_by_document' && customer.serviceId) return customer.serviceId;
+    if (customer.scenario === 'document_mismatch' && this.network.erpOnly.length > 0) {
+      return this.network.erpOnly[customer.id % this.network.erpOnly.length]!.serviceId;
+    }
+    if (customer.scenario === 'ambiguous') {
+      const other = this.otherContractOf(customer);
+      if (other) return other;
+    }
     return `CLI-${customer.id}`;
+  }
+
+  /** The OZmap `observation` of a client: GeoGrid's, plus the service id of an ambiguous one (see codeOf). */
+  observationOf(customer: SimCustomer): string | null {
+    if (customer.scenario === 'ambiguous' && !customer.codigoIntegracao && customer.serviceId && this.otherContractOf(customer)) {
+      return `${customer.observacao ?? ''}<p>ID ${customer.serviceId}</p>`;
+    }
+    return customer.observacao;
+  }
+
+  private otherContractOf(customer: SimCustomer): string | null {
+    if (!customer.cleanDocument) return null;
+    if (this.extrasByDocument === null || this.extrasCounted !== this.network.erpExtras.length) {
+      this.extrasByDocument = new Map();
+      this.extrasCounted = this.network.erpExtras.length;
+      for (const contract of this.network.erpExtras) {
+        const list = this.extrasByDocument.get(contract.document) ?? [];
+        list.push(contract.serviceId);
+        this.extrasByDocument.set(contract.document, list);
+      }
+    }
+    return this.extrasByDocument.get(customer.cleanDocument)?.find((serviceId) => serviceId !== customer.serviceId) ?? null;
   }
 
   clientState(customerId: number): ClientState {
@@ -457,7 +494,7 @@ export class OzmapRecords {
       kind: 'FTTHClient',
       code: this.codeOf(customer),
       name: customer.nome,
-      ...(customer.observacao !== null ? { observation: customer.observacao } : {}),
+      ...(this.observationOf(customer) !== null ? { observation: this.observationOf(customer) } : {}),
       status: state.status,
       implanted: state.implanted,
       certified: state.certified,
