@@ -5,8 +5,9 @@
  * without a document) is answered here.
  */
 import type { LinkStatus } from '../../src/domain/customer-linking.ts';
-import type { SimCustomer, SimNetwork, SimPort } from '../../src/simulator/network-generator.ts';
+import type { SimCustomer, SimNetwork, SimPort, SimSplitter } from '../../src/simulator/network-generator.ts';
 import type { RunningSimulator, SimulatorOptions } from '../../src/simulator/simulator.server.ts';
+import { numericIdOf, objectIdOf, ozmapPortId } from '../../src/simulator/ozmap/ozmap-ids.ts';
 
 export type PlatformName = 'geogrid' | 'ozmap';
 
@@ -30,14 +31,27 @@ export interface PlatformUnderTest {
   splitterId(id: number): string;
   portId(port: SimPort): string;
   customerId(id: number): string;
-  /** The simulated pole behind an auto box's external id (`auto:pole:<pole id>`). */
-  poleOfAutoBox(externalId: string): number;
+  /**
+   * Where a pole's own equipment is stored: GeoGrid hangs it on the pole, and mapsync makes an
+   * auto box (`auto:pole:<pole id>`); OZmap serves it in a box on the pole, an ordinary box.
+   */
+  autoBoxes: boolean;
+  /** The external id of the box holding a pole's equipment. */
+  poleEquipmentBox(poleId: number): string;
+  /** The container a pole's splitters name. */
+  poleEquipmentContainer(poleId: number): string;
+  /** The simulated pole whose equipment a box holds, or null when the box is no such box. */
+  poleOfEquipmentBox(externalId: string, network: SimNetwork): number | null;
+  /** The listed record whose malformation makes a splitter unreadable (`kind:id`, as `malformedRecords` names it). */
+  containerRecordOf(splitter: SimSplitter): string;
   /** Customer records the pusher created with this integration code. */
   customersCreated(sim: RunningSimulator, code: string): WrittenCustomer[];
   /** Every customer record the pusher wrote, created or updated. */
   customersWritten(sim: RunningSimulator): WrittenCustomer[];
   /** The fields of a customer record the pusher creates, with these `push.fields` extras. */
   whitelistFields(extras: string[]): string[];
+  /** Whether `push.fields` extras (email, phone, …) have a field to go to on this platform. */
+  writesExtras: boolean;
   /** Successful ties of a customer to this port. */
   bindsTo(sim: RunningSimulator, port: SimPort): number;
   /** The link the rules must reach for a generated customer, from its scenario and this platform's data. */
@@ -55,10 +69,15 @@ const geogrid: PlatformUnderTest = {
   splitterId: String,
   portId: (port) => String(port.id),
   customerId: String,
-  poleOfAutoBox: (externalId) => Number(externalId.replace('auto:pole:', '')),
+  autoBoxes: true,
+  poleEquipmentBox: (poleId) => `auto:pole:${poleId}`,
+  poleEquipmentContainer: String,
+  poleOfEquipmentBox: (externalId) => (externalId.startsWith('auto:pole:') ? Number(externalId.slice('auto:pole:'.length)) : null),
+  containerRecordOf: (splitter) => `${splitter.containerKind}:${splitter.containerId}`,
   customersCreated: (sim, code) => geogridCustomers(sim.writes.customersCreated).filter((c) => c.code === code),
   customersWritten: (sim) => [...geogridCustomers(sim.writes.customersCreated), ...geogridCustomers(sim.writes.customersUpdated)],
   whitelistFields: (extras) => ['codigoIntegracao', 'cpfCnpj', 'nome', 'observacao', 'tipo', ...extras].sort(),
+  writesExtras: true,
   bindsTo: (sim, port) => sim.writes.binds.filter((w) => w.status < 300 && String((w.body as { idPorta: unknown }).idPorta) === String(port.id)).length,
   expectedLink: (customer) => customer.scenario,
   linkOutcomes: ['linked', 'linked_by_document', 'document_mismatch', 'ambiguous', 'unmatched'],
@@ -71,5 +90,51 @@ function geogridCustomers(writes: Array<{ body: unknown }>): WrittenCustomer[] {
   });
 }
 
+type Write = { body: unknown; status: number };
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** The clients written through OZmap: nested in a property created, or patched on their own. */
+function ozmapClients(sim: RunningSimulator, created: boolean, updated: boolean): WrittenCustomer[] {
+  const out: WrittenCustomer[] = [];
+  const add = (fields: Record<string, unknown>) => out.push({ code: typeof fields.code === 'string' ? fields.code : null, fields });
+  if (created) for (const w of sim.writes.propertiesCreated as Write[]) if (w.status < 300 && isRecord(w.body) && isRecord(w.body.client)) add(w.body.client);
+  if (updated) for (const w of sim.writes.ftthClientsUpdated as Write[]) if (w.status < 300 && isRecord(w.body)) add(w.body);
+  return out;
+}
+
+const ozmap: PlatformUnderTest = {
+  name: 'ozmap',
+  configPlatform: 'ozmap',
+  simulator: { platform: 'ozmap' },
+  poleId: (id) => objectIdOf('pole', id),
+  boxId: (id) => objectIdOf('box', id),
+  splitterId: (id) => objectIdOf('splitter', id),
+  portId: (port) => ozmapPortId(port.splitterId, port.number),
+  customerId: (id) => objectIdOf('client', id),
+  autoBoxes: false,
+  poleEquipmentBox: (poleId) => objectIdOf('box', poleId),
+  poleEquipmentContainer: (poleId) => objectIdOf('box', poleId),
+  // The simulator gives a pole's box the pole's number.
+  poleOfEquipmentBox: (externalId, network) => {
+    const id = numericIdOf('box', externalId);
+    return id !== null && network.poles.has(id) ? id : null;
+  },
+  // Every splitter is in a box; a pole's box is listed apart from the pole.
+  containerRecordOf: (splitter) => `box:${splitter.containerId}`,
+  customersCreated: (sim, code) => ozmapClients(sim, true, false).filter((c) => c.code === code),
+  customersWritten: (sim) => ozmapClients(sim, true, true),
+  // An FTTH client has name, code and observation (and flags), and no document or contact field.
+  whitelistFields: () => ['code', 'implanted', 'name', 'observation'],
+  writesExtras: false,
+  bindsTo: (sim, port) =>
+    [...(sim.writes.propertiesCreated as Write[]), ...(sim.writes.propertiesUpdated as Write[])].filter(
+      (w) => w.status < 300 && isRecord(w.body) && w.body.connector === objectIdOf('splitter', port.splitterId) && Number(w.body.port) === port.number,
+    ).length,
+  // Without documents the simulator's OZmap data names the contract in `code` where GeoGrid's
+  // document decides (ozmap-records.ts, codeOf): linked by document there is linked here.
+  expectedLink: (customer) => (customer.scenario === 'linked_by_document' ? 'linked' : customer.scenario),
+  linkOutcomes: ['linked', 'document_mismatch', 'ambiguous', 'unmatched'],
+};
+
 /** Every platform the end-to-end tests cover. */
-export const PLATFORMS: PlatformUnderTest[] = [geogrid];
+export const PLATFORMS: PlatformUnderTest[] = [geogrid, ozmap];

@@ -46,7 +46,7 @@ for (const platform of PLATFORMS) {
       assert.equal(run.counts.poles?.rejected, rejected('pole'));
       assert.equal(run.counts.customers?.rejected, rejected('customer'));
       const bad = new Set(malformed.map((m) => `${m.kind}:${m.id}`));
-      const readable = [...sim.network.splitters.values()].filter((s) => !bad.has(`${s.containerKind}:${s.containerId}`) && !bad.has(`splitter:${s.id}`));
+      const readable = [...sim.network.splitters.values()].filter((s) => !bad.has(platform.containerRecordOf(s)) && !bad.has(`splitter:${s.id}`));
       assert.equal(run.counts.splitters?.created, readable.length, JSON.stringify({ counts, run: run.counts }));
       assert.equal(
         run.counts.ports?.created,
@@ -62,12 +62,17 @@ for (const platform of PLATFORMS) {
       }
 
       // Attachment to poles: a box hangs on the pole the platform names; a pole carrying
-      // equipment directly gets an auto box holding it.
-      const autoBoxes = await db.knex('boxes').where({ integration_id: id, auto: true }).select('external_id');
-      assert.ok(autoBoxes.length > 0, 'the simulated network has poles carrying equipment');
-      for (const box of autoBoxes) assert.ok(sim.network.poles.has(platform.poleOfAutoBox(box.external_id)), box.external_id);
-      const boxes = await db.knex('boxes as b').leftJoin('poles as p', 'p.id', 'b.pole_id').where({ 'b.integration_id': id, 'b.auto': false }).select('b.external_id', 'p.external_id as pole');
+      // equipment has it in a box on that pole (GeoGrid: an auto box mapsync makes).
+      const boxes = await db.knex('boxes as b').leftJoin('poles as p', 'p.id', 'b.pole_id').where({ 'b.integration_id': id }).select('b.external_id', 'b.auto', 'p.external_id as pole');
       const poleOf = new Map(boxes.map((b) => [b.external_id as string, b.pole as string | null]));
+      assert.equal(boxes.some((b) => b.auto), platform.autoBoxes);
+      let onPoles = 0;
+      for (const [poleId, splitters] of sim.network.splittersByContainer) {
+        if (!sim.network.poles.has(poleId) || splitters.length === 0 || bad.has(`pole:${poleId}`)) continue;
+        assert.equal(poleOf.get(platform.poleEquipmentBox(poleId)), platform.poleId(poleId), `the box of pole ${poleId}'s equipment`);
+        onPoles += 1;
+      }
+      assert.ok(onPoles > 0, 'the simulated network has poles carrying equipment');
       let attached = 0;
       for (const box of sim.network.boxes.values()) {
         if (box.poleId === null || bad.has(`box:${box.id}`) || bad.has(`pole:${box.poleId}`) || !poleOf.has(platform.boxId(box.id))) continue;
@@ -103,7 +108,7 @@ for (const platform of PLATFORMS) {
       for (const issue of issues) assert.ok(issue.code.length > 0 && issue.reason.length > 0);
     });
 
-    test('a second run writes nothing, on mapsync or on the platform; poles vanishing trips the guard; equipment leaving a pole removes its auto box', async () => {
+    test('a second run writes nothing, on mapsync or on the platform; poles vanishing trips the guard; equipment leaving a pole removes the box that held it', async () => {
       const platformWrites = () => Object.values(sim.writes).reduce((sum, list: unknown[]) => sum + list.length, 0);
       const writesBefore = platformWrites();
       const second = await h.sync();
@@ -119,15 +124,15 @@ for (const platform of PLATFORMS) {
       assert.match(guarded.error ?? '', /mass-removal guard.*poles/);
       sim.hideAllPoles(false);
 
-      // A pole with service equipment: the next run sees it gone.
-      const autoBoxes = await db.knex('boxes').where({ integration_id: id, auto: true }).whereNull('removed_at').orderBy('external_id');
-      const autoBox = autoBoxes.find((box) => (sim.network.splittersByContainer.get(platform.poleOfAutoBox(box.external_id)) ?? []).some((s) => s.service));
-      assert.ok(autoBox, 'a pole carries service equipment');
-      sim.removeEquipmentFromPole(platform.poleOfAutoBox(autoBox.external_id));
+      // A pole with service equipment loses it: the next run removes the box that held it.
+      const poleBoxes = (await db.knex('boxes').where({ integration_id: id }).whereNull('removed_at').orderBy('external_id')).filter((box) => platform.poleOfEquipmentBox(box.external_id, sim.network) !== null);
+      const poleBox = poleBoxes.find((box) => (sim.network.splittersByContainer.get(platform.poleOfEquipmentBox(box.external_id, sim.network)!) ?? []).some((s) => s.service));
+      assert.ok(poleBox, 'a pole carries service equipment');
+      sim.removeEquipmentFromPole(platform.poleOfEquipmentBox(poleBox.external_id, sim.network)!);
       const run = await h.sync();
       assert.equal(run.status, 'succeeded', run.error ?? '');
       assert.equal(run.counts.boxes?.removed, 1, JSON.stringify(nonZero(run.counts)));
-      const gone = await db.knex('boxes').where({ id: autoBox.id }).first();
+      const gone = await db.knex('boxes').where({ id: poleBox.id }).first();
       assert.notEqual(gone.removed_at, null);
     });
 

@@ -58,11 +58,11 @@ export async function seedPorts(knex: Knex, integrationId: string, sim: RunningS
       const [boxRow] = await knex('boxes')
         .insert({
           integration_id: integrationId,
-          external_id: box ? platform.boxId(box.id) : `auto:pole:${platform.poleId(splitter.containerId)}`,
+          external_id: box ? platform.boxId(box.id) : platform.poleEquipmentBox(splitter.containerId),
           content_hash: 'seed',
           name: place.sigla,
           kind: 'cto',
-          auto: !box,
+          auto: !box && platform.autoBoxes,
           geom: knex.raw('ST_SetSRID(ST_MakePoint(?, ?), 4326)', [place.lon, place.lat]),
         })
         .onConflict(['integration_id', 'external_id'])
@@ -76,7 +76,7 @@ export async function seedPorts(knex: Knex, integrationId: string, sim: RunningS
         external_id: platform.splitterId(splitter.id),
         content_hash: 'seed',
         box_id: boxIds.get(splitter.containerId)!,
-        container_external_id: splitter.containerKind === 'box' ? platform.boxId(splitter.containerId) : platform.poleId(splitter.containerId),
+        container_external_id: splitter.containerKind === 'box' ? platform.boxId(splitter.containerId) : platform.poleEquipmentContainer(splitter.containerId),
         name: splitter.sigla,
         role: splitter.service ? 'service' : 'distribution',
         ratio_in: splitter.ratioIn,
