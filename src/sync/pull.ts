@@ -146,7 +146,7 @@ async function pullList<T extends { externalId: string }>(
   for await (const page of pages) {
     checkAbort(ctx.signal);
     ctx.progress.fetched(kind, page.items.length);
-    await recordRejections(ctx, page.rejected);
+    await recordRejections(ctx, page.rejected, kind === 'customers' ? 'customers' : 'other');
     for (const listed of page.items) {
       const item = await storableText(ctx, kind, listed.externalId, listed);
       if (item === null) continue;
@@ -194,8 +194,30 @@ async function plausiblyPlaced(ctx: PullContext, kind: 'poles' | 'boxes', item: 
   return false;
 }
 
-async function recordRejections(ctx: PullContext, rejected: Rejection[]): Promise<void> {
+/**
+ * Customer records the equipment listing rejected, per run (`kind|id|code|reason` → how many).
+ * On OZmap the ties of customers to ports and the customer listing are the same records
+ * (properties): one unreadable record is reported once, not once per listing.
+ */
+const equipmentCustomerRejections = new WeakMap<PullContext, Map<string, number>>();
+
+function rejectionKey(rejection: Rejection): string {
+  return `${rejection.kind}|${rejection.externalId ?? ''}|${rejection.code}|${rejection.reason}`;
+}
+
+async function recordRejections(ctx: PullContext, rejected: Rejection[], source: 'equipment' | 'customers' | 'other' = 'other'): Promise<void> {
   for (const rejection of rejected) {
+    if (rejection.kind === 'customer' && source !== 'other') {
+      let seen = equipmentCustomerRejections.get(ctx);
+      if (!seen) equipmentCustomerRejections.set(ctx, (seen = new Map()));
+      const key = rejectionKey(rejection);
+      const count = seen.get(key) ?? 0;
+      if (source === 'equipment') seen.set(key, count + 1);
+      else if (count > 0) {
+        seen.set(key, count - 1);
+        continue;
+      }
+    }
     const kind = countKindOf(rejection.kind);
     ctx.progress.rejected(kind, 1);
     await ctx.issues.add({ kind, externalId: rejection.externalId, code: rejection.code, reason: rejection.reason });
@@ -599,7 +621,7 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
 
   for await (const page of ctx.adapter.splitters(containersToRead(ctx, 'diagram'))) {
     checkAbort(ctx.signal);
-    await recordRejections(ctx, page.rejected);
+    await recordRejections(ctx, page.rejected, 'equipment');
     for (const listed of page.items) {
       ctx.progress.fetched('splitters', 1);
       const bare = await storableText(ctx, 'splitters', listed.externalId, { ...listed, ports: [] as PlatformPort[] });
