@@ -31,7 +31,10 @@ export interface Timing {
 export interface MapBenchResult {
   elements: { poles: number; boxes: number; customers: number };
   densestTile: { z: number; x: number; y: number; elements: number; bytes: number };
+  /** Built by PostGIS on every request (the tile cache off). */
   tile: Timing;
+  /** Served again from the in-memory tile cache. */
+  tileCached: Timing;
   viability: Timing & { radiusMetres: number; meanBoxes: number };
   geojson: { ms: number; mb: number; features: number | null; status: number };
 }
@@ -82,7 +85,19 @@ export async function benchMap(options: { dbUrl: string; schema: string; integra
     },
     wake: { runs: () => undefined, pushes: () => undefined },
   } as unknown as AppContext;
-  const app = await buildHttpServer(ctx, { apiToken: 'bench' });
+  // Tiles are measured as built (the in-memory tile cache off), then as served again from it.
+  const withCache = async (mb: string) => {
+    const before = process.env.MAPSYNC_TILE_CACHE_MB;
+    process.env.MAPSYNC_TILE_CACHE_MB = mb;
+    try {
+      return await buildHttpServer(ctx, { apiToken: 'bench' });
+    } finally {
+      if (before === undefined) delete process.env.MAPSYNC_TILE_CACHE_MB;
+      else process.env.MAPSYNC_TILE_CACHE_MB = before;
+    }
+  };
+  const app = await withCache('0');
+  const cachedApp = await withCache('64');
   const headers = { authorization: 'Bearer bench' };
   const id = encodeURIComponent(options.integrationId);
   try {
@@ -101,9 +116,9 @@ export async function benchMap(options: { dbUrl: string; schema: string; integra
     log(`map: densest z${z} tile ${dense.x}/${dense.y} holds ${dense.elements} elements`);
     const tiles: [number, number][] = [];
     for (let dx = -1; dx <= 1; dx += 1) for (let dy = -1; dy <= 1; dy += 1) tiles.push([dense.x + dx, dense.y + dy]);
-    const fetchTile = async ([x, y]: [number, number]) => {
+    const fetchTile = async ([x, y]: [number, number], server = app) => {
       const started = performance.now();
-      const response = await app.inject({ method: 'GET', url: `/v1/tiles/${z}/${x}/${y}.mvt?integration=${id}`, headers });
+      const response = await server.inject({ method: 'GET', url: `/v1/tiles/${z}/${x}/${y}.mvt?integration=${id}`, headers });
       if (response.statusCode !== 200) throw new Error(`tile ${z}/${x}/${y}: HTTP ${response.statusCode} ${response.body.slice(0, 300)}`);
       return { ms: performance.now() - started, bytes: response.rawPayload.length };
     };
@@ -113,6 +128,11 @@ export async function benchMap(options: { dbUrl: string; schema: string; integra
     const bytes = (await fetchTile([dense.x, dense.y])).bytes;
     const tile = timing(tileMs);
     log(`map: z${z} tiles p50 ${tile.p50Ms} ms, p95 ${tile.p95Ms} ms (${tile.samples} tiles; the densest is ${Math.round(bytes / 1024)} KiB)`);
+    for (const tile of tiles) await fetchTile(tile, cachedApp);
+    const cachedMs: number[] = [];
+    for (let round = 0; round < 6; round += 1) for (const tile of tiles) cachedMs.push((await fetchTile(tile, cachedApp)).ms);
+    const tileCached = timing(cachedMs);
+    log(`map: the same tiles from the tile cache p50 ${tileCached.p50Ms} ms, p95 ${tileCached.p95Ms} ms`);
 
     const extent = (await knex.raw(`SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n FROM (SELECT ST_Extent(geom) AS e FROM boxes WHERE integration_id = ?) x`, [options.integrationId]))
       .rows[0] as { w: number; s: number; e: number; n: number };
@@ -145,9 +165,10 @@ export async function benchMap(options: { dbUrl: string; schema: string; integra
     }
     const geojson = { ms: geojsonMs, mb: Math.round((geo.rawPayload.length / 1024 ** 2) * 10) / 10, features, status: geo.statusCode };
     log(`map: the whole network as GeoJSON: ${geojson.ms} ms, ${geojson.mb} MB, ${features ?? '?'} features (HTTP ${geo.statusCode})`);
-    return { elements: counts, densestTile: { z, x: dense.x, y: dense.y, elements: dense.elements, bytes }, tile, viability, geojson };
+    return { elements: counts, densestTile: { z, x: dense.x, y: dense.y, elements: dense.elements, bytes }, tile, tileCached, viability, geojson };
   } finally {
     await app.close();
+    await cachedApp.close();
     await knex.destroy();
   }
 }

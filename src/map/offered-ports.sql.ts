@@ -10,12 +10,19 @@
  * … never offered for a binding or a viability answer"); the binding rules of
  * src/bindings/bindings.service.ts.
  */
-export const OFFERED_PORT_SQL = `(
-  p.removed_at IS NULL AND p.available AND NOT p.planned AND p.platform_customer_external_id IS NULL
+export const OFFERED_PORT_SQL = `(${portSideSql()} AND ${containerSideSql()})`;
+
+/** The rule's part about the port itself and its splitter (aliases `p`, `s`). */
+export function portSideSql(): string {
+  return `(p.removed_at IS NULL AND p.available AND NOT p.planned AND p.platform_customer_external_id IS NULL
   AND s.removed_at IS NULL AND s.role = 'service' AND NOT s.planned
-  AND b.removed_at IS NULL AND NOT b.planned AND NOT COALESCE(pl.planned, false)
-  AND NOT EXISTS (SELECT 1 FROM bindings held WHERE held.port_id = p.id AND held.status <> 'cancelled')
-)`;
+  AND NOT EXISTS (SELECT 1 FROM bindings held WHERE held.port_id = p.id AND held.status <> 'cancelled'))`;
+}
+
+/** The rule's part about the box and its pole (aliases `b`, `pl`): the same for every port of a box. */
+export function containerSideSql(): string {
+  return `(b.removed_at IS NULL AND NOT b.planned AND NOT COALESCE(pl.planned, false))`;
+}
 
 /** A service port that exists (the denominator beside the offered ones). */
 export const SERVICE_PORT_SQL = `(p.removed_at IS NULL AND s.removed_at IS NULL AND s.role = 'service')`;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { OFFERED_PORT_SQL, SERVICE_PORT_SQL } from './offered-ports.sql.ts';
+import { containerSideSql, portSideSql, SERVICE_PORT_SQL } from './offered-ports.sql.ts';
 
 /** Deepest zoom served; past it a map over-zooms the z22 tile. */
 export const MAX_TILE_ZOOM = 22;
@@ -15,7 +15,7 @@ const CLUSTER_GRID = 32;
  * The zoom from which each layer is drawn element by element; below it, elements are grouped
  * per grid cell with a count. Splitters sit inside their box, so they appear only close up.
  */
-export const DETAIL_ZOOM = { poles: 15, boxes: 13, splitters: 16, customers: 16 } as const;
+export const DETAIL_ZOOM = { poles: 15, boxes: 14, splitters: 16, customers: 16 } as const;
 
 /** Bump when a layer's properties change shape, so cached tiles are not reused. */
 const TILE_SCHEMA = 'tiles-v1';
@@ -49,49 +49,48 @@ function poleLayerSql(z: number): string {
 }
 
 /**
- * Members of one grid cell become one point at their centroid, with `count` and
- * `cluster = true`; the grid is in Web Mercator, CLUSTER_GRID cells across the tile.
+ * Members of one grid cell become one point at their mean position, with `count` and
+ * `cluster = true`; CLUSTER_GRID cells across the tile. The cells are laid in degrees over
+ * the tile's extent, so no row is transformed before it is grouped (within one tile a
+ * degree of latitude is as good as uniform on the screen); only the centroids are.
  */
 function clusterSql(from: string, aggregates: string, where: string, geom = 't.geom'): string {
   const names = [...aggregates.matchAll(/ AS ("?\w+"?)\s*(?:,|$)/g)].map((match) => `g.${match[1]}`);
-  return `SELECT ST_AsMVTGeom(ST_Transform(g.centre, 3857), bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
+  return `SELECT ST_AsMVTGeom(ST_Transform(ST_SetSRID(ST_MakePoint(g.lon, g.lat), 4326), 3857), bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
                  true AS cluster, g.count, ${names.join(', ')}
-            FROM (SELECT ST_Centroid(ST_Collect(${geom})) AS centre, count(*)::int AS count, ${aggregates}
+            FROM (SELECT avg(ST_X(${geom})) AS lon, avg(ST_Y(${geom})) AS lat, count(*)::int AS count, ${aggregates}
                     FROM ${from} CROSS JOIN bounds
                    WHERE ${where} AND ${geom} && bounds.area
-                   GROUP BY floor((ST_X(ST_Transform(${geom}, 3857)) - bounds.xmin) / bounds.cell),
-                            floor((ST_Y(ST_Transform(${geom}, 3857)) - bounds.ymin) / bounds.cell)) g
+                   GROUP BY floor((ST_X(${geom}) - bounds.west) / bounds.dlon), floor((ST_Y(${geom}) - bounds.south) / bounds.dlat)) g
             CROSS JOIN bounds`;
 }
 
-/** Service ports and offered ports (offered-ports.sql.ts) of the splitters matching `which`, as `c.total` and `c.free`. */
+/**
+ * Service ports and offered ports (offered-ports.sql.ts) of the splitters matching `which`, as
+ * `c.total` and `c.free`. The box's own part of the rule is the same for all its ports, so it
+ * is applied once per box (by the caller, through `c.free`), not once per port.
+ */
 function portCountsSql(which: string): string {
   return `LEFT JOIN LATERAL (
-    SELECT count(*) FILTER (WHERE ${SERVICE_PORT_SQL})::int AS total,
-           count(*) FILTER (WHERE ${OFFERED_PORT_SQL})::int AS free
+    SELECT count(*)::int AS total,
+           CASE WHEN ${containerSideSql()} THEN count(*) FILTER (WHERE ${portSideSql()})::int ELSE 0 END AS free
       FROM splitters s JOIN ports p ON p.splitter_id = s.id
-     WHERE ${which}
+     WHERE ${which} AND ${SERVICE_PORT_SQL}
   ) c ON true`;
 }
 
 function boxLayerSql(z: number): string {
-  const from = `boxes b LEFT JOIN poles pl ON pl.id = b.pole_id ${portCountsSql('s.box_id = b.id')}`;
   const where = 'b.integration_id = :integration AND b.removed_at IS NULL';
   if (z >= DETAIL_ZOOM.boxes) {
     return `SELECT ST_AsMVTGeom(ST_Transform(b.geom, 3857), bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
                    b.id, b.external_id AS "externalId", b.name, b.kind AS "boxKind", b.auto,
                    (b.planned OR COALESCE(pl.planned, false)) AS planned,
                    c.total AS "servicePorts", c.free AS "freePorts"
-              FROM ${from} CROSS JOIN bounds
+              FROM boxes b LEFT JOIN poles pl ON pl.id = b.pole_id ${portCountsSql('s.box_id = b.id')} CROSS JOIN bounds
              WHERE ${where} AND b.geom && bounds.area`;
   }
-  return clusterSql(
-    from,
-    `count(*) FILTER (WHERE b.planned OR COALESCE(pl.planned, false))::int AS planned,
-     COALESCE(sum(c.total), 0)::int AS "servicePorts", COALESCE(sum(c.free), 0)::int AS "freePorts"`,
-    where,
-    'b.geom',
-  );
+  // Port counts would read every port under a low-zoom tile: clusters count boxes only.
+  return clusterSql('boxes b LEFT JOIN poles pl ON pl.id = b.pole_id', `count(*) FILTER (WHERE b.planned OR COALESCE(pl.planned, false))::int AS planned`, where, 'b.geom');
 }
 
 function splitterLayerSql(z: number): string | null {
@@ -139,8 +138,8 @@ function customerLayerSql(z: number): string {
  * id), `name` and `planned`; boxes add `boxKind`, `auto`, `servicePorts` and `freePorts`
  * (ports that can be offered, see offered-ports.sql.ts), splitters `role`, `ratio`, `boxId`
  * and their port counts, customers `linkStatus` and `serviceId`. Below a layer's
- * DETAIL_ZOOM, its features are grid clusters (`cluster`, `count`, and per layer `planned`,
- * port sums, or `linked`/`unlinked` counts).
+ * DETAIL_ZOOM, its features are grid clusters (`cluster`, `count`, and per layer `planned`
+ * or `linked`/`unlinked` counts).
  *
  * Rows are found through the GiST index on `geom` (EPSG:4326) with the tile's envelope
  * transformed to 4326; only the matched rows are transformed to 3857.
@@ -164,8 +163,9 @@ export async function buildTile(knex: Knex, integrationId: string, tile: TileAdd
     });
   const sql = `WITH bounds AS (
       SELECT e.env, ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => ${BUFFER / EXTENT}), 4326) AS area,
-             ST_XMin(e.env) AS xmin, ST_YMin(e.env) AS ymin, (ST_XMax(e.env) - ST_XMin(e.env)) / ${CLUSTER_GRID} AS cell
-        FROM (SELECT ST_TileEnvelope(:z, :x, :y) AS env) e
+             ST_XMin(e.deg) AS west, ST_YMin(e.deg) AS south,
+             (ST_XMax(e.deg) - ST_XMin(e.deg)) / ${CLUSTER_GRID} AS dlon, (ST_YMax(e.deg) - ST_YMin(e.deg)) / ${CLUSTER_GRID} AS dlat
+        FROM (SELECT env, ST_Transform(env, 4326) AS deg FROM (SELECT ST_TileEnvelope(:z, :x, :y) AS env) t) e
     )
     SELECT ${parts.join(' || ')} AS mvt`;
   const result = await knex.raw<{ rows: { mvt: Buffer }[] }>(sql, { integration: integrationId, z: tile.z, x: tile.x, y: tile.y });

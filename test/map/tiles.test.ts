@@ -114,11 +114,16 @@ describe('vector tiles of the network', () => {
     const again = await fetchTile(svc, z, x, y, { 'if-none-match': etag });
     assert.equal(again.response.status, 304);
     assert.equal(again.bytes.length, 0);
+    // Without the ETag: the same bytes, from the tile cache this time.
+    const cached = await fetchTile(svc, z, x, y);
+    assert.equal(cached.response.headers.get('x-tile-cache'), 'hit');
+    assert.deepEqual(cached.bytes, first.bytes);
     // A link made between runs (an import re-links customers) changes what the tiles show.
     await svc.db.knex('platform_customers').where({ integration_id: svc.integrationId }).limit(1).update({ updated_at: svc.db.knex.raw("now() + interval '1 second'") });
     const changed = await fetchTile(svc, z, x, y, { 'if-none-match': etag });
     assert.equal(changed.response.status, 200);
     assert.notEqual(changed.response.headers.get('etag'), etag);
+    assert.equal(changed.response.headers.get('x-tile-cache'), 'miss', 'a tile of the old network is not served for the new one');
   });
 
   test('the TileJSON gives the tile URL with the network version, and the bounds of the network', async () => {

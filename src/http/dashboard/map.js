@@ -104,7 +104,7 @@
     { id: 'poles', type: 'circle', 'source-layer': 'poles', filter: ['all', element, built], paint: { 'circle-radius': 2.5, 'circle-color': '#57606a' } },
     { id: 'poles-planned', type: 'circle', 'source-layer': 'poles', filter: ['all', element, planned], paint: { 'circle-radius': 3, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-width': 1.5, 'circle-stroke-color': PLANNED_COLOR } },
     { id: 'boxes-groups', type: 'circle', 'source-layer': 'boxes', filter: cluster,
-      paint: { 'circle-radius': clusterRadius, 'circle-color': freeColor, 'circle-opacity': 0.35, 'circle-stroke-width': 2, 'circle-stroke-color': freeColor } },
+      paint: { 'circle-radius': clusterRadius, 'circle-color': '#54aeff', 'circle-opacity': 0.35, 'circle-stroke-width': 2, 'circle-stroke-color': '#0969da' } },
     { id: 'boxes', type: 'circle', 'source-layer': 'boxes', filter: ['all', element, built],
       paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 13, 4, 17, 8], 'circle-color': freeColor, 'circle-stroke-width': 1.5, 'circle-stroke-color': '#fff' } },
     { id: 'boxes-planned', type: 'circle', 'source-layer': 'boxes', filter: ['all', element, planned],

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../service/app-context.ts';
 import { buildTile, DETAIL_ZOOM, MAX_TILE_ZOOM, networkBounds, networkVersion, tileAddressProblem, TILESET_MAX_ZOOM, VECTOR_LAYERS } from '../../map/tiles.repository.ts';
+import { TileCache, tileCacheBytes } from '../../map/tile-cache.ts';
 import { errorResponses } from '../openapi.ts';
 import { INTEGRATION_ID_PATTERN } from './integrations.routes.ts';
 
@@ -26,9 +27,11 @@ function parseTileAddress(params: { z: string; x: string; y: string }): { z: num
 /**
  * `GET /v1/tiles/{z}/{x}/{y}.mvt?integration=`: the network of one integration as Mapbox
  * Vector Tiles, built by PostGIS (ST_AsMVT). Cacheable: the ETag changes with the network
- * (last merge, binding or link), and a matching If-None-Match gets 304 with no body.
+ * (last merge, binding or link), and a matching If-None-Match gets 304 with no body. Built
+ * tiles are kept in memory per network version (MAPSYNC_TILE_CACHE_MB, default 64; 0: off).
  */
 export async function tilesRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const cache = new TileCache(tileCacheBytes(process.env));
   app.get<{ Params: { z: string; x: string; y: string }; Querystring: { integration: string; v?: string } }>(
     '/v1/tiles/:z/:x/:y.mvt',
     {
@@ -71,12 +74,19 @@ export async function tilesRoutes(app: FastifyInstance, ctx: AppContext): Promis
       if (!ctx.integrations.has(integrationId)) {
         return reply.code(404).send({ error: 'not_found', message: `no integration "${integrationId}" in config/` });
       }
-      const etag = `W/"${await networkVersion(ctx.knex, integrationId)}"`;
+      const version = await networkVersion(ctx.knex, integrationId);
+      const etag = `W/"${version}"`;
       // Private: the token decides who may see it. Revalidated on every use, which costs one
       // small query when nothing changed.
       reply.header('etag', etag).header('cache-control', 'private, no-cache').header('vary', 'authorization');
       if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-      const body = await buildTile(ctx.knex, integrationId, tile);
+      const address = `${tile.z}/${tile.x}/${tile.y}`;
+      let body = cache.get(integrationId, version, address);
+      reply.header('x-tile-cache', body ? 'hit' : 'miss');
+      if (!body) {
+        body = await buildTile(ctx.knex, integrationId, tile);
+        cache.set(integrationId, version, address, body);
+      }
       return reply.header('content-type', MVT_CONTENT_TYPE).send(body);
     },
   );
