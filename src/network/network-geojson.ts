@@ -78,10 +78,11 @@ export const GEOJSON_BATCH_ROWS = 2000;
 
 /**
  * One batch of a layer as ready-made GeoJSON text, built by PostgreSQL (row_to_json writes
- * no blanks): Node only passes the text on. The feature `id` and `properties.id` are "kind:rowId", unique across kinds
- * (GDAL takes an integer `properties.id` as the FID, and ids repeated between poles and
- * boxes made `ogr2ogr -f GPKG` fail with "UNIQUE constraint failed"); `properties.rowId`
- * is the mapsync row id within its kind.
+ * no blanks): Node only passes the text on. The feature `id` and `properties.id` are
+ * "kind:rowId", unique across kinds: GDAL (3.6) takes an integer `properties.id` as the FID
+ * when the feature's own id is a string, and row ids repeated between poles and boxes made
+ * `ogr2ogr -f GPKG` fail with "UNIQUE constraint failed". `properties.rowId` is the mapsync
+ * row id within its kind.
  */
 function batchSql(layer: NetworkLayer, withBbox: boolean): string {
   const sql = LAYERS[layer];
