@@ -97,6 +97,10 @@ describe('sync from the OZmap simulator', () => {
     }
     const customers = await db.knex('platform_customers').where({ integration_id: ID }).whereNotNull('port_external_id').count<{ count: string }[]>('* as count');
     assert.ok(Number(customers[0]!.count) > 10);
+    // No document on OZmap: linking goes by the observation and the code, never by a document.
+    const outcomes = await db.knex('platform_customers').where({ integration_id: ID }).distinct().pluck('link_status');
+    assert.ok(outcomes.includes('linked'), JSON.stringify(outcomes));
+    assert.ok(!outcomes.includes('linked_by_document'), JSON.stringify(outcomes));
   });
 
   test('a re-sync on unchanged data writes nothing and asks only for counts and changes', async () => {
