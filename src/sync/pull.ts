@@ -10,15 +10,12 @@ import type { RunProgressTracker } from './run-progress.ts';
 import { AUTO_BOX_PREFIX, autoBoxExternalId, countKindOf, equipmentSelectionKey, readsCustomers, type Selection } from './selection.ts';
 import {
   equipmentReadHashSql,
-  stageBoxes,
-  stageOccupancy,
-  stageCustomers,
-  stagePoles,
-  stagePorts,
-  stageSplitters,
+  keyStaging,
+  StagingWriter,
   type ReadMode,
   type StagedOccupancy,
   type StagedPort,
+  type StagedDuplicate,
   type StagedSplitter,
   type StagingTables,
   POLE_CHECK_HASH_SQL,
@@ -69,7 +66,7 @@ export const RECHECK_MIN_AGE_HOURS = 20;
 
 /** Containers handed to the adapter per batch; read from staging, never all held at once. */
 const CONTAINER_BATCH = 1000;
-/** Rows per INSERT into staging. */
+/** Rows per write into staging. */
 const STAGE_BATCH = 5000;
 
 /**
@@ -106,8 +103,9 @@ function checkAbort(signal?: AbortSignal): void {
 
 /** Streams every kind the run needs from the platform into staging. Memory holds a page at a time. */
 export async function pullIntoStaging(ctx: PullContext): Promise<void> {
-  await pullList(ctx, 'poles', ctx.adapter.poles(ctx.scope), (items) => stagePoles(ctx.db, ctx.tables.poles, items), (pole) => plausiblyPlaced(ctx, 'poles', pole));
-  await pullList(ctx, 'boxes', ctx.adapter.boxes(ctx.scope), (items) => stageBoxes(ctx.db, ctx.tables.boxes, items), (box) => plausiblyPlaced(ctx, 'boxes', box));
+  const staging = new StagingWriter(ctx.db, ctx.tables);
+  await pullList(ctx, 'poles', ctx.adapter.poles(ctx.scope), (items) => staging.poles(items), (pole) => plausiblyPlaced(ctx, 'poles', pole));
+  await pullList(ctx, 'boxes', ctx.adapter.boxes(ctx.scope), (items) => staging.boxes(items), (box) => plausiblyPlaced(ctx, 'boxes', box));
   await ctx.db.query(`ANALYZE ${ctx.tables.poles}`);
   await ctx.db.query(`ANALYZE ${ctx.tables.boxes}`);
   if (ctx.selection.serviceSplitters || ctx.selection.distributionSplitters) {
@@ -117,21 +115,23 @@ export async function pullIntoStaging(ctx: PullContext): Promise<void> {
     await ctx.db.query(`ANALYZE ${ctx.tables.poles}`);
     await ctx.db.query(`ANALYZE ${ctx.tables.boxes}`);
     await readPortCountSummaries(ctx);
-    await pullOccupancy(ctx);
-    await pullEquipment(ctx);
+    await pullOccupancy(ctx, staging);
+    await pullEquipment(ctx, staging);
     await stageStoredEquipment(ctx);
     await keepServiceSplittersNotFound(ctx, listed);
   }
   if (readsCustomers(ctx.selection)) {
-    await pullList(ctx, 'customers', ctx.adapter.customers(ctx.scope), (items) => stageCustomers(ctx.db, ctx.tables.customers, items));
+    await pullList(ctx, 'customers', ctx.adapter.customers(ctx.scope), (items) => staging.customers(items));
   }
+  // Kinds this run did not stream are keyed all the same: later steps upsert into them.
+  for (const table of [ctx.tables.poles, ctx.tables.boxes, ctx.tables.splitters, ctx.tables.ports, ctx.tables.customers]) await keyStaging(ctx.db, table);
 }
 
 async function pullList<T extends { externalId: string }>(
   ctx: PullContext,
   kind: 'poles' | 'boxes' | 'customers',
   pages: AsyncIterable<Page<T>>,
-  stage: (items: T[]) => Promise<string[]>,
+  stage: (items: T[]) => Promise<void>,
   /** False rejects the item (it has recorded why). */
   accept: (item: T) => Promise<boolean> = async () => true,
 ): Promise<void> {
@@ -140,7 +140,7 @@ async function pullList<T extends { externalId: string }>(
   const flush = () => {
     const full = batch;
     batch = [];
-    return writer.submit(async () => rejectDuplicates(ctx, kind, await stage(full)));
+    return writer.submit(() => stage(full));
   };
   ctx.progress.detail(`reading ${kind}`);
   for await (const page of pages) {
@@ -157,6 +157,7 @@ async function pullList<T extends { externalId: string }>(
   }
   if (batch.length > 0) await flush();
   await writer.drain();
+  await rejectDuplicates(ctx, kind, await keyStaging(ctx.db, ctx.tables[kind]));
   ctx.progress.detail(null);
 }
 
@@ -224,8 +225,8 @@ async function recordRejections(ctx: PullContext, rejected: Rejection[], source:
   }
 }
 
-async function rejectDuplicates(ctx: PullContext, kind: string, ids: string[]): Promise<void> {
-  for (const id of ids) {
+async function rejectDuplicates(ctx: PullContext, kind: string, duplicates: StagedDuplicate[]): Promise<void> {
+  for (const { externalId: id } of duplicates) {
     ctx.progress.rejected(kind, 1);
     await ctx.issues.add({ kind, externalId: id, code: 'duplicate_id', reason: `${kind} id ${id} was returned more than once; the first one was kept` });
   }
@@ -410,7 +411,7 @@ async function keepServiceSplittersNotFound(ctx: PullContext, listed: boolean | 
  * name that differs, a stored service splitter without ports, or the container gone. A
  * container that holds no service splitter and shows no service port agrees.
  */
-async function pullOccupancy(ctx: PullContext): Promise<void> {
+async function pullOccupancy(ctx: PullContext, staging: StagingWriter): Promise<void> {
   if (!ctx.adapter.portOccupancy) return;
   // Containers the platform no longer knows, or whose ports show an unstorable id: read in full.
   const gone: { kind: 'box' | 'pole'; id: string }[] = [];
@@ -419,7 +420,7 @@ async function pullOccupancy(ctx: PullContext): Promise<void> {
   const flush = () => {
     const batch = rows;
     rows = [];
-    return writer.submit(() => stageOccupancy(ctx.db, ctx.tables.occupancy, batch));
+    return writer.submit(() => staging.occupancy(batch));
   };
   for await (const batch of ctx.adapter.portOccupancy(containersToRead(ctx, 'occupancy'))) {
     checkAbort(ctx.signal);
@@ -604,7 +605,7 @@ async function* stagedContainers(ctx: PullContext, mode: Exclude<ReadMode, 'stor
   }
 }
 
-async function pullEquipment(ctx: PullContext): Promise<void> {
+async function pullEquipment(ctx: PullContext, staging: StagingWriter): Promise<void> {
   const { selection } = ctx;
   let splitters: StagedSplitter[] = [];
   let ports: StagedPort[] = [];
@@ -613,10 +614,7 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
     const [splitterBatch, portBatch] = [splitters, ports];
     splitters = [];
     ports = [];
-    return writer.submit(async () => {
-      await rejectDuplicates(ctx, 'splitters', await stageSplitters(ctx.db, ctx.tables.splitters, splitterBatch));
-      await rejectDuplicates(ctx, 'ports', await stagePorts(ctx.db, ctx.tables.ports, portBatch));
-    });
+    return writer.submit(() => staging.equipment(splitterBatch, portBatch));
   };
 
   for await (const page of ctx.adapter.splitters(containersToRead(ctx, 'diagram'))) {
@@ -634,7 +632,8 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
       }
       const keep = splitter.role === 'service' ? selection.serviceSplitters : selection.distributionSplitters;
       const boxExternalId = splitter.containerKind === 'pole' ? autoBoxExternalId(splitter.containerExternalId) : splitter.containerExternalId;
-      splitters.push({ splitter, boxExternalId, keep });
+      const staged: StagedSplitter = { splitter, boxExternalId, keep };
+      splitters.push(staged);
       // Ports are kept for service splitters: they are what customers are bound to.
       if (!keep || splitter.role !== 'service') continue;
       for (const listedPort of splitter.ports) {
@@ -649,6 +648,7 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
         ports.push({
           externalId: port.externalId,
           splitterExternalId: splitter.externalId,
+          splitter: staged,
           number: port.number,
           label: port.label,
           available: port.available,
@@ -663,6 +663,13 @@ async function pullEquipment(ctx: PullContext): Promise<void> {
   }
   await flush();
   await writer.drain();
+  const splitterDuplicates = await keyStaging(ctx.db, ctx.tables.splitters);
+  if (splitterDuplicates.length > 0) {
+    // The ports of a splitter not kept go with it, whatever their own ids.
+    await ctx.db.query(`DELETE FROM ${ctx.tables.ports} WHERE splitter_arrival = ANY($1::int[])`, [splitterDuplicates.map((d) => d.arrival)]);
+  }
+  await rejectDuplicates(ctx, 'splitters', splitterDuplicates);
+  await rejectDuplicates(ctx, 'ports', await keyStaging(ctx.db, ctx.tables.ports));
   ctx.progress.detail(null);
 }
 

@@ -36,8 +36,8 @@ export async function resolveStaging(
 
   // A pole that carries kept equipment directly gets a service box of its own.
   await db.query(
-    `INSERT INTO ${t.boxes} (external_id, project_external_id, name, kind, lon, lat, geom, auto, pole_external_id, pole_link, keep, planned)
-     SELECT '${AUTO_BOX_PREFIX}' || p.external_id, p.project_external_id, p.name, 'cto', p.lon, p.lat, p.geom, true, p.external_id, 'auto', true, p.planned
+    `INSERT INTO ${t.boxes} (external_id, project_external_id, name, kind, lon, lat, auto, pole_external_id, pole_link, keep, planned)
+     SELECT '${AUTO_BOX_PREFIX}' || p.external_id, p.project_external_id, p.name, 'cto', p.lon, p.lat, true, p.external_id, 'auto', true, p.planned
        FROM ${t.poles} p
       WHERE EXISTS (SELECT 1 FROM ${t.splitters} s WHERE s.keep AND s.container_kind = 'pole' AND s.container_external_id = p.external_id)
      ON CONFLICT (external_id) DO NOTHING`,

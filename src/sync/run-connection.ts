@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import knexFactory, { type Knex } from 'knex';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 
 /**
  * The one database session a sync run works on, from its advisory lock to its merge.
@@ -15,6 +17,12 @@ export class RunConnection {
     readonly knex: Knex,
     private readonly client: pg.Client,
     private readonly backendPid: number | null,
+    /**
+     * Whether the server takes `COPY … FROM STDIN` on this session. The embedded database
+     * (PGlite behind pglite-socket) does not: the copy sub-protocol desynchronises it and the
+     * session is closed, so callers must not try it there and fall back to INSERTs.
+     */
+    readonly copies: boolean,
   ) {}
 
   static async open(root: Knex): Promise<RunConnection> {
@@ -26,11 +34,11 @@ export class RunConnection {
     });
     try {
       const client = (await knex.client.acquireConnection()) as pg.Client;
-      const pid = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').then(
-        (result) => Number(result.rows[0]?.pid ?? 0) || null,
-        () => null,
+      const session = await client.query<{ pid: number; embedded: boolean }>(`SELECT pg_backend_pid() AS pid, version() LIKE '%PGlite%' AS embedded`).then(
+        (result) => result.rows[0],
+        () => undefined,
       );
-      return new RunConnection(knex, client, pid);
+      return new RunConnection(knex, client, Number(session?.pid ?? 0) || null, session !== undefined && !session.embedded);
     } catch (error) {
       await knex.destroy();
       throw error;
@@ -46,6 +54,20 @@ export class RunConnection {
   async execute(sql: string, params: unknown[] = []): Promise<number> {
     const result = await this.client.query(sql, params);
     return result.rowCount ?? 0;
+  }
+
+  /**
+   * Streams `data` (COPY text format, whole lines) into `table (columns)` with one
+   * `COPY … FROM STDIN`; returns the rows written. Only where `copies` is true. A bad line
+   * fails the whole COPY (nothing of it is written) with the server's error.
+   */
+  async copyIn(table: string, columns: string[], data: string): Promise<number> {
+    const stream = this.client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+    // once() rejects with the stream's error, should one come before the end.
+    const finished = once(stream, 'finish');
+    stream.end(data);
+    await finished;
+    return stream.rowCount;
   }
 
   /** A knex transaction on this very session (for code that takes a `Knex.Transaction`). */

@@ -4,8 +4,14 @@ import type { RunConnection } from './run-connection.ts';
 /**
  * Staging: temporary tables of the run's own session, one set per run. They hold what the
  * platform returned until the merge; being temporary they cost no WAL and vanish with the
- * session when a run dies. Rows go in with one multi-row INSERT … SELECT FROM unnest(…)
- * per batch (one array parameter per column).
+ * session when a run dies. Rows go in with one `COPY … FROM STDIN` per batch, or, where the
+ * server does not take COPY (the embedded database), one multi-row INSERT … SELECT FROM
+ * unnest(…) per batch (one array parameter per column).
+ *
+ * The tables a platform listing streams into (poles, boxes, splitters, ports, customers) get
+ * their key on `external_id` once the stream is in (see keyStaging): an id the platform
+ * returned twice is found there, set-wise, instead of in a set of every id held in memory.
+ * Each streamed row carries its `arrival` (its order in the stream), so the first one is kept.
  */
 export interface StagingTables {
   poles: string;
@@ -81,17 +87,20 @@ export async function prepareRunSession(db: RunConnection): Promise<void> {
 }
 
 const STAGING_STATISTICS_TARGET = 25;
+/** A staged position's point, kept from its lon/lat by the server whichever way the row came in. */
+const GEOM_OF_LON_LAT = 'GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED';
 const RUN_WORK_MEM_KB = 64 * 1024;
 
 export async function createStaging(db: RunConnection, t: StagingTables, keep: { poles: boolean; boxes: boolean; customers: boolean }): Promise<void> {
   await db.query(`CREATE TEMP TABLE ${t.poles} (
-    external_id text PRIMARY KEY,
+    external_id text NOT NULL,
+    arrival integer,
     project_external_id text,
     name text,
     observation text,
     lon float8 NOT NULL,
     lat float8 NOT NULL,
-    geom geometry(Point, 4326) NOT NULL,
+    geom geometry(Point, 4326) ${GEOM_OF_LON_LAT},
     listed_digest text,
     keep boolean NOT NULL DEFAULT ${keep.poles},
     planned boolean NOT NULL DEFAULT false,
@@ -99,13 +108,14 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     read_mode text
   )`);
   await db.query(`CREATE TEMP TABLE ${t.boxes} (
-    external_id text PRIMARY KEY,
+    external_id text NOT NULL,
+    arrival integer,
     project_external_id text,
     name text,
     kind text NOT NULL,
     lon float8 NOT NULL,
     lat float8 NOT NULL,
-    geom geometry(Point, 4326) NOT NULL,
+    geom geometry(Point, 4326) ${GEOM_OF_LON_LAT},
     platform_pole_external_id text,
     listed_digest text,
     auto boolean NOT NULL DEFAULT false,
@@ -116,7 +126,8 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     read_mode text
   )`);
   await db.query(`CREATE TEMP TABLE ${t.splitters} (
-    external_id text PRIMARY KEY,
+    external_id text NOT NULL,
+    arrival integer,
     container_external_id text NOT NULL,
     container_kind text NOT NULL,
     box_external_id text NOT NULL,
@@ -131,8 +142,11 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
   )`);
   await db.query(`CREATE INDEX ON ${t.splitters} (container_external_id)`);
   await db.query(`CREATE TEMP TABLE ${t.ports} (
-    external_id text PRIMARY KEY,
+    external_id text NOT NULL,
+    arrival integer,
     splitter_external_id text NOT NULL,
+    -- the arrival of the splitter row the port came with (a diagram read)
+    splitter_arrival integer,
     number integer NOT NULL,
     label text,
     available boolean NOT NULL,
@@ -142,7 +156,8 @@ export async function createStaging(db: RunConnection, t: StagingTables, keep: {
     planned boolean NOT NULL DEFAULT false
   )`);
   await db.query(`CREATE TEMP TABLE ${t.customers} (
-    external_id text PRIMARY KEY,
+    external_id text NOT NULL,
+    arrival integer,
     name text,
     raw_document text,
     observation text,
@@ -185,62 +200,132 @@ export async function dropStaging(db: RunConnection, t: StagingTables): Promise<
   await db.query(`DROP TABLE IF EXISTS ${Object.values(t).join(', ')}`);
 }
 
-/** Inserts a batch; returns the ids that were not inserted because they were staged already. */
-async function insertReturningDuplicates(db: RunConnection, sql: string, params: unknown[], ids: string[]): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const inserted = await db.query<{ external_id: string }>(`${sql} RETURNING external_id`, params);
-  if (inserted.length === ids.length) return [];
-  const fresh = new Set(inserted.map((row) => row.external_id));
-  const duplicates: string[] = [];
-  for (const id of ids) {
-    if (fresh.has(id)) fresh.delete(id);
-    else duplicates.push(id);
+type Cell = string | number | boolean | null | undefined;
+type ColumnType = 'text' | 'float8' | 'int' | 'bool';
+/** A staging column: its name, its type, and its value in a row. */
+type Column<R> = readonly [name: string, type: ColumnType, value: (row: R) => Cell];
+
+const ARRAY_TYPE: Record<ColumnType, string> = { text: 'text[]', float8: 'float8[]', int: 'int[]', bool: 'bool[]' };
+
+/** COPY's text format: `\N` is null, and a backslash, tab, newline or carriage return is escaped. */
+function copyText(value: Cell): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (typeof value === 'number') return String(value);
+  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIAL_ALL, (c) => COPY_ESCAPES[c] as string) : value;
+}
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIAL_ALL = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * Writes rows to a staging table: one COPY where the session takes it (see
+ * RunConnection.copies), else one INSERT … SELECT FROM unnest(…) with an array per column.
+ */
+async function writeRows<R>(db: RunConnection, table: string, columns: readonly Column<R>[], rows: readonly R[]): Promise<void> {
+  if (rows.length === 0) return;
+  const names = columns.map(([name]) => name);
+  if (db.copies) {
+    const lines: string[] = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i += 1) {
+      const row = rows[i] as R;
+      lines[i] = columns.map(([, , value]) => copyText(value(row))).join('\t');
+    }
+    await db.copyIn(table, names, `${lines.join('\n')}\n`);
+    return;
   }
-  return duplicates;
-}
-
-export async function stagePoles(db: RunConnection, table: string, poles: PlatformPole[]): Promise<string[]> {
-  return insertReturningDuplicates(
-    db,
-    `INSERT INTO ${table} (external_id, project_external_id, name, observation, lon, lat, geom, listed_digest, planned)
-     SELECT id, project, name, obs, lon, lat, ST_SetSRID(ST_MakePoint(lon, lat), 4326), digest, planned
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::text[], $8::bool[]) AS u(id, project, name, obs, lon, lat, digest, planned)
-     ON CONFLICT (external_id) DO NOTHING`,
-    [
-      poles.map((p) => p.externalId),
-      poles.map((p) => p.projectExternalId),
-      poles.map((p) => p.name),
-      poles.map((p) => p.observation),
-      poles.map((p) => p.lon),
-      poles.map((p) => p.lat),
-      poles.map((p) => p.listedDigest ?? null),
-      poles.map((p) => p.planned === true),
-    ],
-    poles.map((p) => p.externalId),
+  await db.query(
+    `INSERT INTO ${table} (${names.join(', ')})
+     SELECT * FROM unnest(${columns.map(([, type], i) => `$${i + 1}::${ARRAY_TYPE[type]}`).join(', ')})`,
+    columns.map(([, , value]) => rows.map((row) => value(row) ?? null)),
   );
 }
 
-export async function stageBoxes(db: RunConnection, table: string, boxes: PlatformBox[]): Promise<string[]> {
-  return insertReturningDuplicates(
-    db,
-    `INSERT INTO ${table} (external_id, project_external_id, name, kind, lon, lat, geom, platform_pole_external_id, listed_digest, planned)
-     SELECT id, project, name, kind, lon, lat, ST_SetSRID(ST_MakePoint(lon, lat), 4326), pole, digest, planned
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::text[], $8::text[], $9::bool[]) AS u(id, project, name, kind, lon, lat, pole, digest, planned)
-     ON CONFLICT (external_id) DO NOTHING`,
-    [
-      boxes.map((b) => b.externalId),
-      boxes.map((b) => b.projectExternalId),
-      boxes.map((b) => b.name),
-      boxes.map((b) => b.kind),
-      boxes.map((b) => b.lon),
-      boxes.map((b) => b.lat),
-      boxes.map((b) => b.poleExternalId),
-      boxes.map((b) => b.listedDigest ?? null),
-      boxes.map((b) => b.planned === true),
-    ],
-    boxes.map((b) => b.externalId),
-  );
+/** A row of a streamed kind, numbered in the order it arrived. */
+type Arrived<T> = { item: T; arrival: number };
+
+/**
+ * Writes what the platform streams into staging, numbering the rows of each table in the order
+ * they arrive, so that of an id returned twice the first is kept (see keyStaging). One per run.
+ */
+export class StagingWriter {
+  private readonly arrived = new Map<string, number>();
+
+  constructor(
+    private readonly db: RunConnection,
+    private readonly tables: StagingTables,
+  ) {}
+
+  private number<T>(table: string, items: readonly T[]): Arrived<T>[] {
+    const first = this.arrived.get(table) ?? 0;
+    this.arrived.set(table, first + items.length);
+    return items.map((item, i) => ({ item, arrival: first + i + 1 }));
+  }
+
+  async poles(poles: readonly PlatformPole[]): Promise<void> {
+    await writeRows(this.db, this.tables.poles, POLE_COLUMNS, this.number(this.tables.poles, poles));
+  }
+
+  async boxes(boxes: readonly PlatformBox[]): Promise<void> {
+    await writeRows(this.db, this.tables.boxes, BOX_COLUMNS, this.number(this.tables.boxes, boxes));
+  }
+
+  async customers(customers: readonly PlatformCustomer[]): Promise<void> {
+    await writeRows(this.db, this.tables.customers, CUSTOMER_COLUMNS, this.number(this.tables.customers, customers));
+  }
+
+  /** Splitters read from diagrams, and the ports that came with them (see StagedPort.splitter). */
+  async equipment(splitters: readonly StagedSplitter[], ports: readonly StagedPort[]): Promise<void> {
+    const numbered = this.number(this.tables.splitters, splitters);
+    const arrivalOf = new Map<StagedSplitter, number>(numbered.map((s) => [s.item, s.arrival]));
+    await writeRows(this.db, this.tables.splitters, SPLITTER_COLUMNS, numbered);
+    await writeRows(
+      this.db,
+      this.tables.ports,
+      PORT_COLUMNS,
+      this.number(this.tables.ports, ports).map((p) => ({ ...p, splitterArrival: p.item.splitter ? (arrivalOf.get(p.item.splitter) ?? null) : null })),
+    );
+  }
+
+  async occupancy(rows: readonly StagedOccupancy[]): Promise<void> {
+    await writeRows(this.db, this.tables.occupancy, OCCUPANCY_COLUMNS, rows);
+  }
 }
+
+const POLE_COLUMNS: readonly Column<Arrived<PlatformPole>>[] = [
+  ['external_id', 'text', (r) => r.item.externalId],
+  ['arrival', 'int', (r) => r.arrival],
+  ['project_external_id', 'text', (r) => r.item.projectExternalId],
+  ['name', 'text', (r) => r.item.name],
+  ['observation', 'text', (r) => r.item.observation],
+  ['lon', 'float8', (r) => r.item.lon],
+  ['lat', 'float8', (r) => r.item.lat],
+  ['listed_digest', 'text', (r) => r.item.listedDigest ?? null],
+  ['planned', 'bool', (r) => r.item.planned === true],
+];
+
+const BOX_COLUMNS: readonly Column<Arrived<PlatformBox>>[] = [
+  ['external_id', 'text', (r) => r.item.externalId],
+  ['arrival', 'int', (r) => r.arrival],
+  ['project_external_id', 'text', (r) => r.item.projectExternalId],
+  ['name', 'text', (r) => r.item.name],
+  ['kind', 'text', (r) => r.item.kind],
+  ['lon', 'float8', (r) => r.item.lon],
+  ['lat', 'float8', (r) => r.item.lat],
+  ['platform_pole_external_id', 'text', (r) => r.item.poleExternalId],
+  ['listed_digest', 'text', (r) => r.item.listedDigest ?? null],
+  ['planned', 'bool', (r) => r.item.planned === true],
+];
+
+const CUSTOMER_COLUMNS: readonly Column<Arrived<PlatformCustomer>>[] = [
+  ['external_id', 'text', (r) => r.item.externalId],
+  ['arrival', 'int', (r) => r.arrival],
+  ['name', 'text', (r) => r.item.name],
+  ['raw_document', 'text', (r) => r.item.rawDocument],
+  ['observation', 'text', (r) => r.item.observation],
+  ['integration_code', 'text', (r) => r.item.integrationCode],
+  ['listed', 'bool', () => true],
+];
 
 export interface StagedSplitter {
   splitter: PlatformSplitter;
@@ -248,31 +333,25 @@ export interface StagedSplitter {
   keep: boolean;
 }
 
-export async function stageSplitters(db: RunConnection, table: string, rows: StagedSplitter[]): Promise<string[]> {
-  return insertReturningDuplicates(
-    db,
-    `INSERT INTO ${table} (external_id, container_external_id, container_kind, box_external_id, name, role, ratio_in, ratio_out, keep, planned)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::bool[], $10::bool[])
-     ON CONFLICT (external_id) DO NOTHING`,
-    [
-      rows.map((r) => r.splitter.externalId),
-      rows.map((r) => r.splitter.containerExternalId),
-      rows.map((r) => r.splitter.containerKind),
-      rows.map((r) => r.boxExternalId),
-      rows.map((r) => r.splitter.name),
-      rows.map((r) => r.splitter.role),
-      rows.map((r) => r.splitter.ratioIn),
-      rows.map((r) => r.splitter.ratioOut),
-      rows.map((r) => r.keep),
-      rows.map((r) => r.splitter.planned === true),
-    ],
-    rows.map((r) => r.splitter.externalId),
-  );
-}
+const SPLITTER_COLUMNS: readonly Column<Arrived<StagedSplitter>>[] = [
+  ['external_id', 'text', (r) => r.item.splitter.externalId],
+  ['arrival', 'int', (r) => r.arrival],
+  ['container_external_id', 'text', (r) => r.item.splitter.containerExternalId],
+  ['container_kind', 'text', (r) => r.item.splitter.containerKind],
+  ['box_external_id', 'text', (r) => r.item.boxExternalId],
+  ['name', 'text', (r) => r.item.splitter.name],
+  ['role', 'text', (r) => r.item.splitter.role],
+  ['ratio_in', 'int', (r) => r.item.splitter.ratioIn],
+  ['ratio_out', 'int', (r) => r.item.splitter.ratioOut],
+  ['keep', 'bool', (r) => r.item.keep],
+  ['planned', 'bool', (r) => r.item.splitter.planned === true],
+];
 
 export interface StagedPort {
   externalId: string;
   splitterExternalId: string;
+  /** The staged splitter the port came with, written in the same batch. */
+  splitter?: StagedSplitter;
   number: number;
   label: string | null;
   available: boolean;
@@ -283,43 +362,19 @@ export interface StagedPort {
   planned?: boolean;
 }
 
-export async function stagePorts(db: RunConnection, table: string, rows: StagedPort[]): Promise<string[]> {
-  return insertReturningDuplicates(
-    db,
-    `INSERT INTO ${table} (external_id, splitter_external_id, number, label, available, customer_external_id, customer_name, keep, planned)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::bool[], $9::bool[])
-     ON CONFLICT (external_id) DO NOTHING`,
-    [
-      rows.map((r) => r.externalId),
-      rows.map((r) => r.splitterExternalId),
-      rows.map((r) => r.number),
-      rows.map((r) => r.label),
-      rows.map((r) => r.available),
-      rows.map((r) => r.customerExternalId),
-      rows.map((r) => r.customerName),
-      rows.map((r) => r.keep),
-      rows.map((r) => r.planned === true),
-    ],
-    rows.map((r) => r.externalId),
-  );
-}
-
-export async function stageCustomers(db: RunConnection, table: string, customers: PlatformCustomer[]): Promise<string[]> {
-  return insertReturningDuplicates(
-    db,
-    `INSERT INTO ${table} (external_id, name, raw_document, observation, integration_code, listed)
-     SELECT id, name, doc, obs, code, true FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, name, doc, obs, code)
-     ON CONFLICT (external_id) DO NOTHING`,
-    [
-      customers.map((c) => c.externalId),
-      customers.map((c) => c.name),
-      customers.map((c) => c.rawDocument),
-      customers.map((c) => c.observation),
-      customers.map((c) => c.integrationCode),
-    ],
-    customers.map((c) => c.externalId),
-  );
-}
+const PORT_COLUMNS: readonly Column<Arrived<StagedPort> & { splitterArrival: number | null }>[] = [
+  ['external_id', 'text', (r) => r.item.externalId],
+  ['arrival', 'int', (r) => r.arrival],
+  ['splitter_external_id', 'text', (r) => r.item.splitterExternalId],
+  ['splitter_arrival', 'int', (r) => r.splitterArrival],
+  ['number', 'int', (r) => r.item.number],
+  ['label', 'text', (r) => r.item.label],
+  ['available', 'bool', (r) => r.item.available],
+  ['customer_external_id', 'text', (r) => r.item.customerExternalId],
+  ['customer_name', 'text', (r) => r.item.customerName],
+  ['keep', 'bool', (r) => r.item.keep],
+  ['planned', 'bool', (r) => r.item.planned === true],
+];
 
 export interface StagedOccupancy {
   containerKind: 'box' | 'pole';
@@ -335,23 +390,50 @@ export interface StagedOccupancy {
   customerName: string | null;
 }
 
-export async function stageOccupancy(db: RunConnection, table: string, rows: StagedOccupancy[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db.query(
-    `INSERT INTO ${table} (container_kind, container_external_id, port_external_id, splitter_external_id, splitter_name, number, label, label_given, available, customer_external_id, customer_name)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::bool[], $10::text[], $11::text[])`,
-    [
-      rows.map((r) => r.containerKind),
-      rows.map((r) => r.containerExternalId),
-      rows.map((r) => r.portExternalId),
-      rows.map((r) => r.splitterExternalId),
-      rows.map((r) => r.splitterName),
-      rows.map((r) => r.number),
-      rows.map((r) => r.label),
-      rows.map((r) => r.labelGiven),
-      rows.map((r) => r.available),
-      rows.map((r) => r.customerExternalId),
-      rows.map((r) => r.customerName),
-    ],
-  );
+const OCCUPANCY_COLUMNS: readonly Column<StagedOccupancy>[] = [
+  ['container_kind', 'text', (r) => r.containerKind],
+  ['container_external_id', 'text', (r) => r.containerExternalId],
+  ['port_external_id', 'text', (r) => r.portExternalId],
+  ['splitter_external_id', 'text', (r) => r.splitterExternalId],
+  ['splitter_name', 'text', (r) => r.splitterName],
+  ['number', 'int', (r) => r.number],
+  ['label', 'text', (r) => r.label],
+  ['label_given', 'bool', (r) => r.labelGiven],
+  ['available', 'bool', (r) => r.available],
+  ['customer_external_id', 'text', (r) => r.customerExternalId],
+  ['customer_name', 'text', (r) => r.customerName],
+];
+
+/** A row dropped by keyStaging: an id staged again after its first arrival. */
+export interface StagedDuplicate {
+  externalId: string;
+  arrival: number;
 }
+
+/**
+ * Gives a streamed staging table its key on `external_id`, once its stream is in; a no-op for
+ * a table keyed already. An id staged more than once keeps its first arrival: the later rows
+ * are deleted and returned (in arrival order) for the caller to report. Building the key after
+ * the load costs one index build, and nothing more when no id repeats (the usual case).
+ */
+export async function keyStaging(db: RunConnection, table: string): Promise<StagedDuplicate[]> {
+  const [keyed] = await db.query<{ keyed: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = $1::regclass AND indisprimary) AS keyed`, [table]);
+  if (keyed?.keyed) return [];
+  try {
+    await db.query(`ALTER TABLE ${table} ADD PRIMARY KEY (external_id)`);
+    return [];
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+  }
+  const dropped = await db.query<{ external_id: string; arrival: number }>(
+    `DELETE FROM ${table} t
+      USING (SELECT external_id, arrival, row_number() OVER (PARTITION BY external_id ORDER BY arrival) AS nth
+               FROM ${table} WHERE external_id IN (SELECT external_id FROM ${table} GROUP BY external_id HAVING count(*) > 1)) d
+      WHERE d.nth > 1 AND t.external_id = d.external_id AND t.arrival = d.arrival
+     RETURNING t.external_id, t.arrival`,
+  );
+  await db.query(`ALTER TABLE ${table} ADD PRIMARY KEY (external_id)`);
+  return dropped.map((row) => ({ externalId: row.external_id, arrival: row.arrival })).sort((a, b) => a.arrival - b.arrival);
+}
+
+const UNIQUE_VIOLATION = '23505';

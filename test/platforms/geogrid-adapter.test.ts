@@ -97,11 +97,11 @@ test('splitters: one diagram call per container, one ports call only where there
   scope.done();
 });
 
-test('customers stream with dados unwrapped and rejections', async () => {
+test('customers stream with dados unwrapped and rejections; a repeated id is passed on for the sync to reject', async () => {
   nock(HOST).get(`${API}/clientes`).query(true).reply(200, fixture('clientes-pagina1.json'));
   const { items, rejected } = await collect(adapter(500).customers({ projectExternalIds: [] }));
-  assert.equal(items.length, 2);
-  assert.equal(rejected.length, 2);
+  assert.deepEqual(items.map((c) => c.externalId), ['70001', '70002', '70001']);
+  assert.deepEqual(rejected.map((r) => (r as { code: string }).code), ['missing_id']);
 });
 
 test('lookup by integration code: found, naoEncontrado with 200 or 404', async () => {

@@ -14,7 +14,6 @@ import {
   toServicePorts,
   toSplitters,
 } from '../../src/platforms/geogrid/geogrid.wire.ts';
-import { DuplicateIdGuard } from '../../src/platforms/record-validation.ts';
 
 /**
  * Response shapes seen in real GeoGrid clients (docs platforms/geogrid-v3.md, second survey):
@@ -163,7 +162,7 @@ describe('service ports: known, alternative, unreadable', () => {
 
 describe('ports applied to the diagram', () => {
   const diagram = () =>
-    toSplitters(fixture('diagrama-equipamentos-cto.json'), { externalId: '7001', kind: 'box' }, { splitterGuard: new DuplicateIdGuard(), portGuard: new DuplicateIdGuard() }).items;
+    toSplitters(fixture('diagrama-equipamentos-cto.json'), { externalId: '7001', kind: 'box' }).items;
 
   test('issue example: nested ports give port 91 taken by customer 70001; no port 500 appears', () => {
     const splitters = diagram();
@@ -179,7 +178,6 @@ describe('ports applied to the diagram', () => {
     const splitters = toSplitters(
       { registros: [{ dados: { id: 500, atendimento: 'S' }, tipo: { dados: { descricao: '1x8' } }, portas: [] }] },
       { externalId: '7001', kind: 'box' },
-      { splitterGuard: new DuplicateIdGuard(), portGuard: new DuplicateIdGuard() },
     ).items;
     applyServicePorts(splitters, toServicePorts(fixture('equipamentos-portas-aninhadas.json'), '7001').states);
     assert.deepEqual(splitters[0]!.ports.map((p) => [p.externalId, p.available, p.customer?.externalId]), [['91', false, '70001']]);
@@ -202,7 +200,6 @@ describe('ports applied to the diagram', () => {
         ],
       },
       { externalId: '1', kind: 'box' },
-      { splitterGuard: new DuplicateIdGuard(), portGuard: new DuplicateIdGuard() },
     );
     assert.deepEqual(items.map((s) => [s.externalId, s.planned]), [['1', true], ['2', false]]);
     assert.deepEqual(items.flatMap((s) => s.ports.map((p) => [p.externalId, p.planned, p.available])), [
@@ -226,7 +223,7 @@ describe('equipment rows of the diagram', () => {
   ];
   for (const [name, row, ids, rejected] of CASES) {
     test(name, () => {
-      const read = toSplitters({ registros: [row] }, { externalId: '7001', kind: 'box' }, { splitterGuard: new DuplicateIdGuard(), portGuard: new DuplicateIdGuard() });
+      const read = toSplitters({ registros: [row] }, { externalId: '7001', kind: 'box' });
       assert.deepEqual(read.items.map((s) => s.externalId), ids);
       assert.deepEqual(read.rejected.map((r) => [r.externalId, r.code]), rejected);
       for (const r of read.rejected) assert.match(r.reason, /^GET \/diagrama\/equipamentos\/7001: .*sample \(masked\)/);
@@ -239,7 +236,7 @@ describe('lists and records', () => {
     const page = parsePage(fixture('clientes-dados.json'), 'GET /clientes');
     assert.equal(page.shape, 'alternative');
     assert.equal(page.total, 2);
-    const { items, rejected } = toCustomers(page.records, new DuplicateIdGuard());
+    const { items, rejected } = toCustomers(page.records);
     assert.deepEqual(items.map((c) => [c.externalId, c.name, c.integrationCode]), [
       ['70001', 'Ana Silva', null],
       ['70002', 'Padaria Souza Ltda', '456'],
@@ -276,23 +273,23 @@ describe('lists and records', () => {
   });
 
   test('unreadable item and customer records name the endpoint and show a masked sample', () => {
-    const poles = toPoles([{ pasta: { id: 1 } }, 'texto'], { guard: new DuplicateIdGuard(), folders: new Set() });
+    const poles = toPoles([{ pasta: { id: 1 } }, 'texto'], { folders: new Set<string>() });
     assert.deepEqual(poles.rejected.map((r) => r.code), ['unreadable_record', 'unreadable_record']);
     assert.match(poles.rejected[0]!.reason, /^GET \/itensRede: .*sample \(masked\): \{"pasta":\{"id":1\}\}/);
-    const customers = toCustomers([{ dados: 'Maria Souza 123.456.789-09' }], new DuplicateIdGuard());
+    const customers = toCustomers([{ dados: 'Maria Souza 123.456.789-09' }]);
     assert.match(customers.rejected[0]!.reason, /^GET \/clientes: .*sample \(masked\)/);
     assert.doesNotMatch(customers.rejected[0]!.reason, /123\.456\.789-09/);
   });
 
   test('planned items (modoProjeto S/N, in dados or beside it, any case) carry the planned flag', () => {
-    const { items } = toBoxes(parsePage(fixture('itensRede-modo-projeto.json'), 'x').records, { guard: new DuplicateIdGuard(), folders: new Set() });
+    const { items } = toBoxes(parsePage(fixture('itensRede-modo-projeto.json'), 'x').records, { folders: new Set<string>() });
     assert.deepEqual(items.map((b) => [b.externalId, b.planned]), [
       ['7101', true],
       ['7102', false],
       ['7103', false],
       ['7104', true],
     ]);
-    const poles = toPoles([{ dados: { id: 1, latitude: -22.9, longitude: -47.1, modoProjeto: 'S' } }], { guard: new DuplicateIdGuard(), folders: new Set() });
+    const poles = toPoles([{ dados: { id: 1, latitude: -22.9, longitude: -47.1, modoProjeto: 'S' } }], { folders: new Set<string>() });
     assert.equal(poles.items[0]!.planned, true);
   });
 

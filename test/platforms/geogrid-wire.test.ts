@@ -16,13 +16,12 @@ import {
   toServiceViabilityItemIds,
   toSplitters,
 } from '../../src/platforms/geogrid/geogrid.wire.ts';
-import { DuplicateIdGuard, checkCoordinates, numberOf } from '../../src/platforms/record-validation.ts';
+import { checkCoordinates, numberOf } from '../../src/platforms/record-validation.ts';
 
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`../fixtures/geogrid/${name}`, import.meta.url), 'utf8'));
 
-const itemContext = (folders: string[] = []) => ({ guard: new DuplicateIdGuard(), folders: new Set(folders) });
-const splitterContext = () => ({ splitterGuard: new DuplicateIdGuard(), portGuard: new DuplicateIdGuard() });
+const itemContext = (folders: string[] = []) => ({ folders: new Set(folders) });
 
 test('folders map to projects, string and numeric ids alike', () => {
   const { items, rejected } = toProjects(parsePage(fixture('pastas.json'), 'pastas').records);
@@ -71,19 +70,20 @@ test('poles outside the scoped folders are left out, not rejected', () => {
   assert.equal(rejected.length, 0);
 });
 
-test('boxes: kinds, pole link, duplicates, bad coordinates and unreadable records', () => {
+test('boxes: kinds, pole link, bad coordinates and unreadable records; a repeated id is left to the sync', () => {
   const { items, rejected } = toBoxes(parsePage(fixture('itensRede-caixas.json'), 'x').records, itemContext());
   assert.deepEqual(
     items.map((b) => [b.externalId, b.kind, b.poleExternalId]),
     [
       ['7001', 'cto', '5001'],
       ['7002', 'splice', null],
+      // The sync keeps the first 7001 and reports this one (duplicate_id, see keyStaging).
+      ['7001', 'cto', null],
     ],
   );
   assert.deepEqual(
     rejected.map((r) => [r.externalId, r.code]),
     [
-      ['7001', 'duplicate_id'],
       ['7003', 'bad_coordinates'],
       [null, 'unreadable_record'],
       [null, 'unreadable_record'],
@@ -94,7 +94,7 @@ test('boxes: kinds, pole link, duplicates, bad coordinates and unreadable record
 
 test('equipment: splitters with roles and ratios, other equipment skipped, service ports get customers', () => {
   const container = { externalId: '7001', kind: 'box' as const };
-  const { items, rejected } = toSplitters(fixture('diagrama-equipamentos-cto.json'), container, splitterContext());
+  const { items, rejected } = toSplitters(fixture('diagrama-equipamentos-cto.json'), container);
   assert.equal(rejected.length, 0);
   assert.deepEqual(
     items.map((s) => [s.externalId, s.role, s.ratioIn, s.ratioOut, s.ports.length, s.containerExternalId]),
@@ -120,7 +120,7 @@ test('equipment rows that are malformed are rejected without losing the others',
       { dados: { id: 1, atendimento: 'S' }, tipo: { dados: { descricao: '1x16' } }, portas: ['x', { dados: {} }, { id: 5, porta: 1 }] },
     ],
   };
-  const { items, rejected } = toSplitters(body, { externalId: '1', kind: 'pole' }, splitterContext());
+  const { items, rejected } = toSplitters(body, { externalId: '1', kind: 'pole' });
   assert.equal(items.length, 1);
   assert.equal(items[0]!.containerKind, 'pole');
   assert.deepEqual(items[0]!.ports.map((p) => p.externalId), ['5']);
@@ -132,8 +132,8 @@ test('equipment rows that are malformed are rejected without losing the others',
   ]);
 });
 
-test('customers: mapping, missing id and duplicate id', () => {
-  const { items, rejected } = toCustomers(parsePage(fixture('clientes-pagina1.json'), 'x').records, new DuplicateIdGuard());
+test('customers: mapping and missing id; a repeated id is left to the sync', () => {
+  const { items, rejected } = toCustomers(parsePage(fixture('clientes-pagina1.json'), 'x').records);
   assert.deepEqual(items[1], {
     externalId: '70002',
     name: 'Padaria Souza Ltda',
@@ -141,10 +141,8 @@ test('customers: mapping, missing id and duplicate id', () => {
     observation: '<p>id_cliente_servico: 456</p>',
     integrationCode: '456',
   });
-  assert.deepEqual(rejected.map((r) => [r.externalId, r.code]), [
-    [null, 'missing_id'],
-    ['70001', 'duplicate_id'],
-  ]);
+  assert.deepEqual(rejected.map((r) => [r.externalId, r.code]), [[null, 'missing_id']]);
+  assert.deepEqual(items.map((c) => c.externalId).filter((id) => id === '70001').length, 2);
 });
 
 test('integration code lookup: found, and naoEncontrado', () => {

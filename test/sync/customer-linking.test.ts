@@ -5,7 +5,6 @@ import { runIssues } from '../../src/sync/sync-runs.repository.ts';
 import { FakePlatform, customer, emptyNetwork } from './fixtures/fake-platform.ts';
 import { createHarness, integrationConfig } from './fixtures/sync-harness.ts';
 import { toCustomers } from '../../src/platforms/geogrid/geogrid.wire.ts';
-import { DuplicateIdGuard } from '../../src/platforms/record-validation.ts';
 import { upsertCustomers } from '../../src/customers/customers.service.ts';
 
 /** Written from DOMAIN.md: a valid CPF from its 9-digit base. */
@@ -162,7 +161,7 @@ describe('customer linking during a sync', () => {
     const contractId = async (serviceId: string) => (await db.knex('service_contracts').where({ service_id: serviceId }).first()).id;
 
     // The platform sends Leo's CPF 000.418.372-07 as a JSON number.
-    const fromWire = toCustomers([{ dados: { id: 'leo', nome: 'Leo', cpfCnpj: 41837207, observacao: null } }], new DuplicateIdGuard()).items;
+    const fromWire = toCustomers([{ dados: { id: 'leo', nome: 'Leo', cpfCnpj: 41837207, observacao: null } }]).items;
     const n = emptyNetwork();
     n.customers = [
       customer('r1', RITA, null), // two document-only claims on 7001

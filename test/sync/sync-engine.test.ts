@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { getRun, runIssues } from '../../src/sync/sync-runs.repository.ts';
-import { FakePlatform, addEquipment, pole, splitter } from './fixtures/fake-platform.ts';
+import { FakePlatform, addEquipment, box, customer, pole, splitter } from './fixtures/fake-platform.ts';
 import { LAT, LON, sampleNetwork as network } from './fixtures/sample-network.ts';
 import { createHarness, integrationConfig, nonZero } from './fixtures/sync-harness.ts';
 
@@ -167,6 +167,45 @@ describe('sync engine', () => {
     const issues = await runIssues(db.knex, run.id);
     const codes = issues.filter((i) => i.code !== 'unmatched' && i.code !== 'document_mismatch' && i.code !== 'linked_by_document').map((i) => `${i.kind}:${i.externalId}:${i.code}`);
     assert.deepEqual(codes.sort(), ['customers:null:missing_id', 'poles:P1:duplicate_id', 'poles:PX:bad_coordinates', 'splitters:S9:bad_value'].sort());
+  });
+
+  test('an id returned twice keeps its first record, for every kind; a repeated splitter takes its own ports with it', async () => {
+    const n = network();
+    n.boxes.push(box('B1', LON + 0.003, LAT, { name: 'second B1' }));
+    n.customers.push({ ...customer('C2', null, null), name: 'second C2' });
+    // S1 again, in B3, with ports of its own ids: none of them may end up on the first S1.
+    const again = splitter('S1', { id: 'B3', kind: 'box' }, 'service', ['C9'], 4);
+    addEquipment(n, { ...again, ports: again.ports.map((p) => ({ ...p, externalId: `again-${p.externalId}` })) });
+    // S4 (in B3, read after B1) lists a port id S1 already has.
+    const s4 = n.equipment.get('B3')!.find((s) => s.externalId === 'S4')!;
+    s4.ports[0] = { ...s4.ports[0]!, externalId: 'S1-p1', customer: { externalId: 'C3', name: 'x' } };
+    const h = await createHarness(db.knex, () => new FakePlatform(n), integrationConfig({ id: 'repeats', elements: ['service_splitters', 'poles', 'boxes', 'customers'] }));
+    const run = await h.sync();
+    assert.equal(run.status, 'succeeded', run.error ?? '');
+    const issues = await runIssues(db.knex, run.id);
+    assert.deepEqual(
+      issues.filter((i) => i.code === 'duplicate_id').map((i) => `${i.kind}:${i.externalId}`).sort(),
+      ['boxes:B1', 'customers:C2', 'ports:S1-p1', 'splitters:S1'],
+    );
+    for (const kind of ['boxes', 'splitters', 'ports', 'customers'] as const) assert.equal(run.counts[kind]?.rejected, 1, kind);
+    const b1 = await db.knex('boxes').where({ integration_id: 'repeats', external_id: 'B1' }).first();
+    assert.equal(b1.name, 'CTOB1');
+    const c2 = await db.knex('platform_customers').where({ integration_id: 'repeats', external_id: 'C2' }).first();
+    assert.equal(c2.name, 'Cliente C2');
+    const s1Ports = await db
+      .knex('ports as p')
+      .join('splitters as s', 's.id', 'p.splitter_id')
+      .where({ 's.integration_id': 'repeats', 's.external_id': 'S1' })
+      .orderBy('p.number')
+      .select('p.external_id', 'p.platform_customer_external_id as customer');
+    assert.equal(s1Ports.length, 8);
+    assert.deepEqual(s1Ports.slice(0, 2), [
+      { external_id: 'S1-p1', customer: 'C1' },
+      { external_id: 'S1-p2', customer: 'C2' },
+    ]);
+    assert.equal(await db.knex('ports').where({ integration_id: 'repeats' }).where('external_id', 'like', 'again-%').first(), undefined);
+    const s4Ports = await db.knex('ports as p').join('splitters as s', 's.id', 'p.splitter_id').where({ 's.integration_id': 'repeats', 's.external_id': 'S4' }).pluck('p.external_id');
+    assert.equal(s4Ports.length, 7);
   });
 
   test('a platform that suddenly returns no poles fails the run by the guard and touches nothing; force merges', async () => {

@@ -19,7 +19,7 @@ import type {
   RemoteCustomer,
 } from '../platform-adapter.ts';
 import { eachContainer } from '../platform-adapter.ts';
-import { DuplicateIdGuard, reject } from '../record-validation.ts';
+import { reject } from '../record-validation.ts';
 import {
   DEFAULT_PAGE_SIZE,
   FAMILY,
@@ -50,7 +50,6 @@ import {
   serviceViabilityParams,
   toServiceViabilityItemIds,
   type ServicePortState,
-  type SplitterMappingContext,
   type WirePage,
 } from './geogrid.wire.ts';
 
@@ -121,7 +120,7 @@ export class GeogridAdapter implements PlatformAdapter {
   }
 
   async *poles(scope: PlatformScope): AsyncIterable<Page<PlatformPole>> {
-    const context = { guard: new DuplicateIdGuard(), folders: new Set(scope.projectExternalIds) };
+    const context = { folders: new Set(scope.projectExternalIds) };
     const params = itemsParams([ITEM_TYPE.pole], scope.projectExternalIds);
     for await (const records of this.pagedRecords(paths.items(), params, 'GET /itensRede', FAMILY.poles)) {
       yield toPoles(records, context);
@@ -129,7 +128,7 @@ export class GeogridAdapter implements PlatformAdapter {
   }
 
   async *boxes(scope: PlatformScope): AsyncIterable<Page<PlatformBox>> {
-    const context = { guard: new DuplicateIdGuard(), folders: new Set(scope.projectExternalIds) };
+    const context = { folders: new Set(scope.projectExternalIds) };
     const params = itemsParams([ITEM_TYPE.cto, ITEM_TYPE.splice], scope.projectExternalIds);
     for await (const records of this.pagedRecords(paths.items(), params, 'GET /itensRede', FAMILY.boxes)) {
       yield toBoxes(records, context);
@@ -137,7 +136,6 @@ export class GeogridAdapter implements PlatformAdapter {
   }
 
   async *splitters(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncIterable<Page<PlatformSplitter>> {
-    const context: SplitterMappingContext = { splitterGuard: new DuplicateIdGuard(), portGuard: new DuplicateIdGuard() };
     // More workers than the cap keeps the limiter's queue fed, so the cap is reached while there is work.
     const workers = this.client.limiter.concurrency * 3;
     const pending = new Set<Promise<void>>();
@@ -146,7 +144,7 @@ export class GeogridAdapter implements PlatformAdapter {
 
     for await (const ref of eachContainer(containers)) {
       if (failure) break;
-      const task: Promise<void> = this.containerSplitters(ref, context)
+      const task: Promise<void> = this.containerSplitters(ref)
         .then((result) => {
           page.items.push(...result.items);
           page.rejected.push(...result.rejected);
@@ -283,9 +281,8 @@ export class GeogridAdapter implements PlatformAdapter {
   }
 
   async *customers(_scope: PlatformScope): AsyncIterable<Page<PlatformCustomer>> {
-    const guard = new DuplicateIdGuard();
     for await (const records of this.pagedRecords(paths.customers(), {}, 'GET /clientes', FAMILY.customers)) {
-      yield toCustomers(records, guard);
+      yield toCustomers(records);
     }
   }
 
@@ -362,14 +359,11 @@ export class GeogridAdapter implements PlatformAdapter {
     await this.client.close();
   }
 
-  private async containerSplitters(
-    ref: ContainerRef,
-    context: SplitterMappingContext,
-  ): Promise<{ items: PlatformSplitter[]; rejected: Rejection[] }> {
+  private async containerSplitters(ref: ContainerRef): Promise<{ items: PlatformSplitter[]; rejected: Rejection[] }> {
     const diagram = await this.client.get(paths.equipment(ref.externalId), { acceptStatus: [404], family: FAMILY.equipment });
     // The container vanished between listing and reading: it holds nothing now.
     if (diagram.status === 404) return { items: [], rejected: [] };
-    const result = toSplitters(diagram.data, ref, context);
+    const result = toSplitters(diagram.data, ref);
     if (result.items.some((s) => s.role === 'service')) {
       const read = await this.servicePortsOrNull(ref.externalId).catch((error: unknown) => {
         // One container's ports listing in a shape nobody reads: an issue naming the endpoint,

@@ -364,8 +364,12 @@ export function isPlanned(record: unknown, data: Record<string, unknown> | null)
   return isYes(flag);
 }
 
+/**
+ * How network items are mapped. An id listed twice is mapped twice: the sync keeps the first
+ * and reports the others (duplicate_id) from its staging key, so no page of a stream needs a
+ * set of every id before it.
+ */
 export interface ItemMappingContext {
-  guard: DuplicateIdGuard;
   /** Folder ids in scope; empty means all. */
   folders: ReadonlySet<string>;
 }
@@ -391,9 +395,6 @@ function toItem(
   }
   const folder = folderIdOf(record, data);
   if (context.folders.size > 0 && (folder === null || !context.folders.has(folder))) return { item: null, rejection: null };
-  if (!context.guard.firstTime(id)) {
-    return { item: null, rejection: reject(kind, id, 'duplicate_id', `${kind} id ${id} appears twice`) };
-  }
   const coordinates = checkCoordinates(data.latitude, data.longitude);
   if (!coordinates.ok) return { item: null, rejection: reject(kind, id, 'bad_coordinates', `${kind} ${id}: ${coordinates.reason}`) };
   return {
@@ -498,17 +499,11 @@ function typeDescriptionOf(row: Record<string, unknown>, data: Record<string, un
   return inner.descricao ?? inner.nome;
 }
 
-export interface SplitterMappingContext {
-  splitterGuard: DuplicateIdGuard;
-  portGuard: DuplicateIdGuard;
-}
-
-/** Splitters of one container from its `/diagrama/equipamentos` body. Non-splitter equipment is skipped. */
-export function toSplitters(
-  body: unknown,
-  container: ContainerRef,
-  context: SplitterMappingContext,
-): { items: PlatformSplitter[]; rejected: Rejection[] } {
+/**
+ * Splitters of one container from its `/diagrama/equipamentos` body. Non-splitter equipment is
+ * skipped. An id seen twice is mapped twice: the sync keeps the first (see ItemMappingContext).
+ */
+export function toSplitters(body: unknown, container: ContainerRef): { items: PlatformSplitter[]; rejected: Rejection[] } {
   const items: PlatformSplitter[] = [];
   const rejected: Rejection[] = [];
   const endpoint = `GET /diagrama/equipamentos/${container.externalId}`;
@@ -533,17 +528,13 @@ export function toSplitters(
       rejected.push(reject('splitter', null, 'missing_id', `splitter in ${container.kind} ${container.externalId} has no id`));
       continue;
     }
-    if (!context.splitterGuard.firstTime(id)) {
-      rejected.push(reject('splitter', id, 'duplicate_id', `splitter id ${id} appears twice`));
-      continue;
-    }
     const role: SplitterRole = isYes(rowField(row, data, 'atendimento')) ? 'service' : 'distribution';
     const planned = isPlanned(row, data);
     const rawPorts = rowField(row, data, 'portas');
     const ports: PlatformPort[] = [];
     if (Array.isArray(rawPorts)) {
       rawPorts.forEach((rawPort, index) => {
-        const port = toDiagramPort(rawPort, index, id, planned, context, rejected);
+        const port = toDiagramPort(rawPort, index, id, planned, rejected);
         if (port) ports.push(port);
       });
     }
@@ -585,7 +576,6 @@ function toDiagramPort(
   index: number,
   splitterId: string,
   splitterPlanned: boolean,
-  context: SplitterMappingContext,
   rejected: Rejection[],
 ): PlatformPort | null {
   const data = unwrapDados(rawPort);
@@ -596,10 +586,6 @@ function toDiagramPort(
   const id = externalIdOf(data.id);
   if (!id) {
     rejected.push(reject('port', null, 'missing_id', `port ${index + 1} of splitter ${splitterId} has no id`));
-    return null;
-  }
-  if (!context.portGuard.firstTime(id)) {
-    rejected.push(reject('port', id, 'duplicate_id', `port id ${id} appears twice`));
     return null;
   }
   const number = numberOf(data.porta);
@@ -785,7 +771,8 @@ export const customerSchema = z.looseObject({
   codigoIntegracao: z.union([z.string(), z.number()]).nullish(),
 });
 
-export function toCustomers(records: unknown[], guard: DuplicateIdGuard): { items: PlatformCustomer[]; rejected: Rejection[] } {
+/** Customers of a `/clientes` page. An id seen twice is mapped twice: the sync keeps the first (see ItemMappingContext). */
+export function toCustomers(records: unknown[]): { items: PlatformCustomer[]; rejected: Rejection[] } {
   const items: PlatformCustomer[] = [];
   const rejected: Rejection[] = [];
   for (const record of records) {
@@ -803,10 +790,6 @@ export function toCustomers(records: unknown[], guard: DuplicateIdGuard): { item
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       rejected.push(reject('customer', id, 'bad_value', `customer ${id}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.trim()));
-      continue;
-    }
-    if (!guard.firstTime(id)) {
-      rejected.push(reject('customer', id, 'duplicate_id', `customer id ${id} appears twice`));
       continue;
     }
     items.push(customerOf(id, data));
