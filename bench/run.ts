@@ -35,6 +35,7 @@ interface ChildResult {
   maxRssMb: number;
   /** CPU time (user + system) of the sync process: steadier than wall time on a shared machine. */
   cpuMs?: number;
+  memory?: Record<string, { rssMb: number; heapUsedMb: number; externalMb: number }>;
   requests?: number;
   platformRequests?: { byFamily: Record<string, number>; occupancyReads: string | null } | null;
 }
@@ -159,23 +160,12 @@ async function benchSize(size: number, ogr: boolean): Promise<Record<string, unk
       const result = await runSyncChild({ ...env, BENCH_FULL: full ? '1' : '0' });
       if (result.status !== 'succeeded') throw new Error(`${label} failed: ${result.error}`);
       result.requests = Number((await simAdmin(sim.origin, ca, 'GET', 'stats')).requests);
-      log(`size ${size}: ${label}: ${result.ms} ms (CPU ${result.cpuMs} ms), ${result.requests} requests, peak RSS ${result.maxRssMb} MB, phases ${JSON.stringify(result.phases)}`);
+      log(`size ${size}: ${label}: ${result.ms} ms (CPU ${result.cpuMs} ms), ${result.requests} requests, peak RSS ${result.maxRssMb} MB, phases ${JSON.stringify(result.phases)}, memory ${JSON.stringify(result.memory)}`);
       requestRows[label] = requestFigures(result.requests, floor);
       log(`size ${size}: ${label}: ${requestLine(requestRows[label])}; by family ${JSON.stringify(result.platformRequests?.byFamily ?? {})}`);
       return result;
     };
-    const first = await measured('first sync (empty database)', false, minimum.perContainer);
-    const again = await measured('no-change re-sync', false);
-    // The nightly case: every read is a day older, so the day's slice of the weekly recheck is due.
-    const aged = createKnex({ url: dbUrl, schema });
-    await aged('sync_pole_checks').update({ checked_at: aged.raw("checked_at - interval '24 hours'") });
-    await aged('sync_equipment_reads').update({ read_at: aged.raw("read_at - interval '24 hours'") });
-    await aged.destroy();
-    const nightly = await measured('next-night no-change re-sync (with the weekly-recheck slice)', false);
-    const full = await measured('re-sync with --full', true);
-    // Tiles, viability and GeoJSON on the network just synced (bench/map.bench.ts).
-    const map: MapBenchResult = await benchMap({ dbUrl, schema, integrationId: 'bench', log: (message) => log(`size ${size}: ${message}`) });
-
+    // Loaded right before the first sync, so that both meet the same load of a shared machine.
     let ogrMs: number | null = null;
     let features = 0;
     let geojsonMb = 0;
@@ -194,16 +184,30 @@ async function benchSize(size: number, ogr: boolean): Promise<Record<string, unk
       if (result.status !== 0) throw new Error(`ogr2ogr failed: ${result.stderr}`);
     }
 
+    const first = await measured('first sync (empty database)', false, minimum.perContainer);
+    const again = await measured('no-change re-sync', false);
+    // The nightly case: every read is a day older, so the day's slice of the weekly recheck is due.
+    const aged = createKnex({ url: dbUrl, schema });
+    await aged('sync_pole_checks').update({ checked_at: aged.raw("checked_at - interval '24 hours'") });
+    await aged('sync_equipment_reads').update({ read_at: aged.raw("read_at - interval '24 hours'") });
+    await aged.destroy();
+    const nightly = await measured('next-night no-change re-sync (with the weekly-recheck slice)', false);
+    const full = await measured('re-sync with --full', true);
+    // Tiles, viability and GeoJSON on the network just synced (bench/map.bench.ts).
+    const map: MapBenchResult = await benchMap({ dbUrl, schema, integrationId: 'bench', log: (message) => log(`size ${size}: ${message}`) });
+
     const elements = total(first.counts, 'created');
+    // What the database path costs, beside a plain load of the same elements.
+    const dbPhasesMs = (first.phases.validating ?? 0) + (first.phases.linking ?? 0) + (first.phases.merging ?? 0);
     return {
       size,
       platformElements: sim.counts.total,
       stored: elements,
       rejected: total(first.counts, 'rejected'),
-      first: { ms: first.ms, perSecond: Math.round((elements / first.ms) * 1000), rssMb: first.maxRssMb, requests: first.requests, phases: first.phases },
-      resync: { ms: again.ms, rssMb: again.maxRssMb, requests: again.requests, unchanged: total(again.counts, 'unchanged'), written: total(again.counts, 'created') + total(again.counts, 'updated') + total(again.counts, 'removed'), phases: again.phases },
-      nightlyResync: { ms: nightly.ms, rssMb: nightly.maxRssMb, requests: nightly.requests, written: total(nightly.counts, 'created') + total(nightly.counts, 'updated') + total(nightly.counts, 'removed'), phases: nightly.phases },
-      fullResync: { ms: full.ms, requests: full.requests, rssMb: full.maxRssMb, updated: total(full.counts, 'updated'), phases: full.phases },
+      first: { ms: first.ms, perSecond: Math.round((elements / first.ms) * 1000), rssMb: first.maxRssMb, requests: first.requests, phases: first.phases, memory: first.memory },
+      resync: { ms: again.ms, rssMb: again.maxRssMb, requests: again.requests, unchanged: total(again.counts, 'unchanged'), written: total(again.counts, 'created') + total(again.counts, 'updated') + total(again.counts, 'removed'), phases: again.phases, memory: again.memory },
+      nightlyResync: { ms: nightly.ms, rssMb: nightly.maxRssMb, requests: nightly.requests, written: total(nightly.counts, 'created') + total(nightly.counts, 'updated') + total(nightly.counts, 'removed'), phases: nightly.phases, memory: nightly.memory },
+      fullResync: { ms: full.ms, requests: full.requests, rssMb: full.maxRssMb, updated: total(full.counts, 'updated'), phases: full.phases, memory: full.memory },
       speedupResync: Number((first.ms / again.ms).toFixed(2)),
       speedupNightly: Number((first.ms / nightly.ms).toFixed(2)),
       ogr2ogr: ogrMs === null ? null : { ms: ogrMs, features, geojsonMb },
@@ -211,6 +215,9 @@ async function benchSize(size: number, ogr: boolean): Promise<Record<string, unk
       map,
       platformMinimum: minimum,
       platformRequests: requestRows,
+      dbPhasesMs,
+      dbPhasesVsOgr: ogrMs === null ? null : Number((dbPhasesMs / ogrMs).toFixed(2)),
+      peakRssMb: Math.max(first.maxRssMb, again.maxRssMb, nightly.maxRssMb, full.maxRssMb),
     };
   } finally {
     if (!process.env.BENCH_KEEP) await admin.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
@@ -233,12 +240,12 @@ const file = path.join(resultsDir, `bench-${new Date().toISOString().replaceAll(
 writeFileSync(file, `${JSON.stringify({ machine: info, seed, results }, null, 2)}\n`);
 
 const rows = results.map((r: Record<string, any>) =>
-  `| ${r.size.toLocaleString('en')} | ${r.stored.toLocaleString('en')} | ${(r.first.ms / 1000).toFixed(1)} s | ${r.first.perSecond.toLocaleString('en')} | ${r.first.rssMb} MB | ${(r.resync.ms / 1000).toFixed(1)} s (${r.speedupResync}×) | ${(r.nightlyResync.ms / 1000).toFixed(1)} s (${r.speedupNightly}×) | ${r.resync.rssMb} MB | ${(r.fullResync.ms / 1000).toFixed(1)} s | ${r.ogr2ogr ? `${(r.ogr2ogr.ms / 1000).toFixed(1)} s` : 'n/a'} | ${r.syncVsOgr ?? 'n/a'}× |`,
+  `| ${r.size.toLocaleString('en')} | ${r.stored.toLocaleString('en')} | ${(r.first.ms / 1000).toFixed(1)} s | ${r.first.perSecond.toLocaleString('en')} | ${r.first.rssMb} MB | ${(r.resync.ms / 1000).toFixed(1)} s (${r.speedupResync}×) | ${(r.nightlyResync.ms / 1000).toFixed(1)} s (${r.speedupNightly}×) | ${r.resync.rssMb} MB | ${(r.fullResync.ms / 1000).toFixed(1)} s | ${r.ogr2ogr ? `${(r.ogr2ogr.ms / 1000).toFixed(1)} s` : 'n/a'} | ${r.syncVsOgr ?? 'n/a'}× | ${(r.dbPhasesMs / 1000).toFixed(1)} s (${r.dbPhasesVsOgr ?? 'n/a'}×) | ${r.peakRssMb} MB |`,
 );
 process.stdout.write(
   [
-    '| size | stored rows | first sync | rows/s | peak RSS | no-change re-sync | next-night re-sync | peak RSS | --full re-sync | ogr2ogr load | sync / ogr2ogr |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| size | stored rows | first sync | rows/s | peak RSS | no-change re-sync | next-night re-sync | peak RSS | --full re-sync | ogr2ogr load | sync / ogr2ogr | validate + link + merge (/ ogr2ogr) | peak RSS of any sync |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
     '| size | densest z14 tile (elements) | tile p50 / p95 | viability p50 / p95 | whole network as GeoJSON |',

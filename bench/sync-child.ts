@@ -2,7 +2,9 @@
  * One sync in a process of its own, so the benchmark measures its peak RSS alone.
  * env: DATABASE_URL, DATABASE_SCHEMA, SIM_URL, SIM_TOKEN, SIM_CA_FILE, BENCH_FULL (1|0),
  *      BENCH_HTTP_CONCURRENCY, BENCH_RPM, BENCH_OCCUPANCY_READS (batch|per_item, default batch)
- * Prints one JSON line: {status, error, counts, ms, maxRssMb}.
+ * Prints one JSON line: {status, error, counts, platformRequests, ms, phases, maxRssMb, memory}. `memory`
+ * is, per phase (and step of the pull), the highest RSS, V8 heap in use and memory outside the
+ * heap (Buffers, pg) sampled every 100 ms, in MB: where the peak RSS comes from.
  */
 import { readFileSync } from 'node:fs';
 import { integrationSchema } from '../src/config/config.schema.ts';
@@ -41,6 +43,18 @@ const run = await queueRun(knex, { integrationId: integration.id, trigger: 'cli'
 const phases: Record<string, number> = {};
 let phaseStart = performance.now();
 let phase = 'pulling';
+const memory: Record<string, { rssMb: number; heapUsedMb: number; externalMb: number }> = {};
+// Within a phase, the step its progress message names ("pulling: reading poles").
+let step = phase;
+const MB = 1024 * 1024;
+const sampleMemory = () => {
+  const m = process.memoryUsage();
+  const peak = (memory[step] ??= { rssMb: 0, heapUsedMb: 0, externalMb: 0 });
+  peak.rssMb = Math.max(peak.rssMb, Math.round(m.rss / MB));
+  peak.heapUsedMb = Math.max(peak.heapUsedMb, Math.round(m.heapUsed / MB));
+  peak.externalMb = Math.max(peak.externalMb, Math.round(m.external / MB));
+};
+const sampler = setInterval(sampleMemory, 100);
 const done = await executeRun(
   {
     knex,
@@ -52,6 +66,11 @@ const done = await executeRun(
   run.id,
   {
     onProgress: (p) => {
+      const now = p.message ? `${p.phase}: ${p.message.split(':')[0]}` : p.phase;
+      if (now !== step) {
+        sampleMemory();
+        step = now;
+      }
       if (p.phase === phase) return;
       phases[phase] = Math.round(performance.now() - phaseStart);
       phase = p.phase;
@@ -60,7 +79,8 @@ const done = await executeRun(
   },
 );
 const ms = Math.round(performance.now() - started);
+clearInterval(sampler);
 await knex.destroy();
 process.stdout.write(
-  `${JSON.stringify({ status: done.status, error: done.error, counts: done.counts, platformRequests: done.platformRequests, ms, phases, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000) })}\n`,
+  `${JSON.stringify({ status: done.status, error: done.error, counts: done.counts, platformRequests: done.platformRequests, ms, phases, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000), memory })}\n`,
 );

@@ -1,0 +1,14 @@
+import { createKnex } from '../src/db/knex-factory.ts';
+import { migrateLatest } from '../src/db/migrator.ts';
+import { erpContractsFor, generateNetwork } from '../src/simulator/network-generator.ts';
+import { seedErpContracts } from './erp-seed.ts';
+const [size, schema] = [Number(process.argv[2]), process.argv[3]!];
+const url = 'postgres://postgres@127.0.0.1:5432/mapsync_dbpath';
+const admin = createKnex({ url });
+await admin.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+await admin.raw(`CREATE SCHEMA ${schema}`);
+await admin.destroy();
+const knex = createKnex({ url, schema });
+await migrateLatest(knex);
+await seedErpContracts(knex, erpContractsFor(generateNetwork({ seed: 1, size })));
+await knex.destroy();
