@@ -143,6 +143,8 @@ function sourceSql(spec: TableSpec): string {
 
 export interface RemovalPlan {
   kind: CountKind;
+  /** Rows of the kind stored for the integration, removed ones included. */
+  stored: number;
   existing: number;
   removing: number;
 }
@@ -152,14 +154,16 @@ export async function planRemovals(db: RunConnection, p: MergeParams): Promise<R
   const integration = literal(p.integrationId);
   const plans: RemovalPlan[] = [];
   for (const spec of specs(p)) {
-    const [row] = await db.query<{ existing: number; removing: number }>(
+    const [row] = await db.query<{ stored: number; existing: number; removing: number }>(
       // A join, not a NOT EXISTS per row: one hash join over the kind.
-      `SELECT count(*)::int AS existing, count(*) FILTER (WHERE s.external_id IS NULL)::int AS removing
+      `SELECT count(*)::int AS stored,
+              count(*) FILTER (WHERE t.removed_at IS NULL)::int AS existing,
+              count(*) FILTER (WHERE t.removed_at IS NULL AND s.external_id IS NULL)::int AS removing
          FROM ${spec.table} t
          LEFT JOIN ${spec.stage} s ON s.keep AND s.external_id = t.external_id
-        WHERE t.integration_id = ${integration} AND t.removed_at IS NULL`,
+        WHERE t.integration_id = ${integration}`,
     );
-    plans.push({ kind: spec.kind, existing: row?.existing ?? 0, removing: row?.removing ?? 0 });
+    plans.push({ kind: spec.kind, stored: row?.stored ?? 0, existing: row?.existing ?? 0, removing: row?.removing ?? 0 });
   }
   return plans;
 }
@@ -172,6 +176,15 @@ export async function mergeStaging(db: RunConnection, p: MergeParams, removals: 
   for (const spec of specs(p)) {
     const source = sourceSql(spec);
     const columns = Object.keys(spec.columns);
+    const insertSql = `INSERT INTO ${spec.table} (integration_id, external_id, content_hash, last_run_id, ${columns.join(', ')})
+             SELECT ${integration}, src.external_id, src.content_hash, ${run}, ${columns.map((c) => `src.${c}`).join(', ')}
+               FROM (${source}) src`;
+    if (removals.find((r) => r.kind === spec.kind)?.stored === 0) {
+      // Nothing of the kind stored yet (a first sync): every staged row is new, one pass.
+      const created = await db.execute(insertSql);
+      counts[spec.kind] = { created, updated: 0, unchanged: 0, removed: 0 };
+      continue;
+    }
     // One read pass first: on unchanged data nothing below runs. Parents are merged before
     // their children, so the links a child's hash covers are already resolved.
     const changedSql = `(t.content_hash <> src.content_hash OR t.removed_at IS NOT NULL OR ${p.full})`;
@@ -196,9 +209,7 @@ export async function mergeStaging(db: RunConnection, p: MergeParams, removals: 
       (plan?.fresh ?? 0) === 0
         ? 0
         : await db.execute(
-            `INSERT INTO ${spec.table} (integration_id, external_id, content_hash, last_run_id, ${columns.join(', ')})
-             SELECT ${integration}, src.external_id, src.content_hash, ${run}, ${columns.map((c) => `src.${c}`).join(', ')}
-               FROM (${source}) src
+            `${insertSql}
               WHERE NOT EXISTS (SELECT 1 FROM ${spec.table} t WHERE t.integration_id = ${integration} AND t.external_id = src.external_id)`,
           );
     counts[spec.kind] = { created, updated, unchanged: (plan?.kept ?? 0) - created - updated, removed: 0 };
