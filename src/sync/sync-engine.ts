@@ -31,6 +31,7 @@ import { storableProjects } from '../platforms/record-validation.ts';
 import { reconcileBindingsAfterSync } from '../push/binding-reconciliation.ts';
 import { erpFingerprint, linkCustomers } from './customer-linker.ts';
 import { analyzeBulkChanges, mergeStaging, planRemovals, recordEquipmentReads, recordPoleChecks, removedPortsWithBindings, type MergeParams } from './merge.ts';
+import { boundHeapGrowth } from './heap-growth.ts';
 import { pruneRunIssues } from './issue-retention.ts';
 import { resolveProject, scopeOf } from './project-resolver.ts';
 import { planGuardedRemovals, removalGuardViolation } from './removal-guard.ts';
@@ -86,6 +87,7 @@ function emptyCounts(): Record<string, KindCounts> {
  * A run that is no longer queued is returned as it is.
  */
 export async function executeRun(ctx: SyncContext, runId: string, hooks: ExecuteRunHooks = {}): Promise<RunRecord> {
+  boundHeapGrowth();
   const owner = ctx.owner ?? `${os.hostname()}:${process.pid}`;
   // Only running runs: a queued one may be waiting for a free worker, this very run included.
   await reapStaleRuns(ctx.knex, { staleAfterMs: DEFAULT_STALE_AFTER_MS, onlyRunning: true });
