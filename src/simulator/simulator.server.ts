@@ -70,6 +70,16 @@ export interface SimulatorOptions {
   batchReads?: boolean;
 }
 
+/** One API request as the simulator received it. */
+export interface RecordedRequest {
+  method: string;
+  /** The path under the API root, e.g. `/properties`. */
+  path: string;
+  /** Query parameters in the order sent. */
+  query: Array<[string, string]>;
+  body: unknown;
+}
+
 export interface SimulatorStats {
   requests: number;
   inFlight: number;
@@ -103,6 +113,13 @@ export interface RunningSimulator {
   ca: string | null;
   network: SimNetwork;
   writes: SimulatorWrites;
+  /**
+   * Every API request answered by a route, as received (method, API path, query, JSON body),
+   * while `recordRequests(true)`: what a client sent, to compare two clients' requests.
+   */
+  recordedRequests: RecordedRequest[];
+  /** Starts (true) or stops recording API requests; starting clears what was recorded. */
+  recordRequests(on: boolean): void;
   readonly stats: SimulatorStats;
   limits: SimulatorLimits;
   faults: SimulatorFaults;
@@ -154,6 +171,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   let faults: SimulatorFaults = { ...(options.faults ?? {}) };
   const faultRandom = new SeededRandom(seed ^ 0x5eed);
   const writes: SimulatorWrites = emptyWrites();
+  let recording = false;
+  const recorded: RecordedRequest[] = [];
   const emptyStats = (): SimulatorStats => ({
     requests: 0,
     inFlight: 0,
@@ -391,6 +410,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     } catch {
       return send(res, new HttpAnswer(400, wire.message('JSON inválido')));
     }
+    if (recording) recorded.push({ method, path: apiPath, query: [...url.searchParams.entries()], body: body === undefined ? undefined : structuredClone(body) });
     const [routeName, answer] = await wire.route(method, apiPath, url.searchParams, body);
     stats.byRoute[routeName] = (stats.byRoute[routeName] ?? 0) + 1;
     const drip = faults.drip;
@@ -449,6 +469,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const findItem = (id: number): SimItemBase | SimBox | undefined => network.poles.get(id) ?? network.boxes.get(id);
 
   const api: RunningSimulator = {
+    recordedRequests: recorded,
+    recordRequests(on) {
+      recording = on;
+      if (on) recorded.length = 0;
+    },
     platform,
     url: wire.apiUrl(origin),
     credentials: ozmap ? { ...ozmap.credentials } : null,
