@@ -1,5 +1,6 @@
 /**
- * Sync benchmark: `npm run bench` (BENCH_SIZES=10000,100000 for a quick run).
+ * Sync benchmark: `npm run bench` (BENCH_SIZES=10000,100000 for a quick run; BENCH_PLATFORM=ozmap
+ * for the OZmap path, whose normal re-sync reads only what changed).
  *
  * For each size: the GeoGrid simulator runs in a child process; the sync runs in another
  * child process (its peak RSS is its own); the database is BENCH_DATABASE_URL, else
@@ -25,6 +26,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sizes = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
 const dbUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const seed = Number(process.env.BENCH_SEED ?? 1);
+/** The platform the simulator imitates and the sync reads: `geogrid` (default) or `ozmap`. */
+const platform = process.env.BENCH_PLATFORM === 'ozmap' ? 'ozmap' : 'geogrid';
 
 interface ChildResult {
   status: string;
@@ -52,7 +55,7 @@ function ogr2ogrVersion(): string | null {
 async function startSimulatorProcess(size: number, caFile: string): Promise<{ url: string; origin: string; counts: Record<string, number>; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/simulator/main.ts', '--seed', String(seed), '--size', String(size), '--port', '0', '--https', '--ca-file', caFile, '--rpm', '1000000000', '--concurrency', '10000'],
+    ['--import', 'tsx', 'src/simulator/main.ts', '--platform', platform, '--seed', String(seed), '--size', String(size), '--port', '0', '--https', '--ca-file', caFile, '--rpm', '1000000000', '--concurrency', '10000'],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const line = await new Promise<string>((resolve, reject) => {
@@ -151,7 +154,7 @@ async function benchSize(size: number, ogr: boolean): Promise<Record<string, unk
     await seedErpContracts(knex, erpContractsFor(network));
     await knex.destroy();
 
-    const env = { DATABASE_URL: dbUrl, DATABASE_SCHEMA: schema, SIM_URL: sim.url, SIM_TOKEN: 'sim-token', SIM_CA_FILE: caFile };
+    const env = { DATABASE_URL: dbUrl, DATABASE_SCHEMA: schema, SIM_URL: sim.url, SIM_TOKEN: 'sim-token', SIM_CA_FILE: caFile, SIM_PLATFORM: platform };
     const minimum = platformMinimum(network);
     const requestRows: Record<string, RequestFigures> = {};
     const measured = async (label: string, full: boolean, floor = full ? minimum.perContainer : minimum.batch): Promise<ChildResult> => {
@@ -237,7 +240,7 @@ for (const size of sizes) results.push(await benchSize(size, ogr));
 const resultsDir = path.join(root, 'bench', 'results');
 mkdirSync(resultsDir, { recursive: true });
 const file = path.join(resultsDir, `bench-${new Date().toISOString().replaceAll(':', '-').slice(0, 19)}.json`);
-writeFileSync(file, `${JSON.stringify({ machine: info, seed, results }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ machine: info, seed, platform, results }, null, 2)}\n`);
 
 const rows = results.map((r: Record<string, any>) =>
   `| ${r.size.toLocaleString('en')} | ${r.stored.toLocaleString('en')} | ${(r.first.ms / 1000).toFixed(1)} s | ${r.first.perSecond.toLocaleString('en')} | ${r.first.rssMb} MB | ${(r.resync.ms / 1000).toFixed(1)} s (${r.speedupResync}×) | ${(r.nightlyResync.ms / 1000).toFixed(1)} s (${r.speedupNightly}×) | ${r.resync.rssMb} MB | ${(r.fullResync.ms / 1000).toFixed(1)} s | ${r.ogr2ogr ? `${(r.ogr2ogr.ms / 1000).toFixed(1)} s` : 'n/a'} | ${r.syncVsOgr ?? 'n/a'}× | ${(r.dbPhasesMs / 1000).toFixed(1)} s (${r.dbPhasesVsOgr ?? 'n/a'}×) | ${r.peakRssMb} MB |`,

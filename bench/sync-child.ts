@@ -1,6 +1,6 @@
 /**
  * One sync in a process of its own, so the benchmark measures its peak RSS alone.
- * env: DATABASE_URL, DATABASE_SCHEMA, SIM_URL, SIM_TOKEN, SIM_CA_FILE, BENCH_FULL (1|0),
+ * env: DATABASE_URL, DATABASE_SCHEMA, SIM_URL, SIM_TOKEN, SIM_CA_FILE, SIM_PLATFORM (geogrid|ozmap), BENCH_FULL (1|0),
  *      BENCH_HTTP_CONCURRENCY, BENCH_RPM, BENCH_OCCUPANCY_READS (batch|per_item, default batch)
  * Prints one JSON line: {status, error, counts, platformRequests, ms, phases, maxRssMb, memory}. `memory`
  * is, per phase (and step of the pull), the highest RSS, V8 heap in use and memory outside the
@@ -22,7 +22,8 @@ const env = (name: string): string => {
 
 const integration = integrationSchema.parse({
   id: 'bench',
-  platform: 'simulator',
+  // The GeoGrid simulator is configured as `simulator`; the OZmap one as OZmap itself.
+  platform: process.env.SIM_PLATFORM === 'ozmap' ? 'ozmap' : 'simulator',
   apiUrl: env('SIM_URL'),
   token: env('SIM_TOKEN'),
   project: { link: 'Campinas' },

@@ -3,11 +3,7 @@
  * process for the demo and the benchmarks:
  *   node --import tsx src/simulator/main.ts --seed 1 --size 100000 --port 0 [--platform geogrid|ozmap] [--https] [--ca-file f]
  *     [--token t] [--rpm N] [--concurrency N] [--error-rate r] [--hang-rate r] [--malformed-rate r] [--latency ms]
-<<<<<<< HEAD
- *     [--drip-rate r --drip-every ms] [--login l --password p --token-requests N]
-=======
- *     [--drip-rate r --drip-every ms] [--no-batch-reads]
->>>>>>> c8859ad (Sync: batch occupancy reads (sync.occupancyReads: batch): GeoGrid's port counts of 50 containers per request, one read per container only where a count changed, per-item when the platform refuses; the simulator serves the batch read and can refuse it (--no-batch-reads))
+ *     [--drip-rate r --drip-every ms] [--no-batch-reads] [--login l --password p --token-requests N]
  * Prints one JSON line `{"url":…,"origin":…,"counts":…}` on stdout when ready.
  */
 import { Command, Option } from 'commander';
