@@ -68,11 +68,14 @@
     if (run.q) params.set('q', run.q);
     return params;
   };
+  let reportLoad = 0;
   async function loadReport(append) {
+    const load = ++reportLoad;
     const params = reportQuery();
     params.set('limit', '200');
     params.set('offset', String(append ? run.offset : 0));
     const body = await api('GET', `/v1/sync-runs/${encodeURIComponent(run.id)}/report?${params}`);
+    if (load !== reportLoad) return;
     run.integrationId = body.run.integrationId;
     $('#report-section').hidden = false;
     $('#report-run').textContent = run.id;
@@ -119,7 +122,10 @@
 
   // ---- bindings ----
   let bindingsBefore = null;
+  let bindingsLoad = 0;
   async function loadBindings(append) {
+    // Filters can change faster than answers come: only the latest request's answer is shown.
+    const load = ++bindingsLoad;
     const params = new URLSearchParams({ limit: '50' });
     for (const [name, selector] of [['integration', '#bindings-integration'], ['status', '#bindings-status'], ['syncState', '#bindings-sync-state'],
       ['serviceId', '#bindings-service-id'], ['box', '#bindings-box']]) {
@@ -128,6 +134,7 @@
     }
     if (append && bindingsBefore) params.set('before', String(bindingsBefore));
     const body = await api('GET', `/v1/bindings?${params}`);
+    if (load !== bindingsLoad) return;
     const rows = body.bindings.map((b) => {
       const push = b.lastPush;
       return `<tr data-binding="${b.id}">
@@ -148,10 +155,13 @@
   // ---- failed pushes ----
   let pushesAfter = null;
   let pushesPaged = false;
+  let pushesLoad = 0;
   async function loadFailedPushes(append) {
+    const load = ++pushesLoad;
     const params = new URLSearchParams({ status: 'failed', limit: '50' });
     if (append && pushesAfter) params.set('after', String(pushesAfter));
     const body = await api('GET', `/v1/pushes?${params}`);
+    if (load !== pushesLoad) return;
     pushesPaged = append;
     const rows = body.pushes.map((p) => `<tr data-push="${p.id}">
       <td>${time(p.updatedAt, p.integrationId)}<br><small>${esc(p.integrationId)}</small></td>
