@@ -21,6 +21,7 @@ import { seedErpContracts } from './erp-seed.ts';
 import { writeNetworkGeoJson } from './network-geojson.ts';
 import { benchMap, type MapBenchResult } from './map.bench.ts';
 import { platformMinimum, requestFigures, requestLine, requestTable, type RequestFigures } from './request-budget.ts';
+import { benchOzmapSync, ozmapSizes, ozmapTable, type OzmapBenchResult } from './ozmap-sync.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sizes = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
@@ -52,10 +53,10 @@ function ogr2ogrVersion(): string | null {
   return result.status === 0 ? result.stdout.trim() : null;
 }
 
-async function startSimulatorProcess(size: number, caFile: string): Promise<{ url: string; origin: string; counts: Record<string, number>; stop(): Promise<void> }> {
+async function startSimulatorProcess(size: number, caFile: string, args: string[] = []): Promise<{ url: string; origin: string; counts: Record<string, number>; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/simulator/main.ts', '--platform', platform, '--seed', String(seed), '--size', String(size), '--port', '0', '--https', '--ca-file', caFile, '--rpm', '1000000000', '--concurrency', '10000'],
+    ['--import', 'tsx', 'src/simulator/main.ts', '--platform', platform, '--seed', String(seed), '--size', String(size), '--port', '0', '--https', '--ca-file', caFile, '--rpm', '1000000000', '--concurrency', '10000', ...args],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const line = await new Promise<string>((resolve, reject) => {
@@ -236,11 +237,15 @@ const info = await machine();
 log(`machine: ${JSON.stringify(info)}`);
 const results = [];
 for (const size of sizes) results.push(await benchSize(size, ogr));
+// The OZmap path (bench/ozmap-sync.ts), through the same processes.
+const ozmap: OzmapBenchResult[] = [];
+// With BENCH_PLATFORM=ozmap the sizes above were OZmap's already.
+for (const size of platform === 'ozmap' ? [] : ozmapSizes()) ozmap.push(await benchOzmapSync(size, { dbUrl, seed, log, startSimulator: startSimulatorProcess, simAdmin, runSyncChild }));
 
 const resultsDir = path.join(root, 'bench', 'results');
 mkdirSync(resultsDir, { recursive: true });
 const file = path.join(resultsDir, `bench-${new Date().toISOString().replaceAll(':', '-').slice(0, 19)}.json`);
-writeFileSync(file, `${JSON.stringify({ machine: info, seed, platform, results }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ machine: info, seed, platform, results, ozmap }, null, 2)}\n`);
 
 const rows = results.map((r: Record<string, any>) =>
   `| ${r.size.toLocaleString('en')} | ${r.stored.toLocaleString('en')} | ${(r.first.ms / 1000).toFixed(1)} s | ${r.first.perSecond.toLocaleString('en')} | ${r.first.rssMb} MB | ${(r.resync.ms / 1000).toFixed(1)} s (${r.speedupResync}×) | ${(r.nightlyResync.ms / 1000).toFixed(1)} s (${r.speedupNightly}×) | ${r.resync.rssMb} MB | ${(r.fullResync.ms / 1000).toFixed(1)} s | ${r.ogr2ogr ? `${(r.ogr2ogr.ms / 1000).toFixed(1)} s` : 'n/a'} | ${r.syncVsOgr ?? 'n/a'}× | ${(r.dbPhasesMs / 1000).toFixed(1)} s (${r.dbPhasesVsOgr ?? 'n/a'}×) | ${r.peakRssMb} MB |`,
@@ -259,6 +264,7 @@ process.stdout.write(
     '',
     requestTable(results.flatMap((r: Record<string, any>) => Object.entries(r.platformRequests as Record<string, RequestFigures>).map(([sync, figures]) => ({ size: r.size, sync, figures })))),
     '',
+    ...(ozmap.length > 0 ? [ozmapTable(ozmap), ''] : []),
     `results: ${path.relative(root, file)}`,
     '',
   ].join('\n'),
