@@ -1,13 +1,14 @@
 import type { Knex } from 'knex';
 import type { Page, PlatformBox, PlatformCustomer, PlatformPole, PlatformSplitter, Rejection } from '../domain/network.ts';
-import type {
-  ContainerOccupancy,
-  ContainerRef,
-  ListOptions,
-  PlatformAdapter,
-  PlatformScope,
-  PortTie,
-  TrackedKind,
+import {
+  eachContainer,
+  type ContainerOccupancy,
+  type ContainerRef,
+  type ListOptions,
+  type PlatformAdapter,
+  type PlatformScope,
+  type PortTie,
+  type TrackedKind,
 } from '../platforms/platform-adapter.ts';
 import { EQUIPMENT_RECHECK_DAYS } from './pull.ts';
 
@@ -311,10 +312,17 @@ class TrackedListing {
   }
 }
 
+/** Containers answered from the cache per query: the sync hands them over a few at a time. */
+const CONTAINER_BATCH = 500;
+
 async function* chunks(containers: AsyncIterable<ContainerRef[]> | ContainerRef[]): AsyncGenerator<ContainerRef[]> {
-  if (Array.isArray(containers)) {
-    for (let i = 0; i < containers.length; i += 500) yield containers.slice(i, i + 500);
-    return;
+  let batch: ContainerRef[] = [];
+  for await (const container of eachContainer(containers)) {
+    batch.push(container);
+    if (batch.length >= CONTAINER_BATCH) {
+      yield batch;
+      batch = [];
+    }
   }
-  yield* containers;
+  if (batch.length > 0) yield batch;
 }
