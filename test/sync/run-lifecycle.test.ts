@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { NEEDS_REAL_POSTGRES, createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
@@ -18,8 +15,7 @@ import { executeRun } from '../../src/sync/sync-engine.ts';
 import { FakePlatform } from './fixtures/fake-platform.ts';
 import { sampleNetwork } from './fixtures/sample-network.ts';
 import { createHarness, integrationConfig } from './fixtures/sync-harness.ts';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
+import { killRunMidMerge } from './fixtures/killed-mid-merge.ts';
 
 describe('sync runs: queueing, locking, reaping', () => {
   let db: TestDatabase;
@@ -146,41 +142,14 @@ describe('sync runs: queueing, locking, reaping', () => {
     };
     const before = await snapshot();
 
-    const run = await queueRun(db.knex, { integrationId: 'killed', trigger: 'cli' });
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'sync-child.ts')], {
-      env: {
-        ...process.env,
-        DATABASE_URL: db.url,
-        DATABASE_SCHEMA: db.schema,
-        RUN_ID: run.id,
-        INTEGRATION_ID: 'killed',
-        NETWORK_VARIANT: 'changed',
-        MAPSYNC_SYNC_PAUSE_IN_MERGE_MS: '60000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    let stderr = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('sync paused inside the merge transaction')) resolve();
-      });
-      child.on('exit', () => reject(new Error(`the child ended before pausing in the merge: ${stderr}`)));
-    });
-    assert.equal((await getRun(db.knex, run.id))?.status, 'running');
-    child.kill('SIGKILL');
-    assert.equal(await exited, 'SIGKILL');
+    const killed = await killRunMidMerge(db, 'killed', { NETWORK_VARIANT: 'changed' });
+    assert.equal(killed.statusWhenKilled, 'running');
+    assert.equal(killed.signal, 'SIGKILL');
 
     assert.deepEqual(await snapshot(), before, 'the merge was rolled back with the dead session');
-    // The session's lock goes with it; the next run reaps the dead one and succeeds.
-    for (let i = 0; i < 50; i += 1) {
-      const [held] = (await db.knex.raw(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = ${SYNC_LOCK_NAMESPACE}::oid AND objid = hashtext(?)::oid`, [`${db.schema}/killed`])).rows;
-      if (held.n === 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // The session's lock went with it; the next run reaps the dead one and succeeds.
     const next = await queueRun(db.knex, { integrationId: 'killed', trigger: 'cli' });
-    const dead = await getRun(db.knex, run.id);
+    const dead = await getRun(db.knex, killed.runId);
     assert.equal(dead?.status, 'failed');
     assert.match(dead?.error ?? '', /reaped/);
     const done = await executeRun(h.ctx, next.id);

@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { NEEDS_REAL_POSTGRES, type TestDatabase } from '../helpers/test-database.ts';
 import { PLATFORMS } from '../helpers/platforms.ts';
 import { countNetwork } from '../../src/simulator/network-generator.ts';
 import type { RunningSimulator } from '../../src/simulator/simulator.server.ts';
-import { SYNC_LOCK_NAMESPACE } from '../../src/sync/run-lock.ts';
 import { executeRun } from '../../src/sync/sync-engine.ts';
 import { getRun, queueRun, runIssues } from '../../src/sync/sync-runs.repository.ts';
 import { nonZero, type Harness } from './fixtures/sync-harness.ts';
 import { startSimulatedSync, type SimulatedSync } from './fixtures/simulated-sync.ts';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
+import { killRunMidMerge } from './fixtures/killed-mid-merge.ts';
 
 /** The sync against each platform's simulator over HTTPS, through the platform's real adapter. */
 for (const platform of PLATFORMS) {
@@ -153,49 +149,24 @@ for (const platform of PLATFORMS) {
       const dir = mkdtempSync(path.join(tmpdir(), 'mapsync-kill-'));
       const caFile = path.join(dir, 'ca.pem');
       writeFileSync(caFile, sim.ca ?? '');
-      const run = await queueRun(db.knex, { integrationId: id, trigger: 'cli' });
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'sync-child.ts')], {
-        env: {
-          ...process.env,
-          DATABASE_URL: db.url,
-          DATABASE_SCHEMA: db.schema,
-          RUN_ID: run.id,
-          INTEGRATION_ID: id,
+      let killed: Awaited<ReturnType<typeof killRunMidMerge>>;
+      try {
+        killed = await killRunMidMerge(db, id, {
           SIMULATOR_URL: sim.url,
           SIMULATOR_TOKEN: sim.token,
           SIMULATOR_CA_FILE: caFile,
           SIMULATOR_PLATFORM: platform.configPlatform,
           SIMULATOR_PROJECT: 'Campinas',
-          MAPSYNC_SYNC_PAUSE_IN_MERGE_MS: '60000',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      try {
-        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-        let stderr = '';
-        await new Promise<void>((resolve, reject) => {
-          child.stderr.on('data', (chunk: Buffer) => {
-            stderr += chunk.toString();
-            if (stderr.includes('sync paused inside the merge transaction')) resolve();
-          });
-          child.on('exit', () => reject(new Error(`the child ended before pausing in the merge: ${stderr}`)));
         });
-        assert.equal((await getRun(db.knex, run.id))?.status, 'running');
-        child.kill('SIGKILL');
-        assert.equal(await exited, 'SIGKILL');
       } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         rmSync(dir, { recursive: true, force: true });
       }
+      assert.equal(killed.statusWhenKilled, 'running');
+      assert.equal(killed.signal, 'SIGKILL');
 
       assert.deepEqual(await snapshot(), before, 'the merge was rolled back with the dead session');
-      for (let i = 0; i < 50; i += 1) {
-        const [held] = (await db.knex.raw(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = ${SYNC_LOCK_NAMESPACE}::oid AND objid = hashtext(?)::oid`, [`${db.schema}/${id}`])).rows;
-        if (held.n === 0) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
       const next = await queueRun(db.knex, { integrationId: id, trigger: 'cli' });
-      const dead = await getRun(db.knex, run.id);
+      const dead = await getRun(db.knex, killed.runId);
       assert.equal(dead?.status, 'failed');
       assert.match(dead?.error ?? '', /reaped/);
       const done = await executeRun(h.ctx, next.id);
