@@ -193,7 +193,8 @@ describe('ozmap adapter: authentication', () => {
       return [401, { message: 'token expired' }];
     });
     const a = adapter({ credentials: { login: 'mapsync', password: 'pw-very-secret-1' } });
-    assert.equal((await a.listProjects()).length, 2);
+    const projects = await a.listProjects();
+    assert.deepEqual(projects.map((p) => [p.name, p.parentName]), [['Centro', null], ['Centro - Expansão', 'Centro']]);
     assert.deepEqual(seen[0], { method: 'POST', path: `${API}/users/login`, query: { type: 'API' }, body: { login: 'mapsync', password: 'pw-very-secret-1' }, authorization: null });
     const error = await a.listProjects().then(
       () => assert.fail('a refused renewed token is an error'),

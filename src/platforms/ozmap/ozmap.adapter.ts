@@ -146,7 +146,9 @@ export class OzmapAdapter implements PlatformAdapter {
   async listProjects(): Promise<PlatformProject[]> {
     const projects: PlatformProject[] = [];
     for await (const page of this.pages(paths.projects(), { sort: ID_ORDER }, 'GET /projects', FAMILY.projects)) projects.push(...toProjects(page.records).items);
-    return projects;
+    // A sub-project names its parent by id (`parents`): its name too, for `mapsync projects`.
+    const names = new Map(projects.map((p) => [p.externalId, p.name]));
+    return projects.map((p) => (p.parentExternalId && names.has(p.parentExternalId) ? { ...p, parentName: names.get(p.parentExternalId)! } : p));
   }
 
   /**
