@@ -186,6 +186,7 @@ async function benchSize(size: number, ogr: boolean): Promise<Record<string, unk
       );
       ogrMs = Math.round(performance.now() - started);
       if (result.status !== 0) throw new Error(`ogr2ogr failed: ${result.stderr}`);
+      log(`size ${size}: ogr2ogr baseline: ${ogrMs} ms`);
     }
 
     const first = await measured('first sync (empty database)', false, minimum.perContainer);
