@@ -214,9 +214,12 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
   const project = await resolveProject(ctx.knex, integration, projectReader);
   progress.detail('preparing the staging tables');
   await prepareRunSession(db);
-  await createStaging(db, tables, { poles: selection.poles, boxes: selection.boxes, customers: selection.customers });
-  const positions = await loadPositionRule(integration.area);
   const scope = scopeOf(integration, project);
+  // A customer listing that ignores the project answers the whole account: of it, only the
+  // customers on the project's ports are kept (resolve.ts), so nothing outside is stored or reported.
+  const customersBounded = scope.projectExternalIds.length === 0 || input.adapter.customersFollowScope !== false;
+  await createStaging(db, tables, { poles: selection.poles, boxes: selection.boxes, customers: selection.customers && customersBounded });
+  const positions = await loadPositionRule(integration.area);
   // On a platform that filters on update time, only what changed is read (incremental-listing.ts).
   const adapter = incrementalAdapter(input.adapter, {
     knex: ctx.knex,

@@ -77,6 +77,11 @@ describe('records and broken lines', () => {
     ['doubled quotes in a quoted value', 'a;"Jose ""Zeca"" Teste";c\n', [[1, 'a', 'Jose "Zeca" Teste', 'c']]],
     ['a line break in a middle value: the record starts on line 1, the next on line 3', '1;"x\r\ny";z\r\n2;b;c\r\n', [[1, '1', 'x\ny', 'z'], [3, '2', 'b', 'c']]],
     ['a line break in the last value', '1;b;"obs\nmais"\n2;b;c\n', [[1, '1', 'b', 'obs\nmais'], [3, '2', 'b', 'c']]],
+    [
+      "a line break in a middle value of a row padded with Excel's empty columns",
+      '1;"x\ny";z;;\n2;b;c;;\n',
+      [[1, '1', 'x\ny', 'z', '', ''], [3, '2', 'b', 'c', '', '']],
+    ],
     ['a quote never closed, the rest of the row after it: broken, reading goes on', '1;"b;c\n2;b;c\n3;"x";c\n', [[1, 'BROKEN'], [2, '2', 'b', 'c'], [3, '3', 'x', 'c']]],
     ['a quote never closed in the last value that would swallow the next row', '1;b;"c\n2;b;c\n', [[1, 'BROKEN'], [2, '2', 'b', 'c']]],
     ['a quote never closed at the end of the file', '1;b;c\n2;b;"c\n', [[1, '1', 'b', 'c'], [2, 'BROKEN']]],

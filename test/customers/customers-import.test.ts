@@ -190,6 +190,14 @@ describe('mapsync customers import <file.csv>', () => {
     assert.match(result.errors[0].message, /scientific notation \(1,23457E\+13\)/);
   });
 
+  test("a name with a line break in a row padded with Excel's empty columns is one row", async () => {
+    const file = csv('padded-break.csv', `service_id;nome;cpf;situacao;;\n90063;"Linha\nquebrada";${cpfFor(70_060)};ativo;;\n90064;Rita;${cpfFor(70_061)};ativo;;\n`);
+    const { code, stdout } = await run(file, '--json');
+    assert.equal(code, 0, stdout);
+    assert.equal(JSON.parse(stdout).saved, 2);
+    assert.equal((await contractOf('90063')).name, 'Linha\nquebrada');
+  });
+
   test('a file that mixes UTF-8 and Windows-1252 is refused naming the line and the encoding to use', async () => {
     const bytes = Buffer.concat([
       Buffer.from(`service_id;document;name\nU1;${cpfFor(70_050)};Conceição\n`, 'utf8'),
