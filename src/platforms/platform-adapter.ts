@@ -71,6 +71,13 @@ export interface PlatformAdapter {
    * Absent means true.
    */
   readonly customersCarryDocuments?: boolean;
+  /**
+   * False when the customer listing cannot be filtered by project (GeoGrid `GET /clientes` has
+   * no folder filter) and answers the whole account: a run linked to a project then keeps only
+   * the customers bound to a port of that project's equipment, the rest of the account is
+   * neither stored nor reported. Absent means true (`customers(scope)` honours the scope).
+   */
+  readonly customersFollowScope?: boolean;
 
   /**
    * The same adapter (same client, limiter and budget) for one sync run: every request it

@@ -73,6 +73,8 @@ export interface GeogridAdapterOptions {
 export class GeogridAdapter implements PlatformAdapter {
   readonly platform: string;
   readonly client: PlatformHttpClient;
+  /** `GET /clientes` takes no folder filter (platforms/geogrid-v3.md): it lists the whole account. */
+  readonly customersFollowScope = false;
   private readonly pageSize: number;
   private readonly splitterPageSize: number;
   /** Whether the platform answers the batch port-count read: unknown until asked (once per run, see forRun). */
