@@ -108,6 +108,16 @@ function standaloneFieldCount(line: string, delimiter: string): { count: number;
 }
 
 /**
+ * The line without the empty values at its end (Excel's `;;` padding): a continuation line of
+ * a value with line breaks must not pass for a whole row by the count of its padding.
+ */
+function withoutTrailingEmptyFields(line: string, delimiter: string): string {
+  let end = line.length;
+  while (end > 0 && (line[end - 1] === delimiter || line[end - 1] === ' ' || line[end - 1] === '\t' || line[end - 1] === '\r')) end -= 1;
+  return end === line.length ? line : line.slice(0, end);
+}
+
+/**
  * Yields every record and every broken line, in order, from `lines[from]` on. `line` numbers
  * are 1-based positions in `lines` (the line the record starts on). With `columns` (the
  * header's), a quote left open on a line that holds a whole row by itself, or that would
@@ -154,7 +164,7 @@ export function* readCsvRecords(
     let swallowsRow = first !== null && first.afterOpenQuote > 0 && first.count >= columns;
     while (open && !swallowsRow && j + 1 < lines.length && j - i + 1 < MAX_RECORD_LINES) {
       j += 1;
-      if (standaloneFieldCount(lines[j]!, delimiter).count >= columns) swallowsRow = true;
+      if (standaloneFieldCount(withoutTrailingEmptyFields(lines[j]!, delimiter), delimiter).count >= columns) swallowsRow = true;
       open = scanLine(lines[j]!, delimiter, state);
     }
     if (open || swallowsRow) {
