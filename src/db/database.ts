@@ -4,6 +4,7 @@ import type { Logger } from '../observability/logger.ts';
 import { startEmbeddedPostgis, type EmbeddedPostgis } from './embedded-postgis.ts';
 import { createKnex } from './knex-factory.ts';
 import { ensurePostgis } from './postgis-check.ts';
+import { integerFromEnv } from '../config/environment.ts';
 
 export interface Database {
   knex: Knex;
@@ -41,7 +42,7 @@ export async function openDatabase(logger: Logger, env: NodeJS.ProcessEnv = proc
     url,
     embedded: embedded !== null,
     schema: env.DATABASE_SCHEMA || undefined,
-    poolMax: env.DATABASE_POOL_MAX ? Number(env.DATABASE_POOL_MAX) : undefined,
+    poolMax: env.DATABASE_POOL_MAX?.trim() ? integerFromEnv(env, 'DATABASE_POOL_MAX', { min: 1, max: 200, fallback: 10 }) : undefined,
   });
   try {
     const postgisVersion = await ensurePostgis(knex, url);

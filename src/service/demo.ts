@@ -9,6 +9,7 @@ export const DEMO_INTEGRATION_ID = 'demo';
 
 export { demoDecision, MIN_API_TOKEN_LENGTH, type DemoDecision } from './demo-rule.ts';
 import { MIN_API_TOKEN_LENGTH } from './demo-rule.ts';
+import { integerFromEnv } from '../config/environment.ts';
 
 /**
  * The API token from MAPSYNC_API_TOKEN (trimmed), null when unset or empty.
@@ -64,7 +65,7 @@ export class DemoPlatformError extends Error {
  * GeoGrid by default, OZmap with MAPSYNC_DEMO_PLATFORM=ozmap.
  */
 export async function startDemo(options: { logger: Logger; env: NodeJS.ProcessEnv }): Promise<Demo> {
-  const size = Number(options.env.MAPSYNC_DEMO_SIZE ?? 3000);
+  const size = integerFromEnv(options.env, 'MAPSYNC_DEMO_SIZE', { min: 1, max: 2_000_000, fallback: 3000 });
   const platform = demoPlatformFromEnv(options.env);
   const requestsPerMinute = 6000;
   const simulator = await startSimulator({

@@ -18,6 +18,7 @@ import type { BackgroundWorker } from './background-worker.ts';
 import { apiTokenFromEnv, demoDecision, startDemo, type Demo } from './demo.ts';
 import { platformCaFromEnv } from './platform-ca.ts';
 import { workerFactories } from './workers.ts';
+import { integerFromEnv } from '../config/environment.ts';
 
 export interface ServiceOptions {
   env?: NodeJS.ProcessEnv;
@@ -119,7 +120,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
     registerDatabaseMetrics(ctx.metrics.registry, ctx.knex, logger);
     http = await buildHttpServer(ctx, { apiToken });
-    const port = options.port ?? Number(env.PORT ?? 8080);
+    const port = options.port ?? integerFromEnv(env, 'PORT', { min: 0, max: 65_535, fallback: 8080 });
     const host = options.host ?? env.HOST ?? '127.0.0.1';
     await http.listen({ port, host });
     const address = http.server.address();

@@ -9,12 +9,16 @@ export function registerServeCommand(program: Command, cli: CliRuntime): void {
     .option('--host <host>', 'address to listen on (env HOST, default 127.0.0.1)')
     .action(async (options: { port?: string; host?: string }) => {
       // Loaded when the command runs: `mapsync --help` and the other commands start without them.
-      const [{ createLogger }, { startService }] = await Promise.all([import('../../observability/logger.ts'), import('../../service/service.ts')]);
+      const [{ createLogger }, { startService }, { integerFromEnv }] = await Promise.all([
+        import('../../observability/logger.ts'),
+        import('../../service/service.ts'),
+        import('../../config/environment.ts'),
+      ]);
       const logger = createLogger();
       const service = await startService({
         env: cli.env,
         logger,
-        port: options.port === undefined ? undefined : Number(options.port),
+        port: options.port === undefined ? undefined : integerFromEnv({ PORT: options.port }, 'PORT', { min: 0, max: 65_535, fallback: 8080 }),
         host: options.host,
       });
       await new Promise<void>((resolve) => {
