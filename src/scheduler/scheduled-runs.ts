@@ -6,7 +6,9 @@ import { previousRunAt } from './cron-time.ts';
 export type SlotOutcome =
   | { outcome: 'queued'; runId: string; slot: Date }
   | { outcome: 'already_queued_for_slot'; runId: string; slot: Date }
-  | { outcome: 'ran_since_slot'; runId: string | null; slot: Date }
+  | { outcome: 'ran_since_slot'; runId: string; slot: Date }
+  /** The integration was first seen after the slot: a fresh install has missed nothing. */
+  | { outcome: 'registered_after_slot'; slot: Date }
   | { outcome: 'active'; runId: string; slot: Date }
   | { outcome: 'no_slot' };
 
@@ -37,7 +39,7 @@ export async function catchUpMissedRun(knex: Knex, integration: IntegrationConfi
   const slot = previousRunAt(integration.schedule, integration.timezone, now);
   if (!slot) return { outcome: 'no_slot' };
   const registered = await knex('integrations').where({ id: integration.id }).first<{ created_at: Date } | undefined>('created_at');
-  if (registered && new Date(registered.created_at) > slot) return { outcome: 'ran_since_slot', runId: null, slot };
+  if (registered && new Date(registered.created_at) > slot) return { outcome: 'registered_after_slot', slot };
   // A run left `running` by the process that died in the deploy is no run at all.
   await reapStaleRuns(knex, { staleAfterMs: DEFAULT_STALE_AFTER_MS, onlyRunning: true });
   const since = await knex('sync_runs')

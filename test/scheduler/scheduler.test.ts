@@ -83,7 +83,7 @@ describe('scheduler', () => {
     // A fresh install: the integration appeared after the last slot.
     await db.knex('integrations').update({ created_at: new Date('2026-11-24T09:00:00Z') });
     await db.knex('sync_runs').del();
-    assert.equal((await catchUpMissedRun(db.knex, integration, new Date('2026-11-24T09:30:00Z'))).outcome, 'ran_since_slot');
+    assert.equal((await catchUpMissedRun(db.knex, integration, new Date('2026-11-24T09:30:00Z'))).outcome, 'registered_after_slot');
     assert.equal((await runs()).length, 0);
   });
 
