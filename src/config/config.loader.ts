@@ -142,7 +142,7 @@ function explainType(
     if (issue.expected === 'string' && value !== undefined && typeof value !== 'string') {
       return `must be text, not ${describeValue(value)}${typeof value === 'number' ? `; write it in quotes: "${value}"` : ''}`;
     }
-    return issue.message;
+    return plainTypeMessage(issue, value);
   }
   const last = issue.path[issue.path.length - 1];
   const quoted = typeof last === 'number' ? `"${typed.source}"` : `${String(last)}: "${typed.source}"`;
@@ -152,7 +152,23 @@ function explainType(
   if (issue.expected === 'boolean' && typeof typed.value === 'string') {
     return `must be true or false (YAML 1.2 reads ${typed.source} as text)`;
   }
-  return issue.message;
+  return plainTypeMessage(issue, typed.value);
+}
+
+const EXPECTED_WORDS: Readonly<Record<string, string>> = {
+  array: 'a list (one "- item" per line, or [a, b])',
+  object: 'a mapping of keys',
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+};
+
+/** zod's "Invalid input: expected array, received string" in the words of a config file. */
+function plainTypeMessage(issue: { message: string; expected?: unknown }, value: unknown): string {
+  const expected = typeof issue.expected === 'string' ? EXPECTED_WORDS[issue.expected] : undefined;
+  if (!expected || !/^Invalid input/.test(issue.message)) return issue.message;
+  return value === undefined ? `is required (${expected})` : `must be ${expected}, not ${describeValue(value)}`;
 }
 
 function valueAt(root: unknown, at: readonly PropertyKey[]): unknown {

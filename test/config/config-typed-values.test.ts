@@ -107,6 +107,14 @@ describe('config values YAML would read differently from what was typed', () => 
     assert.deepEqual(problemsOf(json, 'isp.json'), ['isp.json: integrations[0].id: must be text, not the number 2024; write it in quotes: "2024"']);
   });
 
+  test("a value of the wrong kind is said in the file's words, never zod's \"Invalid input\"", () => {
+    assert.deepEqual(problemsOf(yamlWith({ elements: 'poles' })), [
+      'isp.yaml: integrations[0].elements: must be a list (one "- item" per line, or [a, b]), not "poles"',
+    ]);
+    const problems = problemsOf(yamlWith({ scope: '{ folders: Centro }', area: '[1, 2]' }));
+    assert.ok(problems.every((problem) => !problem.includes('Invalid input')), problems.join('\n'));
+  });
+
   test('enabled: yes says true or false, in an integration and in the scheduler', () => {
     assert.deepEqual(problemsOf(yamlWith({ enabled: 'yes' })), ['isp.yaml: integrations[0].enabled: must be true or false (YAML 1.2 reads yes as text)']);
     assert.deepEqual(problemsOf(`${yamlWith({})}scheduler:\n  enabled: off\n`), ['isp.yaml: scheduler.enabled: must be true or false (YAML 1.2 reads off as text)']);
