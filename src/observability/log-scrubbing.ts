@@ -16,9 +16,15 @@ import { maskDocument, normaliseDocument } from '../domain/documents.ts';
  * 12 or 13 digits (leading zeros dropped by a spreadsheet) and letter-bearing runs shaped
  * like an alphanumeric CNPJ are masked when they are valid documents, so ids and words
  * that only look alike stay readable.
+ *
+ * A digit run that is part of an identifier is not a document: one touching a letter, a
+ * digit or `_`, or a `.` that joins it to more of a name (`20261201130100_port_counts.ts`,
+ * `batch_52998224725`, `52998224725.json`); nor is a group of a UUID. A full stop ending a
+ * sentence joins a document to nothing: it is masked.
  */
 const DOCUMENT_LIKE =
-  /(?<![\p{L}\p{N}])(?:\d{3}[.\s]?\d{3}[.\s]?\d{3}[-\s]?\d{2}|[0-9A-Za-z]{2}\.?[0-9A-Za-z]{3}\.?[0-9A-Za-z]{3}\/?[0-9A-Za-z]{4}-?\d{2}|\d{9,13})(?![\p{L}\p{N}])/gu;
+  /(?<![\p{L}\p{N}_]|[\p{L}\p{N}_]\.)(?:\d{3}[.\s]?\d{3}[.\s]?\d{3}[-\s]?\d{2}|[0-9A-Za-z]{2}\.?[0-9A-Za-z]{3}\.?[0-9A-Za-z]{3}\/?[0-9A-Za-z]{4}-?\d{2}|\d{9,13})(?![\p{L}\p{N}_]|\.[\p{L}\p{N}_])/gu;
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const ALWAYS_MASKED = /^(?:\d{11}|\d{14})$/;
 
 /**
@@ -32,7 +38,9 @@ function isTimestamp(digits: string): boolean {
 
 export function maskDocumentsInText(text: string): string {
   if (text.length < 9) return text;
-  return text.replace(DOCUMENT_LIKE, (match) => {
+  const uuids = [...text.matchAll(UUID)].map((m) => [m.index, m.index + m[0].length] as const);
+  return text.replace(DOCUMENT_LIKE, (match: string, offset: number) => {
+    if (uuids.some(([start, end]) => offset >= start && offset < end)) return match;
     const compact = match.replace(/[.\s/-]/g, '');
     if (compact === match && isTimestamp(compact)) return match;
     if (ALWAYS_MASKED.test(compact) || normaliseDocument(match).ok) return maskDocument(match);
