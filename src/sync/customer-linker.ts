@@ -85,13 +85,22 @@ export async function linkCustomers(input: LinkRunInput, fingerprint: string): P
   await decideTheRest(input);
   await settleContractClaims(db, tables);
   await issues.flush();
+  return state?.erp_fingerprint ?? null;
+}
+
+/**
+ * Writes the run's customer issues (every staged link but `linked`) from its links table.
+ * Called inside the merge transaction: the issues are committed with the links they describe,
+ * so a run that fails or is cancelled before its merge commits lists none (the integration's
+ * customers keep the links, and issues, of its last succeeded run).
+ */
+export async function recordLinkIssues(db: RunConnection, input: { runId: string; integrationId: string; tables: { links: string } }): Promise<void> {
   await db.execute(
     `INSERT INTO sync_issues (run_id, integration_id, kind, external_id, code, reason)
      SELECT $1, $2, 'customers', l.external_id, l.link_status, left(coalesce(l.link_reason, l.link_status), 1000)
-       FROM ${tables.links} l WHERE l.link_status <> 'linked'`,
+       FROM ${input.tables.links} l WHERE l.link_status <> 'linked'`,
     [input.runId, input.integrationId],
   );
-  return state?.erp_fingerprint ?? null;
 }
 
 /** Decides, a batch at a time, every kept customer whose link was not kept from the last run. */

@@ -29,7 +29,7 @@ import { loadPositionRule } from '../domain/positions.ts';
 import type { PlatformAdapter } from '../platforms/platform-adapter.ts';
 import { storableProjects } from '../platforms/record-validation.ts';
 import { reconcileBindingsAfterSync } from '../push/binding-reconciliation.ts';
-import { erpFingerprint, linkCustomers } from './customer-linker.ts';
+import { erpFingerprint, linkCustomers, recordLinkIssues } from './customer-linker.ts';
 import { analyzeBulkChanges, mergeStaging, planRemovals, recordEquipmentReads, recordPoleChecks, removedPortsWithBindings, type MergeParams } from './merge.ts';
 import { boundHeapGrowth } from './heap-growth.ts';
 import { pruneRunIssues } from './issue-retention.ts';
@@ -286,6 +286,7 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
     if (violation) ctx.logger.warn({ runId: input.runId, integration: integration.id, plans: guarded }, 'mass-removal guard overridden by force');
 
     const merged = await mergeStaging(db, params, plans);
+    await recordLinkIssues(db, { runId: input.runId, integrationId: integration.id, tables });
     for (const kind of Object.keys(merged) as CountKind[]) Object.assign(counts[kind] as KindCounts, merged[kind]);
     if (selection.serviceSplitters || selection.distributionSplitters) {
       await recordPoleChecks(db, params);

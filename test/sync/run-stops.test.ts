@@ -216,6 +216,15 @@ describe('a run reaped while it merges', () => {
       // Wait for the run to unwind in the worker before looking at the tables.
       await waitForQuiet(svc);
       assert.deepEqual(await networkState(svc), { count: 0, updated: null, removed: 0 }, 'the merge was rolled back');
+      // Its customer issues were written with its merge, so they went with it: its report
+      // lists none, while the next run, reading the same customers, lists its own.
+      const customerIssues = async (id: string) => Number((await svc.db.knex('sync_issues').where({ run_id: id, kind: 'customers' }).count({ n: '*' }))[0]!.n);
+      assert.equal(await customerIssues(runId), 0, 'a run that never committed lists no customer issues');
+      delete process.env.MAPSYNC_SYNC_PAUSE_IN_MERGE_MS;
+      const nextId = await trigger(svc);
+      const next = await waitForRunEnd(svc, nextId);
+      assert.equal(next.status, 'succeeded', next.error);
+      assert.ok((await customerIssues(nextId)) > 0, 'the simulator has customers to report');
     } finally {
       delete process.env.MAPSYNC_SYNC_PAUSE_IN_MERGE_MS;
       await svc.stop();
