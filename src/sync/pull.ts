@@ -636,6 +636,8 @@ async function pullEquipment(ctx: PullContext, staging: StagingWriter): Promise<
       splitters.push(staged);
       // Ports are kept for service splitters: they are what customers are bound to.
       if (!keep || splitter.role !== 'service') continue;
+      // A diagram read takes the container's port occupancy with it, one container at a time.
+      if (ctx.requests) ctx.requests.occupancyReads ??= 'per_item';
       for (const listedPort of splitter.ports) {
         ctx.progress.fetched('ports', 1);
         const port = await storableText(ctx, 'ports', listedPort.externalId, listedPort);

@@ -16,7 +16,7 @@ export interface PlatformRequestCounts {
   byFamily: Record<string, number>;
   /**
    * How the run read port occupancy: `batch` (several containers per request), `per_item`
-   * (one request per container: the platform refused the batch read, or has none), null when
+   * (one container at a time: by diagram, by occupancy read, or the batch read refused), null when
    * it read none.
    */
   occupancyReads: 'batch' | 'per_item' | null;
