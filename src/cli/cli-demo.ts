@@ -6,8 +6,12 @@ import { demoDecision } from '../service/demo-rule.ts';
 import { UsageError, type CliRuntime } from './cli-runtime.ts';
 import { loadIntegration } from './cli-integration.ts';
 
-/** DEMO_INTEGRATION_ID of src/service/demo.ts, which is loaded only when the demo runs. */
+/**
+ * DEMO_INTEGRATION_ID and DEMO_OZMAP_INTEGRATION_ID of src/service/demo.ts, which is loaded only
+ * when the demo runs. `demo` names whichever demo MAPSYNC_DEMO_PLATFORM starts.
+ */
 const DEMO_ID = 'demo';
+const DEMO_OZMAP_ID = 'demo-ozmap';
 
 /**
  * Why the demo integration may not run from the CLI now, or null when it may. It runs only
@@ -26,9 +30,9 @@ export function demoRefusal(config: MapsyncConfig, env: NodeJS.ProcessEnv): stri
   );
 }
 
-/** True when `integrationId` names the demo and config/ has no integration. */
+/** True when `integrationId` names the demo (`demo`, `demo-ozmap`) and config/ has no integration. */
 export function wantsDemo(config: MapsyncConfig, integrationId: string): boolean {
-  return integrationId === DEMO_ID && config.integrations.length === 0;
+  return (integrationId === DEMO_ID || integrationId === DEMO_OZMAP_ID) && config.integrations.length === 0;
 }
 
 /**
@@ -46,7 +50,7 @@ export async function startCliDemo(cli: CliRuntime, config: MapsyncConfig, logge
 
 /**
  * The integration a command names: from config/, or the demo when config/ has none and the
- * command names "demo" (then `demo` is set, and must be closed by the caller).
+ * command names "demo" or "demo-ozmap" (then `demo` is set, and must be closed by the caller).
  */
 export async function loadIntegrationOrDemo(
   cli: CliRuntime,
@@ -57,5 +61,9 @@ export async function loadIntegrationOrDemo(
   const { config } = loadConfig(directory ?? defaultConfigDirectory(cli.env), cli.env);
   if (!wantsDemo(config, integrationId)) return { ...loadIntegration(cli, integrationId, directory), demo: null };
   const started = await startCliDemo(cli, config, logger);
+  if (integrationId !== DEMO_ID && integrationId !== started.demo.integration.id) {
+    await started.demo.close();
+    throw new UsageError(`"${integrationId}" is the OZmap demo: run it with MAPSYNC_DEMO_PLATFORM=ozmap, or name the running demo "demo"`);
+  }
   return { config: started.config, integration: started.demo.integration, demo: started.demo };
 }

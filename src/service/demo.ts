@@ -6,6 +6,11 @@ import { erpContractsFor, folderName, countNetwork, type ErpContract } from '../
 import { startSimulator } from '../simulator/simulator.server.ts';
 
 export const DEMO_INTEGRATION_ID = 'demo';
+/**
+ * The OZmap demo's integration: an id of its own, so that switching MAPSYNC_DEMO_PLATFORM on the
+ * same database syncs into another integration instead of replacing the GeoGrid demo's network.
+ */
+export const DEMO_OZMAP_INTEGRATION_ID = 'demo-ozmap';
 
 export { demoDecision, MIN_API_TOKEN_LENGTH, type DemoDecision } from './demo-rule.ts';
 import { MIN_API_TOKEN_LENGTH } from './demo-rule.ts';
@@ -78,7 +83,7 @@ export async function startDemo(options: { logger: Logger; env: NodeJS.ProcessEn
   });
   try {
     const integration = integrationSchema.parse({
-      id: DEMO_INTEGRATION_ID,
+      id: platform === 'ozmap' ? DEMO_OZMAP_INTEGRATION_ID : DEMO_INTEGRATION_ID,
       // The GeoGrid demo keeps its historical platform name; OZmap runs the real OZmap adapter.
       platform: platform === 'ozmap' ? 'ozmap' : 'simulator',
       apiUrl: simulator.url,

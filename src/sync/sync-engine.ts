@@ -45,6 +45,7 @@ import { TRY_LOCK_SQL, UNLOCK_SQL } from './run-lock.ts';
 import { RunProgressTracker } from './run-progress.ts';
 import { COUNT_KINDS, selectionOf, type CountKind } from './selection.ts';
 import { createStaging, dropStaging, prepareRunSession, stagingTables } from './staging.ts';
+import { networkSourceChange, networkSourceOf, type NetworkSource } from './network-source.ts';
 import type { SyncContext } from './sync-context.ts';
 import {
   DEFAULT_STALE_AFTER_MS,
@@ -212,6 +213,12 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
     listProjects: async () => storableProjects(await input.adapter.listProjects()),
   });
   const project = await resolveProject(ctx.knex, integration, projectReader);
+  // Read from another platform, account or project, the whole stored network would look gone.
+  const source = networkSourceOf(integration, project);
+  const [stored] = await ctx.knex('integrations').where({ id: integration.id }).select<{ network_source: NetworkSource | null }[]>('network_source');
+  const sourceChange = networkSourceChange(integration.id, stored?.network_source ?? null, source);
+  if (sourceChange && !input.options.force) throw new RunFailure(sourceChange);
+  if (sourceChange) ctx.logger.warn({ runId: input.runId, integration: integration.id, from: stored?.network_source, to: source }, 'source changed: the stored network is replaced (forced)');
   progress.detail('preparing the staging tables');
   await prepareRunSession(db);
   const scope = scopeOf(integration, project);
@@ -287,6 +294,7 @@ async function runSync(ctx: SyncContext, db: RunConnection, input: RunInput): Pr
 
     const merged = await mergeStaging(db, params, plans);
     await recordLinkIssues(db, { runId: input.runId, integrationId: integration.id, tables });
+    await db.execute('UPDATE integrations SET network_source = $2::jsonb WHERE id = $1', [integration.id, JSON.stringify(source)]);
     for (const kind of Object.keys(merged) as CountKind[]) Object.assign(counts[kind] as KindCounts, merged[kind]);
     if (selection.serviceSplitters || selection.distributionSplitters) {
       await recordPoleChecks(db, params);

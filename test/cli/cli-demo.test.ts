@@ -66,6 +66,21 @@ describe('mapsync sync demo', () => {
     assert.ok(Number(linked[0]?.n) > 0, 'the demo ERP contracts were loaded, so customers link');
   });
 
+  test('switched to OZmap on the same database, `sync demo` syncs the OZmap demo into its own integration; the GeoGrid one is untouched', async () => {
+    const poles = () => db.knex('poles').where({ integration_id: 'demo' }).whereNull('removed_at').count<{ n: string }[]>('* as n');
+    const before = Number((await poles())[0]?.n);
+    assert.ok(before > 0, 'the GeoGrid demo was synced first');
+    const result = await mapsync(['sync', 'demo', '--json'], { ...env, MAPSYNC_DEMO: '1', MAPSYNC_DEMO_PLATFORM: 'ozmap' });
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    const run = JSON.parse(result.stdout);
+    assert.equal(run.status, 'succeeded', run.error);
+    assert.equal(run.integrationId, 'demo-ozmap');
+    assert.equal(Number((await poles())[0]?.n), before);
+    const wrong = await mapsync(['sync', 'demo-ozmap'], { ...env, MAPSYNC_DEMO: '1' });
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /MAPSYNC_DEMO_PLATFORM=ozmap/);
+  });
+
   test('with an integration configured, "demo" is just an unknown id', async () => {
     const config = mkdtempSync(path.join(tmpdir(), 'mapsync-config-'));
     try {

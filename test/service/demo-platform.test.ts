@@ -19,6 +19,7 @@ test('the OZmap demo: an ozmap integration on the simulator serving OZmap v2 ove
   const demo = await startDemo({ logger: silentLogger(), env: { MAPSYNC_DEMO_PLATFORM: 'ozmap', MAPSYNC_DEMO_SIZE: '500' } });
   try {
     assert.equal(demo.integration.platform, 'ozmap');
+    assert.equal(demo.integration.id, 'demo-ozmap', 'an integration of its own: switching platform never replaces the GeoGrid demo');
     assert.ok(demo.integration.apiUrl.startsWith('https://127.0.0.1:'));
     assert.match(demo.ca, /BEGIN CERTIFICATE/);
     assert.ok(demo.erpContracts.length > 0);

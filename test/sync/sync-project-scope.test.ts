@@ -55,4 +55,26 @@ describe('a GeoGrid run linked to one folder of several', { skip: NEEDS_REAL_POS
     const strays = customerIssues.filter((i) => i.externalId !== null && !stored.has(i.externalId));
     assert.deepEqual(strays, [], 'issues are reported only for the stored customers');
   });
+
+  test('linked to another folder, the next run is refused with the way out, and replaces the network when forced', async () => {
+    const { h, db } = setup!;
+    const customers = () => db.knex('platform_customers').where({ integration_id: 'scope-geogrid' }).whereNull('removed_at').orderBy('external_id').pluck('external_id');
+    const before = await customers();
+    assert.ok(before.length > 0);
+    await h.setIntegration({ ...h.integration, project: { link: folderName(1) } });
+    const refused = await h.sync();
+    assert.equal(refused.status, 'failed');
+    assert.match(refused.error ?? '', /changed source since its stored network was synced \(project\)/);
+    assert.match(refused.error ?? '', /--force/);
+    assert.doesNotMatch(refused.error ?? '', /mass-removal guard/);
+    assert.deepEqual(await customers(), before, 'a refused run changes nothing');
+
+    const forced = await h.sync({ force: true });
+    assert.equal(forced.status, 'succeeded', forced.error ?? '');
+    const after = await customers();
+    assert.ok(after.length > 0);
+    assert.deepEqual(after.filter((id: string) => before.includes(id)), [], 'the other folder’s customers replace the first one’s');
+    const again = await h.sync();
+    assert.equal(again.status, 'succeeded', again.error ?? '');
+  });
 });

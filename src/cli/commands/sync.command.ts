@@ -34,7 +34,7 @@ export function registerSyncCommand(program: Command, cli: CliRuntime): void {
     .description('run one sync of an integration now, in this process')
     .argument('<integration>', 'integration id from config/; "demo" when config/ has none (embedded database only, unless MAPSYNC_DEMO=1)')
     .option('--full', 're-read and rewrite everything, even unchanged elements')
-    .option('--force', 'merge even when the run would remove more than the mass-removal guard allows')
+    .option('--force', 'merge even when the run would remove more than the mass-removal guard allows, or replace a network synced from another source')
     .option('--json', 'print the run record as JSON on stdout (progress still goes to stderr)')
     .option('-d, --dir <folder>', 'config folder (env MAPSYNC_CONFIG_DIR, default ./config)')
     .addHelpText('after', '\nExit status: 0 the run succeeded, 1 it failed, 2 usage or configuration error.')
@@ -74,15 +74,15 @@ export function registerSyncCommand(program: Command, cli: CliRuntime): void {
         if (demo) await upsertCustomers(database.knex, demo.erpContracts);
         let runId: string;
         try {
-          runId = (await queueRun(database.knex, { integrationId, trigger: 'cli', options: { full: options.full === true, force: options.force === true } })).id;
+          runId = (await queueRun(database.knex, { integrationId: integration.id, trigger: 'cli', options: { full: options.full === true, force: options.force === true } })).id;
         } catch (error) {
           if (!(error instanceof RunAlreadyActiveError)) throw error;
-          println(cli.stderr, `a sync of ${integrationId} is already queued or running (run ${error.runId}); try again when it ends`);
+          println(cli.stderr, `a sync of ${integration.id} is already queued or running (run ${error.runId}); try again when it ends`);
           cli.exitCode = EXIT.runFailed;
           if (options.json) printJson(cli, { error: 'run_active', runId: error.runId });
           return;
         }
-        const display = progressDisplay(cli.stderr, `sync ${integrationId}`);
+        const display = progressDisplay(cli.stderr, `sync ${integration.id}`);
         const run = await executeRun(
           {
             knex: database.knex,

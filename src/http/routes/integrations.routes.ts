@@ -96,7 +96,7 @@ export async function integrationsRoutes(app: FastifyInstance, ctx: AppContext):
       schema: {
         summary: 'queue a sync run now',
         description:
-          'full: re-read everything even if unchanged; force: merge even when the run would remove more than the mass-removal guard allows. 409 when a run is already queued or running for that integration, with its id.',
+          'full: re-read everything even if unchanged; force: merge even when the run would remove more than the mass-removal guard allows, or replace a stored network synced from another platform, host or project. 409 when a run is already queued or running for that integration, with its id.',
         tags: ['sync runs'],
         params: idParams,
         body: {
