@@ -99,8 +99,21 @@ describe('mapsync sync / runs / projects', () => {
     assert.ok(runs.length >= 3);
     assert.ok(runs.some((run: { id: string }) => run.id === cliRunId));
     for (let i = 1; i < runs.length; i++) assert.ok(runs[i - 1].queuedAt >= runs[i].queuedAt);
-    const filtered = JSON.parse((await mapsync(['runs', '--integration', 'other', '--json'], svc.env)).stdout);
-    assert.deepEqual(filtered.runs, []);
+    const unknown = await mapsync(['runs', '--integration', 'other', '--json'], svc.env);
+    assert.equal(unknown.code, 2, unknown.stdout);
+    assert.match(unknown.stderr, /unknown integration "other"/);
+    // Known to the database only (it left config/): its history, empty here, is listed.
+    await svc.db.knex('integrations').insert({ id: 'other', platform: 'geogrid', api_url: 'https://other.example' });
+    try {
+      const filtered = await mapsync(['runs', '--integration', 'other', '--json'], svc.env);
+      assert.equal(filtered.code, 0, filtered.stderr);
+      assert.deepEqual(JSON.parse(filtered.stdout).runs, []);
+      const text = await mapsync(['runs', '--integration', 'other'], svc.env);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /No sync runs yet/);
+    } finally {
+      await svc.db.knex('integrations').where({ id: 'other' }).delete();
+    }
     const text = await mapsync(['runs', '--limit', '2'], svc.env);
     assert.equal(text.code, 0);
     assert.equal(text.stdout.trim().split('\n').length, 3, 'header and two runs');

@@ -76,7 +76,7 @@ describe('operator panes: bindings list and run report CSV', () => {
         ['serviceId=PANE-C', ['PANE-C']],
         ['serviceId=pane-c', []],
         [`integration=${svc.integrationId}&status=pending`, ['PANE-C']],
-        ['integration=elsewhere', []],
+        [`integration=${svc.integrationId}&serviceId=PANE-Z`, []],
         [`box=${encodeURIComponent(boxOfA.toLowerCase())}&serviceId=PANE-A`, ['PANE-A']],
         [`boxId=${boxIdOfA}&serviceId=PANE-A`, ['PANE-A']],
         ['box=%25', []],
@@ -86,6 +86,22 @@ describe('operator panes: bindings list and run report CSV', () => {
         const answer = await svc.request('GET', `/v1/bindings?${query}`);
         assert.equal(answer.status, 200, query);
         assert.deepEqual(answer.body.bindings.map((b: any) => b.serviceId), expected, query);
+      }
+    });
+
+    test('an integration neither configured nor ever synced: 404; one only in the database: its (empty) list', async () => {
+      const unknown = await svc.request('GET', '/v1/bindings?integration=elsewhere');
+      assert.equal(unknown.status, 404, JSON.stringify(unknown.body));
+      assert.equal(unknown.body.error, 'not_found');
+      assert.match(unknown.body.message, /elsewhere/);
+      // Removed from config/ after it synced: its bindings stay listable.
+      await svc.db.knex('integrations').insert({ id: 'retired', platform: 'geogrid', api_url: 'https://retired.example' });
+      try {
+        const retired = await svc.request('GET', '/v1/bindings?integration=retired');
+        assert.equal(retired.status, 200, JSON.stringify(retired.body));
+        assert.deepEqual(retired.body.bindings, []);
+      } finally {
+        await svc.db.knex('integrations').where({ id: 'retired' }).delete();
       }
     });
 

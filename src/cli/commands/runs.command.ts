@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Knex } from 'knex';
 import { EXIT, printJson, println, UsageError, type CliRuntime } from '../cli-runtime.ts';
 import { formatIssues, formatRun } from '../progress/run-summary.ts';
 
@@ -12,6 +13,21 @@ async function runsModules() {
     import('../cli-integration.ts'),
   ]);
   return { openDatabase, loadRunReport, presentRun, cancelRun, getRun, isUuid, listRuns, cliLogger, embeddedDatabaseNotice };
+}
+
+/** Configured (config/, when it loads) or registered in the database by an earlier run. */
+async function knownIntegration(cli: CliRuntime, knex: Knex, integrationId: string): Promise<boolean> {
+  const [{ defaultConfigDirectory, loadConfig }, { isKnownIntegration }] = await Promise.all([
+    import('../../config/config.loader.ts'),
+    import('../../sync/known-integrations.ts'),
+  ]);
+  let configured: string[] = [];
+  try {
+    configured = loadConfig(defaultConfigDirectory(cli.env), cli.env).config.integrations.map((integration) => integration.id);
+  } catch {
+    // The history is read without a valid config: the database alone says what is known.
+  }
+  return isKnownIntegration(knex, configured, integrationId);
 }
 
 export function registerRunsCommand(program: Command, cli: CliRuntime): void {
@@ -28,6 +44,9 @@ export function registerRunsCommand(program: Command, cli: CliRuntime): void {
       const database = await openDatabase(cliLogger(cli), cli.env, embeddedDatabaseNotice(cli));
       try {
         const list = (await listRuns(database.knex, { ...(options.integration ? { integrationId: options.integration } : {}), limit })).map(presentRun);
+        if (options.integration && list.length === 0 && !(await knownIntegration(cli, database.knex, options.integration))) {
+          throw new UsageError(`unknown integration "${options.integration}": not in config/ and never synced`);
+        }
         if (options.json) return printJson(cli, { runs: list });
         if (list.length === 0) return println(cli.stdout, 'No sync runs yet.');
         println(cli.stdout, `${'queued (UTC)'.padEnd(24)} ${'integration'.padEnd(16)} ${'trigger'.padEnd(9)} ${'status'.padEnd(10)} ${'seconds'.padStart(8)}  run id`);

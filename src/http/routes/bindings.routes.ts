@@ -10,6 +10,7 @@ import {
   type PushSettings,
 } from '../../bindings/bindings.service.ts';
 import type { AppContext } from '../../service/app-context.ts';
+import { isKnownIntegration } from '../../sync/known-integrations.ts';
 import { idParamsSchema, idSchema } from '../input-validation.ts';
 import { errorResponses } from '../openapi.ts';
 import { bindingListItemSchema, bindingViewSchema } from '../presenters/binding-view.schema.ts';
@@ -105,6 +106,7 @@ export async function bindingsRoutes(app: FastifyInstance, ctx: AppContext): Pro
         description:
           'Filters combine (AND): `integration`, `status`, `syncState` (`failed`: its push is parked, see GET /v1/pushes?status=failed), ' +
           '`serviceId` (the ERP\'s id_cliente_servico, exactly), `box` (part of the box name, any case) or `boxId`. ' +
+          '404 when `integration` names no integration, configured or ever synced. ' +
           'Paging: pass `nextBefore` back as `before`; it is null on the last page.',
         tags: ['bindings'],
         querystring: {
@@ -133,9 +135,9 @@ export async function bindingsRoutes(app: FastifyInstance, ctx: AppContext): Pro
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { integration, status, syncState, serviceId, box, boxId, before, limit } = request.query;
-      return listBindings(ctx.knex, {
+      const page = await listBindings(ctx.knex, {
         limit,
         ...(integration ? { integrationId: integration } : {}),
         ...(status ? { status } : {}),
@@ -145,6 +147,11 @@ export async function bindingsRoutes(app: FastifyInstance, ctx: AppContext): Pro
         ...(boxId !== undefined ? { boxId } : {}),
         ...(before !== undefined ? { beforeId: before } : {}),
       });
+      // An integration with bindings is known: only an empty page needs the check.
+      if (integration && page.bindings.length === 0 && !(await isKnownIntegration(ctx.knex, ctx.integrations.keys(), integration))) {
+        return reply.code(404).send({ error: 'not_found', message: `no integration "${integration}" is configured or has ever synced` });
+      }
+      return page;
     },
   );
 
