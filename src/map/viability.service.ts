@@ -136,6 +136,26 @@ export async function findViableBoxes(knex: Knex, query: ViabilityQuery): Promis
   return { origin, radiusMetres: radius, boxes };
 }
 
+/**
+ * A box's offered ports grouped per splitter (by mapsync splitter id: a box may hold two
+ * splitters with the same name), in the order given, with a label that tells same-named
+ * splitters apart by their platform id.
+ * @returns [{ splitter, label, numbers }], one entry per splitter
+ */
+export function freePortsBySplitter(ports: OfferedPort[]): { splitter: OfferedPort['splitter']; label: string; numbers: number[] }[] {
+  const groups = new Map<number, { splitter: OfferedPort['splitter']; label: string; numbers: number[] }>();
+  for (const port of ports) {
+    const group = groups.get(port.splitter.id) ?? { splitter: port.splitter, label: port.splitter.name ?? port.splitter.externalId, numbers: [] };
+    group.numbers.push(port.number);
+    groups.set(port.splitter.id, group);
+  }
+  const all = [...groups.values()];
+  const named = (splitter: OfferedPort['splitter']) => splitter.name ?? splitter.externalId;
+  return all.map((group) =>
+    all.some((other) => other !== group && named(other.splitter) === named(group.splitter)) ? { ...group, label: `${named(group.splitter)} (id ${group.splitter.externalId})` } : group,
+  );
+}
+
 function pointOrigin(lat: number, lon: number): ViabilityOrigin {
   if (!Number.isFinite(lat) || lat < -90 || lat > 90) throw new ViabilityError(400, 'bad_position', 'lat must be a latitude from -90 to 90 (EPSG:4326, decimal degrees)');
   if (!Number.isFinite(lon) || lon < -180 || lon > 180) throw new ViabilityError(400, 'bad_position', 'lon must be a longitude from -180 to 180 (EPSG:4326, decimal degrees)');

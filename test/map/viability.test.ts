@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePortsBySplitter, type OfferedPort } from '../../src/map/viability.service.ts';
 import { mapsync } from '../helpers/cli-runner.ts';
 import { startSyncedService } from '../helpers/synced-network.ts';
 import type { TestService } from '../helpers/test-service.ts';
@@ -130,6 +134,52 @@ describe('viability, search and box ports', () => {
     const bad = await mapsync(['viability', '--lat', 'north'], svc.env);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--lat must be a number/);
+  });
+
+  test('mapsync viability takes any integration synced in the database, and says so when one has no network', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'mapsync-noconfig-'));
+    try {
+      const unconfigured = await mapsync(['viability', '--lat', String(box.lat), '--lon', String(box.lon), '--integration', svc.integrationId, '--dir', empty, '--json'], svc.env);
+      assert.equal(unconfigured.code, 0, unconfigured.stderr);
+      assert.equal(JSON.parse(unconfigured.stdout).boxes[0].id, box.id);
+      const nowhere = await mapsync(['viability', '--lat', String(box.lat), '--lon', String(box.lon), '--integration', 'nowhere', '--dir', empty], svc.env);
+      assert.equal(nowhere.code, 2);
+      assert.match(nowhere.stderr, /integration "nowhere" is not configured \(configured: \(none\)\) and has no synced network in the database; run `mapsync sync nowhere` first/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  test('two splitters with the same name in one box are listed apart, each with its own free ports', async () => {
+    const twin = (
+      await svc.db.knex.raw(
+        `SELECT s.box_id FROM splitters s JOIN ports p ON p.splitter_id = s.id
+          WHERE s.integration_id = ? AND p.id = ANY(?) GROUP BY s.box_id HAVING count(DISTINCT s.id) >= 2 LIMIT 1`,
+        [svc.integrationId, (await svc.request('GET', `/v1/viability?integration=${svc.integrationId}&lat=${box.lat}&lon=${box.lon}&radius=3000&limit=50`)).body.boxes.flatMap((b: { freePorts: { id: number }[] }) => b.freePorts.map((p) => p.id))],
+      )
+    ).rows[0];
+    assert.ok(twin, 'a box with free ports on two splitters');
+    const boxId = Number(twin.box_id);
+    const splitters = (await svc.db.knex.raw('SELECT id, name FROM splitters WHERE box_id = ? ORDER BY id', [boxId])).rows;
+    await svc.db.knex.raw("UPDATE splitters SET name = 'SPL-TWIN-1x8' WHERE box_id = ?", [boxId]);
+    try {
+      const at = (await svc.db.knex.raw('SELECT ST_Y(geom) AS lat, ST_X(geom) AS lon, name FROM boxes WHERE id = ?', [boxId])).rows[0];
+      const json = await mapsync(['viability', '--lat', String(at.lat), '--lon', String(at.lon), '--integration', svc.integrationId, '--json'], svc.env);
+      const found = JSON.parse(json.stdout).boxes.find((b: { id: number }) => b.id === boxId);
+      const groups = freePortsBySplitter(found.freePorts);
+      assert.ok(groups.length >= 2);
+      assert.equal(new Set(groups.map((g) => g.splitter.id)).size, groups.length);
+      for (const group of groups) {
+        assert.deepEqual(group.numbers, found.freePorts.filter((p: OfferedPort) => p.splitter.id === group.splitter.id).map((p: OfferedPort) => p.number));
+        assert.equal(group.label, `SPL-TWIN-1x8 (id ${group.splitter.externalId})`);
+      }
+      const table = await mapsync(['viability', '--lat', String(at.lat), '--lon', String(at.lon), '--integration', svc.integrationId], svc.env);
+      assert.equal(table.code, 0, table.stderr);
+      const line = table.stdout.split('\n').find((l) => l.includes(` ${at.name} `))!;
+      for (const group of groups) assert.ok(line.includes(`${group.label}: ${group.numbers.join(',')}`), line);
+    } finally {
+      for (const s of splitters) await svc.db.knex.raw('UPDATE splitters SET name = ? WHERE id = ?', [s.name, s.id]);
+    }
   });
 
   test('the search finds a customer by name and by service id, and a box by name', async () => {

@@ -17,7 +17,7 @@ export function registerViabilityCommand(program: Command, cli: CliRuntime): voi
     .option('--service-id <id>', "an ERP contract's id_cliente_servico: its stored location is used instead of --lat/--lon")
     .option('--radius <metres>', 'search radius in metres (default 300, at most 3000)')
     .option('-n, --limit <count>', 'how many boxes (default 5, at most 50)')
-    .option('-i, --integration <id>', 'only this integration (default: every configured one)')
+    .option('-i, --integration <id>', 'only this integration: configured, or any with a synced network in the database (default: every configured one)')
     .option('-d, --dir <folder>', 'config folder (env MAPSYNC_CONFIG_DIR, default ./config)')
     .option('--json', 'print JSON (the same answer as GET /v1/viability)')
     .action(async (options: { lat?: string; lon?: string; serviceId?: string; radius?: string; limit?: string; integration?: string; dir?: string; json?: boolean }) => {
@@ -28,18 +28,24 @@ export function registerViabilityCommand(program: Command, cli: CliRuntime): voi
       const radius = numberOption('radius', options.radius);
       const limit = numberOption('limit', options.limit);
       // Loaded when the command runs: `mapsync --help` and the other commands start without them.
-      const [{ openDatabase }, { findViableBoxes, ViabilityError }, { defaultConfigDirectory, loadConfig }, { cliLogger }] = await Promise.all([
+      const [{ openDatabase }, { findViableBoxes, freePortsBySplitter, ViabilityError }, { defaultConfigDirectory, loadConfig }, { cliLogger }] = await Promise.all([
         import('../../db/database.ts'),
         import('../../map/viability.service.ts'),
         import('../../config/config.loader.ts'),
         import('../cli-integration.ts'),
       ]);
       const configured = loadConfig(options.dir ?? defaultConfigDirectory(cli.env), cli.env).config.integrations.map((integration) => integration.id);
-      if (options.integration !== undefined && !configured.includes(options.integration)) {
-        throw new UsageError(`unknown integration "${options.integration}"; configured: ${configured.join(', ') || '(none)'}`);
-      }
       const database = await openDatabase(cliLogger(cli), cli.env);
       try {
+        // Viability reads only the synced tables: any integration with a network there will
+        // do, configured or not (the demo's, for one).
+        if (options.integration !== undefined) {
+          const synced = await database.knex.raw<{ rows: { found: boolean }[] }>('SELECT EXISTS (SELECT 1 FROM boxes WHERE integration_id = ?) AS found', [options.integration]);
+          if (!synced.rows[0]?.found) {
+            const state = configured.includes(options.integration) ? 'is configured but' : `is not configured (configured: ${configured.join(', ') || '(none)'}) and`;
+            throw new UsageError(`integration "${options.integration}" ${state} has no synced network in the database; run \`mapsync sync ${options.integration}\` first`);
+          }
+        }
         const answer = await findViableBoxes(database.knex, {
           at: options.serviceId !== undefined ? { serviceId: options.serviceId } : { lat: lat!, lon: lon! },
           ...(radius !== undefined ? { radiusMetres: radius } : {}),
@@ -60,12 +66,7 @@ export function registerViabilityCommand(program: Command, cli: CliRuntime): voi
         println(cli.stdout, `Boxes with free service ports within ${answer.radiusMetres} m of ${from}, nearest first:`);
         println(cli.stdout, `${'metres'.padStart(8)}  ${'box'.padEnd(24)} ${'integration'.padEnd(16)} ${'free'.padStart(4)}  ports (splitter: port numbers)`);
         for (const box of answer.boxes) {
-          const bySplitter = new Map<string, number[]>();
-          for (const port of box.freePorts) {
-            const key = port.splitter.name ?? port.splitter.externalId;
-            bySplitter.set(key, [...(bySplitter.get(key) ?? []), port.number]);
-          }
-          const ports = [...bySplitter].map(([splitter, numbers]) => `${splitter}: ${numbers.join(',')}`).join('; ');
+          const ports = freePortsBySplitter(box.freePorts).map(({ label, numbers }) => `${label}: ${numbers.join(',')}`).join('; ');
           println(
             cli.stdout,
             `${box.distanceMetres.toFixed(1).padStart(8)}  ${(box.name ?? box.externalId).padEnd(24)} ${box.integrationId.padEnd(16)} ${String(box.freePortCount).padStart(4)}  ${ports}`,

@@ -188,6 +188,23 @@
       ${splitters || '<p class="hint">no splitters</p>'}`);
   }
 
+  // One entry per splitter id: a box may hold two splitters with the same name.
+  function splitterPorts(ports) {
+    const groups = new Map();
+    for (const port of ports) {
+      const group = groups.get(port.splitter.id) || { splitter: port.splitter, numbers: [] };
+      group.numbers.push(port.number);
+      groups.set(port.splitter.id, group);
+    }
+    const all = [...groups.values()];
+    const named = (s) => s.name || s.externalId;
+    return all.map(({ splitter, numbers }) => {
+      const twin = all.some((other) => other.splitter !== splitter && named(other.splitter) === named(splitter));
+      const label = twin ? `${named(splitter)} (id ${splitter.externalId})` : named(splitter);
+      return `<span class="viability-splitter">${esc(label)}: ${esc(numbers.join(','))}</span>`;
+    }).join('; ');
+  }
+
   async function showViability(lngLat) {
     placeMarker(lngLat);
     panel('<p>Looking for boxes…</p>');
@@ -196,7 +213,7 @@
     const body = await api(`/v1/viability?integration=${encodeURIComponent(integration)}&lat=${lat}&lon=${lon}`);
     const rows = body.boxes.map((box) => `<li><a href="#" data-fly="${box.lon},${box.lat}" data-box="${esc(box.id)}">${esc(box.name || box.externalId)}</a>
       <b>${box.distanceMetres.toFixed(0)} m</b> · ${box.freePortCount} free
-      <br><small>${box.freePorts.map((port) => `${esc(port.splitter.name || port.splitter.externalId)} #${esc(port.number)}`).join(', ')}</small></li>`);
+      <br><small>${splitterPorts(box.freePorts)}</small></li>`);
     panel(`<h3>Viability at ${lat}, ${lon}</h3>
       ${rows.length ? `<ol id="viability-list">${rows.join('')}</ol>` : `<p id="viability-none">No box with a free service port within ${body.radiusMetres} m.</p>`}`);
   }
