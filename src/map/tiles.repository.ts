@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
+import vtpbf from 'vt-pbf';
 import { containerSideSql, portSideSql, SERVICE_PORT_SQL } from './offered-ports.sql.ts';
 
 /** Deepest zoom served; past it a map over-zooms the z22 tile. */
@@ -23,6 +24,9 @@ const TILE_SCHEMA = 'tiles-v1';
 /** Customers of one box share its position: they are drawn on rings of this many around it. */
 const CUSTOMERS_PER_RING = 8;
 
+/** SQL of a point's position in a layer row, from an EPSG:3857 geometry expression. */
+type PositionSql = (expr3857: string) => string;
+
 export interface TileAddress {
   z: number;
   x: number;
@@ -38,14 +42,14 @@ export function tileAddressProblem(z: number, x: number, y: number): string | nu
   return null;
 }
 
-function poleLayerSql(z: number): string {
+function poleLayerSql(z: number, geom: PositionSql): string {
   if (z >= DETAIL_ZOOM.poles) {
-    return `SELECT ST_AsMVTGeom(ST_Transform(t.geom, 3857), bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
+    return `SELECT ${geom(`ST_Transform(t.geom, 3857)`)} AS geom,
                    t.id, t.external_id AS "externalId", t.name, t.planned
               FROM poles t, bounds
              WHERE t.integration_id = :integration AND t.removed_at IS NULL AND t.geom && bounds.area`;
   }
-  return clusterSql('poles t', `count(*) FILTER (WHERE t.planned)::int AS planned`, 't.integration_id = :integration AND t.removed_at IS NULL');
+  return clusterSql(geom, 'poles t', `count(*) FILTER (WHERE t.planned)::int AS planned`, 't.integration_id = :integration AND t.removed_at IS NULL');
 }
 
 /**
@@ -54,9 +58,9 @@ function poleLayerSql(z: number): string {
  * the tile's extent, so no row is transformed before it is grouped (within one tile a
  * degree of latitude is as good as uniform on the screen); only the centroids are.
  */
-function clusterSql(from: string, aggregates: string, where: string, geom = 't.geom'): string {
+function clusterSql(position: PositionSql, from: string, aggregates: string, where: string, geom = 't.geom'): string {
   const names = [...aggregates.matchAll(/ AS ("?\w+"?)\s*(?:,|$)/g)].map((match) => `g.${match[1]}`);
-  return `SELECT ST_AsMVTGeom(ST_Transform(ST_SetSRID(ST_MakePoint(g.lon, g.lat), 4326), 3857), bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
+  return `SELECT ${position(`ST_Transform(ST_SetSRID(ST_MakePoint(g.lon, g.lat), 4326), 3857)`)} AS geom,
                  true AS cluster, g.count, ${names.join(', ')}
             FROM (SELECT avg(ST_X(${geom})) AS lon, avg(ST_Y(${geom})) AS lat, count(*)::int AS count, ${aggregates}
                     FROM ${from} CROSS JOIN bounds
@@ -79,10 +83,10 @@ function portCountsSql(which: string): string {
   ) c ON true`;
 }
 
-function boxLayerSql(z: number): string {
+function boxLayerSql(z: number, geom: PositionSql): string {
   const where = 'b.integration_id = :integration AND b.removed_at IS NULL';
   if (z >= DETAIL_ZOOM.boxes) {
-    return `SELECT ST_AsMVTGeom(ST_Transform(b.geom, 3857), bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
+    return `SELECT ${geom(`ST_Transform(b.geom, 3857)`)} AS geom,
                    b.id, b.external_id AS "externalId", b.name, b.kind AS "boxKind", b.auto,
                    (b.planned OR COALESCE(pl.planned, false)) AS planned,
                    c.total AS "servicePorts", c.free AS "freePorts"
@@ -90,12 +94,12 @@ function boxLayerSql(z: number): string {
              WHERE ${where} AND b.geom && bounds.area`;
   }
   // Port counts would read every port under a low-zoom tile: clusters count boxes only.
-  return clusterSql('boxes b LEFT JOIN poles pl ON pl.id = b.pole_id', `count(*) FILTER (WHERE b.planned OR COALESCE(pl.planned, false))::int AS planned`, where, 'b.geom');
+  return clusterSql(geom, 'boxes b LEFT JOIN poles pl ON pl.id = b.pole_id', `count(*) FILTER (WHERE b.planned OR COALESCE(pl.planned, false))::int AS planned`, where, 'b.geom');
 }
 
-function splitterLayerSql(z: number): string | null {
+function splitterLayerSql(z: number, geom: PositionSql): string | null {
   if (z < DETAIL_ZOOM.splitters) return null;
-  return `SELECT ST_AsMVTGeom(ST_Transform(b.geom, 3857), bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
+  return `SELECT ${geom(`ST_Transform(b.geom, 3857)`)} AS geom,
                  sp.id, sp.external_id AS "externalId", sp.name, sp.role, sp.ratio_in || 'x' || sp.ratio_out AS ratio,
                  b.id AS "boxId", (sp.planned OR b.planned OR COALESCE(pl.planned, false)) AS planned,
                  c.total AS "servicePorts", c.free AS "freePorts"
@@ -107,14 +111,13 @@ function splitterLayerSql(z: number): string | null {
            WHERE b.integration_id = :integration AND b.removed_at IS NULL AND sp.removed_at IS NULL AND b.geom && bounds.area`;
 }
 
-function customerLayerSql(z: number): string {
+function customerLayerSql(z: number, geom: PositionSql): string {
   const where = 'pc.integration_id = :integration AND pc.removed_at IS NULL AND pc.geom IS NOT NULL';
   if (z >= DETAIL_ZOOM.customers) {
     // Customers have their box's position; drawn on rings around it (9 m out and more, by
     // rank) so each one can be seen and clicked. Their stored position is unchanged.
-    return `SELECT ST_AsMVTGeom(ST_Transform(ST_Project(pc.geom::geography, 9 + 6 * floor(pc.rank / ${CUSTOMERS_PER_RING}),
-                                                        radians(360.0 / ${CUSTOMERS_PER_RING} * (pc.rank % ${CUSTOMERS_PER_RING}) + 22.5 * floor(pc.rank / ${CUSTOMERS_PER_RING})))::geometry, 3857),
-                                bounds.env, ${EXTENT}, ${BUFFER}, true) AS geom,
+    return `SELECT ${geom(`ST_Transform(ST_Project(pc.geom::geography, 9 + 6 * floor(pc.rank / ${CUSTOMERS_PER_RING}),
+                                                        radians(360.0 / ${CUSTOMERS_PER_RING} * (pc.rank % ${CUSTOMERS_PER_RING}) + 22.5 * floor(pc.rank / ${CUSTOMERS_PER_RING})))::geometry, 3857)`)} AS geom,
                    pc.id, pc.external_id AS "externalId", pc.name, pc.link_status AS "linkStatus", sc.service_id AS "serviceId"
               FROM (SELECT pc.*, (row_number() OVER (PARTITION BY pc.geom ORDER BY pc.id) - 1) AS rank
                       FROM platform_customers pc, bounds WHERE ${where} AND pc.geom && bounds.area) pc
@@ -122,6 +125,7 @@ function customerLayerSql(z: number): string {
               CROSS JOIN bounds`;
   }
   return clusterSql(
+    geom,
     'platform_customers pc',
     `count(*) FILTER (WHERE pc.link_status IN ('linked', 'linked_by_document'))::int AS linked,
      count(*) FILTER (WHERE pc.link_status NOT IN ('linked', 'linked_by_document'))::int AS unlinked`,
@@ -145,31 +149,98 @@ function customerLayerSql(z: number): string {
  * transformed to 4326; only the matched rows are transformed to 3857.
  * @returns the tile bytes (empty when nothing is in the tile)
  */
-export async function buildTile(knex: Knex, integrationId: string, tile: TileAddress): Promise<Buffer> {
+export async function buildTile(knex: Knex, integrationId: string, tile: TileAddress, options: { encoder?: TileEncoder } = {}): Promise<Buffer> {
   const problem = tileAddressProblem(tile.z, tile.x, tile.y);
   if (problem) throw new RangeError(problem);
+  const encoder = options.encoder ?? ((await postgisEncodesMvt(knex)) ? 'postgis' : 'node');
+  const position: PositionSql = encoder === 'postgis' ? (expr) => `ST_AsMVTGeom(${expr}, bounds.env, ${EXTENT}, ${BUFFER}, true)` : (expr) => expr;
   // Element features have their row id as the MVT feature id; clusters have none.
-  const layers: { name: keyof typeof DETAIL_ZOOM; sql: string | null }[] = [
-    { name: 'customers', sql: customerLayerSql(tile.z) },
-    { name: 'poles', sql: poleLayerSql(tile.z) },
-    { name: 'boxes', sql: boxLayerSql(tile.z) },
-    { name: 'splitters', sql: splitterLayerSql(tile.z) },
-  ];
-  const parts = layers
-    .filter((layer) => layer.sql !== null)
-    .map(({ name, sql }) => {
-      const idColumn = tile.z >= DETAIL_ZOOM[name] ? ", 'id'" : '';
-      return `(SELECT COALESCE(ST_AsMVT(q, '${name}', ${EXTENT}, 'geom'${idColumn}), ''::bytea) FROM (${sql}) q WHERE q.geom IS NOT NULL)`;
-    });
-  const sql = `WITH bounds AS (
+  const layers = (
+    [
+      { name: 'customers', sql: customerLayerSql(tile.z, position) },
+      { name: 'poles', sql: poleLayerSql(tile.z, position) },
+      { name: 'boxes', sql: boxLayerSql(tile.z, position) },
+      { name: 'splitters', sql: splitterLayerSql(tile.z, position) },
+    ] as { name: keyof typeof DETAIL_ZOOM; sql: string | null }[]
+  ).filter((layer): layer is { name: keyof typeof DETAIL_ZOOM; sql: string } => layer.sql !== null);
+  const bounds = `WITH bounds AS (
       SELECT e.env, ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => ${BUFFER / EXTENT}), 4326) AS area,
              ST_XMin(e.deg) AS west, ST_YMin(e.deg) AS south,
              (ST_XMax(e.deg) - ST_XMin(e.deg)) / ${CLUSTER_GRID} AS dlon, (ST_YMax(e.deg) - ST_YMin(e.deg)) / ${CLUSTER_GRID} AS dlat
         FROM (SELECT env, ST_Transform(env, 4326) AS deg FROM (SELECT ST_TileEnvelope(:z, :x, :y) AS env) t) e
-    )
-    SELECT ${parts.join(' || ')} AS mvt`;
-  const result = await knex.raw<{ rows: { mvt: Buffer }[] }>(sql, { integration: integrationId, z: tile.z, x: tile.x, y: tile.y });
-  return result.rows[0]?.mvt ?? Buffer.alloc(0);
+    )`;
+  const bindings = { integration: integrationId, z: tile.z, x: tile.x, y: tile.y };
+  try {
+    if (encoder === 'postgis') {
+      const parts = layers.map(({ name, sql }) => {
+        const idColumn = tile.z >= DETAIL_ZOOM[name] ? ", 'id'" : '';
+        return `(SELECT COALESCE(ST_AsMVT(q, '${name}', ${EXTENT}, 'geom'${idColumn}), ''::bytea) FROM (${sql}) q WHERE q.geom IS NOT NULL)`;
+      });
+      const result = await knex.raw<{ rows: { mvt: Buffer }[] }>(`${bounds} SELECT ${parts.join(' || ')} AS mvt`, bindings);
+      return result.rows[0]?.mvt ?? Buffer.alloc(0);
+    }
+    // The same rows, with their position in tile units (as ST_AsMVTGeom snaps it: origin at the
+    // north-west corner, y down), encoded here.
+    const parts = layers.map(
+      ({ name, sql }, index) => `SELECT ${index} AS layer, round((ST_X(q.geom) - ST_XMin(bounds.env)) * ${EXTENT} / (ST_XMax(bounds.env) - ST_XMin(bounds.env)))::int AS px,
+             round((ST_YMax(bounds.env) - ST_Y(q.geom)) * ${EXTENT} / (ST_YMax(bounds.env) - ST_YMin(bounds.env)))::int AS py,
+             to_jsonb(q) - 'geom' AS props, ${tile.z >= DETAIL_ZOOM[name] ? 'true' : 'false'} AS identified
+        FROM (${sql}) q CROSS JOIN bounds WHERE q.geom IS NOT NULL`,
+    );
+    const result = await knex.raw<{ rows: { layer: number; px: number; py: number; props: Record<string, unknown>; identified: boolean }[] }>(
+      `${bounds} ${parts.map((part) => `(${part})`).join(' UNION ALL ')}`,
+      bindings,
+    );
+    return encodeTile(layers.map((layer) => layer.name), result.rows);
+  } catch (error) {
+    // The driver's message starts with the whole query (kilobytes): keep PostgreSQL's own words.
+    const message = error instanceof Error ? error.message : String(error);
+    const reason = message.includes(' - ') ? message.slice(message.lastIndexOf(' - ') + 3) : message;
+    throw Object.assign(new Error(`tile ${tile.z}/${tile.x}/${tile.y} of "${integrationId}" (${encoder} encoder) failed: ${reason}`), { code: (error as { code?: string }).code });
+  }
+}
+
+/** Which builds the tile bytes: PostGIS (ST_AsMVT) or this process (vt-pbf) from PostGIS's rows. */
+export type TileEncoder = 'postgis' | 'node';
+
+const mvtSupport = new WeakMap<Knex, Promise<boolean>>();
+
+/**
+ * Whether this PostGIS can build MVT (ST_AsMVT, ST_AsMVTGeom): builds without protobuf-c, such
+ * as the embedded pglite-postgis, raise "Compiled without protobuf-c support". Asked once per
+ * database handle.
+ */
+export function postgisEncodesMvt(knex: Knex): Promise<boolean> {
+  let answer = mvtSupport.get(knex);
+  if (!answer) {
+    answer = knex
+      .raw(`SELECT ST_AsMVT(q, 'probe') FROM (SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(0, 0), 3857), ST_TileEnvelope(0, 0, 0)) AS geom) q`)
+      .then(
+        () => true,
+        () => false,
+      );
+    mvtSupport.set(knex, answer);
+  }
+  return answer;
+}
+
+/**
+ * Mapbox Vector Tile (version 2, extent 4096) of point rows, as ST_AsMVT writes it: empty
+ * layers left out, null properties left out, `id` as the feature id (not a property) where
+ * `identified`, points beyond the tile's buffer dropped.
+ */
+function encodeTile(names: string[], rows: { layer: number; px: number; py: number; props: Record<string, unknown>; identified: boolean }[]): Buffer {
+  const layers: Record<string, { features: { type: 1; geometry: [number, number][]; tags: Record<string, unknown>; id?: number }[] }> = {};
+  for (const row of rows) {
+    if (row.px < -BUFFER || row.px > EXTENT + BUFFER || row.py < -BUFFER || row.py > EXTENT + BUFFER) continue;
+    const tags: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(row.props)) if (value !== null && !(row.identified && key === 'id')) tags[key] = value;
+    const name = names[row.layer]!;
+    (layers[name] ??= { features: [] }).features.push({ type: 1, geometry: [[row.px, row.py]], tags, ...(row.identified ? { id: Number(row.props.id) } : {}) });
+  }
+  const ordered = Object.fromEntries(names.filter((name) => layers[name]).map((name) => [name, layers[name]!]));
+  if (Object.keys(ordered).length === 0) return Buffer.alloc(0);
+  return Buffer.from(vtpbf.fromGeojsonVt(ordered, { version: 2, extent: EXTENT }));
 }
 
 /**

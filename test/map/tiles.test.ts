@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { VectorTile } from '@mapbox/vector-tile';
 import Pbf from 'pbf';
+import { buildTile, postgisEncodesMvt } from '../../src/map/tiles.repository.ts';
 import { startSyncedService } from '../helpers/synced-network.ts';
 import type { TestService } from '../helpers/test-service.ts';
 
@@ -73,6 +74,34 @@ describe('vector tiles of the network', () => {
       assert.match(String(customer.properties.linkStatus), /^(linked|linked_by_document|document_mismatch|ambiguous|unmatched)$/);
     }
     assert.ok(features(tile, 'poles').length > 0, 'poles are in the tile');
+  });
+
+  test('without ST_AsMVT (PostGIS built without protobuf-c) the same tile is encoded in code: same layers, features, ids and properties', async () => {
+    assert.equal(await postgisEncodesMvt(svc.db.knex), true, 'this PostGIS builds MVT itself');
+    for (const z of [12, 14, 16, 17]) {
+      const { x, y } = tileOf(box.lon, box.lat, z);
+      const decode = (bytes: Buffer) => (bytes.length > 0 ? new VectorTile(new Pbf(bytes)) : null);
+      const byPostgis = decode(await buildTile(svc.db.knex, svc.integrationId, { z, x, y }, { encoder: 'postgis' }));
+      const byNode = decode(await buildTile(svc.db.knex, svc.integrationId, { z, x, y }, { encoder: 'node' }));
+      assert.deepEqual(Object.keys(byNode?.layers ?? {}), Object.keys(byPostgis?.layers ?? {}), `layers at z${z}`);
+      assert.ok(Object.keys(byNode?.layers ?? {}).length >= 3, `z${z} has layers`);
+      for (const name of Object.keys(byPostgis!.layers)) {
+        assert.equal(byNode!.layers[name]!.extent, 4096);
+        const shape = (tile: VectorTile) =>
+          features(tile, name)
+            .map((f) => ({ id: f.id, type: f.type, properties: f.properties, at: f.loadGeometry()[0]![0]! }))
+            .sort((a, b) => (a.id ?? 0) - (b.id ?? 0) || a.at.x - b.at.x || a.at.y - b.at.y);
+        const expected = shape(byPostgis!);
+        const actual = shape(byNode!);
+        assert.equal(actual.length, expected.length, `${name} at z${z}`);
+        expected.forEach((want, i) => {
+          const got = actual[i]!;
+          assert.deepEqual({ id: got.id, type: got.type, properties: got.properties }, { id: want.id, type: want.type, properties: want.properties }, `${name} at z${z}`);
+          // Rounding of a half unit may differ by one unit of the 4096 grid.
+          assert.ok(Math.abs(got.at.x - want.at.x) <= 1 && Math.abs(got.at.y - want.at.y) <= 1, `${name} at z${z}: ${JSON.stringify(got.at)} vs ${JSON.stringify(want.at)}`);
+        });
+      }
+    }
   });
 
   test('planned items travel with their flag', async () => {

@@ -26,7 +26,8 @@ function parseTileAddress(params: { z: string; x: string; y: string }): { z: num
 
 /**
  * `GET /v1/tiles/{z}/{x}/{y}.mvt?integration=`: the network of one integration as Mapbox
- * Vector Tiles, built by PostGIS (ST_AsMVT). Cacheable: the ETag changes with the network
+ * Vector Tiles, built by PostGIS (ST_AsMVT), or encoded here from the same PostGIS rows where
+ * PostGIS lacks MVT support (the embedded database). Cacheable: the ETag changes with the network
  * (last merge, binding or link), and a matching If-None-Match gets 304 with no body. Built
  * tiles are kept in memory per network version (MAPSYNC_TILE_CACHE_MB, default 64; 0: off).
  */
