@@ -7,7 +7,7 @@ import type {
   PlatformSplitter,
   Rejection,
 } from '../../domain/network.ts';
-import { PlatformHttpClient, type PlatformCallScope, type PlatformHttpClientOptions, type PlatformHttpLogger } from '../http/platform-http-client.ts';
+import { PlatformHttpClient, type PlatformCallScope, type PlatformConnectionOptions } from '../http/platform-http-client.ts';
 import { PlatformError } from '../http/platform-error.ts';
 import type {
   BindRequest,
@@ -53,20 +53,11 @@ import {
   type WirePage,
 } from './geogrid.wire.ts';
 
-export interface GeogridAdapterOptions {
-  apiUrl: string;
+export interface GeogridAdapterOptions extends PlatformConnectionOptions {
   token: string;
-  http?: Pick<PlatformHttpClientOptions, 'concurrency' | 'requestsPerMinute' | 'timeoutMs' | 'retries' | 'retryBaseDelayMs'>;
-  /** Trusted CA (PEM) for a platform with a private certificate, e.g. the local simulator. */
-  ca?: string | Buffer;
-  adapter?: PlatformHttpClientOptions['adapter'];
-  logger?: PlatformHttpLogger;
   pageSize?: number;
   /** Splitters per yielded page (default 500). */
   splitterPageSize?: number;
-  platformName?: string;
-  onRequest?: PlatformHttpClientOptions['onRequest'];
-  onResponse?: PlatformHttpClientOptions['onResponse'];
 }
 
 /** GeoGrid API v3. All wire shapes are in `geogrid.wire.ts`. */

@@ -53,6 +53,19 @@ export interface ResponseInfo extends RequestInfo {
   outcome: 'ok' | 'http_error' | 'timeout' | 'network_error';
 }
 
+/** How an adapter reaches its platform: the settings every platform adapter takes alike. */
+export interface PlatformConnectionOptions {
+  apiUrl: string;
+  http?: Pick<PlatformHttpClientOptions, 'concurrency' | 'requestsPerMinute' | 'timeoutMs' | 'retries' | 'retryBaseDelayMs'>;
+  /** Trusted CA (PEM) for a platform with a private certificate, e.g. the local simulator. */
+  ca?: string | Buffer;
+  adapter?: PlatformHttpClientOptions['adapter'];
+  logger?: PlatformHttpLogger;
+  platformName?: string;
+  onRequest?: PlatformHttpClientOptions['onRequest'];
+  onResponse?: PlatformHttpClientOptions['onResponse'];
+}
+
 export interface PlatformHttpClientOptions {
   platform: string;
   baseURL: string;

@@ -3,8 +3,7 @@ import {
   PlatformHttpClient,
   type CallOptions,
   type PlatformCallScope,
-  type PlatformHttpClientOptions,
-  type PlatformHttpLogger,
+  type PlatformConnectionOptions,
   type PlatformResponse,
 } from '../http/platform-http-client.ts';
 import { PlatformError } from '../http/platform-error.ts';
@@ -68,21 +67,12 @@ import {
 /** How the adapter authenticates: an API key, or a login whose token it renews on a 401. */
 export type OzmapCredentials = { token: string } | { login: string; password: string };
 
-export interface OzmapAdapterOptions {
-  apiUrl: string;
+export interface OzmapAdapterOptions extends PlatformConnectionOptions {
   credentials: OzmapCredentials;
-  http?: Pick<PlatformHttpClientOptions, 'concurrency' | 'requestsPerMinute' | 'timeoutMs' | 'retries' | 'retryBaseDelayMs'>;
-  /** Trusted CA (PEM) for a platform with a private certificate, e.g. the local simulator. */
-  ca?: string | Buffer;
-  adapter?: PlatformHttpClientOptions['adapter'];
-  logger?: PlatformHttpLogger;
   /** Records per page (`limit`, default 500). */
   pageSize?: number;
   /** Boxes per `parent in [...]` read of their splitters (default 100). */
   containerChunk?: number;
-  platformName?: string;
-  onRequest?: PlatformHttpClientOptions['onRequest'];
-  onResponse?: PlatformHttpClientOptions['onResponse'];
 }
 
 /**
